@@ -1,0 +1,96 @@
+//! The DynamoDB store. Every table is keyed by one string attribute `pk` whose prefix names
+//! the item kind (`USER#`, `EMAIL#`, `TOKEN#`, `SESSION#`, `REFRESH#`, `EVENT#`); `ttl` (epoch
+//! seconds) lets DynamoDB collect expired items, but expiry is always checked on read.
+
+mod sessions;
+mod users;
+pub mod schema;
+
+use crate::Error;
+use crate::domain::AuditEvent;
+use crate::ports::AuditLog;
+use async_trait::async_trait;
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::types::AttributeValue;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use std::collections::HashMap;
+use time::{Duration, OffsetDateTime};
+
+pub(crate) type Item = HashMap<String, AttributeValue>;
+
+/// How long audit events are kept before DynamoDB may collect them.
+pub const AUDIT_RETENTION: Duration = Duration::days(365);
+
+/// The three table names (`LATCH_USERS_TABLE`, `LATCH_SESSIONS_TABLE`, `LATCH_AUDIT_TABLE`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableNames {
+    pub users: String,
+    pub sessions: String,
+    pub audit: String,
+}
+
+/// The store on DynamoDB. Cheap to clone (the SDK client is shared).
+#[derive(Clone)]
+pub struct DynamoStore {
+    pub(crate) client: Client,
+    pub(crate) tables: TableNames,
+}
+
+impl DynamoStore {
+    pub fn new(client: Client, tables: TableNames) -> Self {
+        Self { client, tables }
+    }
+
+    /// A consistent read of one item.
+    pub(crate) async fn get(&self, table: &str, pk: String) -> Result<Option<Item>, Error> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(table)
+            .key("pk", AttributeValue::S(pk))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| super::sdk_error("dynamodb GetItem", e))?;
+        Ok(out.item)
+    }
+}
+
+/// A record as an item, with its key and optional expiry.
+pub(crate) fn to_item<T: Serialize>(pk: String, value: &T, ttl: Option<OffsetDateTime>) -> Result<Item, Error> {
+    let mut item: Item = serde_dynamo::to_item(value).map_err(|e| Error::internal(format!("encoding an item: {e}")))?;
+    item.insert("pk".to_owned(), AttributeValue::S(pk));
+    if let Some(ttl) = ttl {
+        item.insert("ttl".to_owned(), AttributeValue::N(ttl.unix_timestamp().to_string()));
+    }
+    Ok(item)
+}
+
+pub(crate) fn from_item<T: DeserializeOwned>(item: Item) -> Result<T, Error> {
+    serde_dynamo::from_item(item).map_err(|e| Error::internal(format!("decoding an item: {e}")))
+}
+
+pub(crate) fn build_err(e: impl std::fmt::Display) -> Error {
+    Error::internal(format!("building a DynamoDB request: {e}"))
+}
+
+pub(crate) fn s(value: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(value.into())
+}
+
+#[async_trait]
+impl AuditLog for DynamoStore {
+    async fn append(&self, event: &AuditEvent) -> Result<(), Error> {
+        let item = to_item(format!("EVENT#{}", event.id), event, Some(event.at + AUDIT_RETENTION))?;
+        self.client
+            .put_item()
+            .table_name(&self.tables.audit)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await
+            .map_err(|e| super::sdk_error("dynamodb PutItem (audit)", e))?;
+        Ok(())
+    }
+}

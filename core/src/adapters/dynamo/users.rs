@@ -1,0 +1,145 @@
+//! `UserStore` on DynamoDB: the user, its email claim and its tokens live in the users table.
+
+use super::{DynamoStore, Item, build_err, from_item, s, to_item};
+use crate::Error;
+use crate::adapters::sdk_error;
+use crate::domain::{Email, OneTimeTokenRecord, TokenHash, TokenPurpose, User, UserId};
+use crate::ports::{CreateUser, UserStore};
+use async_trait::async_trait;
+use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update};
+use time::OffsetDateTime;
+
+fn user_pk(id: &UserId) -> String {
+    format!("USER#{id}")
+}
+
+fn email_pk(email: &Email) -> String {
+    format!("EMAIL#{email}")
+}
+
+fn token_pk(hash: &TokenHash) -> String {
+    format!("TOKEN#{}", hash.as_str())
+}
+
+/// Which items of a cancelled transaction failed their condition (`None` if it failed otherwise).
+fn failed_conditions(err: &SdkError<TransactWriteItemsError>) -> Option<Vec<(bool, Option<Item>)>> {
+    match err.as_service_error() {
+        Some(TransactWriteItemsError::TransactionCanceledException(e)) => Some(
+            e.cancellation_reasons()
+                .iter()
+                .map(|r| (r.code() == Some("ConditionalCheckFailed"), r.item().cloned()))
+                .collect(),
+        ),
+        _ => None,
+    }
+}
+
+impl DynamoStore {
+    async fn claimed_by(&self, email: &Email) -> Result<Option<UserId>, Error> {
+        let item = self.get(&self.tables.users, email_pk(email)).await?;
+        Ok(item.and_then(|i| match i.get("userId") {
+            Some(AttributeValue::S(id)) => UserId::parse(id),
+            _ => None,
+        }))
+    }
+}
+
+#[async_trait]
+impl UserStore for DynamoStore {
+    async fn create_user(&self, user: &User, verification: &OneTimeTokenRecord) -> Result<CreateUser, Error> {
+        let table = &self.tables.users;
+        let claim = Put::builder()
+            .table_name(table)
+            .item("pk", s(email_pk(&user.email)))
+            .item("userId", s(user.id.as_str()))
+            .condition_expression("attribute_not_exists(pk)")
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .build()
+            .map_err(build_err)?;
+        let account = Put::builder()
+            .table_name(table)
+            .set_item(Some(to_item(user_pk(&user.id), user, None)?))
+            .condition_expression("attribute_not_exists(pk)")
+            .build()
+            .map_err(build_err)?;
+        let token = Put::builder()
+            .table_name(table)
+            .set_item(Some(to_item(token_pk(&verification.hash), verification, Some(verification.expires_at))?))
+            .condition_expression("attribute_not_exists(pk)")
+            .build()
+            .map_err(build_err)?;
+        let items = [claim, account, token].map(|p| TransactWriteItem::builder().put(p).build());
+        match self.client.transact_write_items().set_transact_items(Some(items.to_vec())).send().await {
+            Ok(_) => Ok(CreateUser::Created),
+            Err(err) => match failed_conditions(&err).as_deref() {
+                Some([(true, old), ..]) => {
+                    let from_reason = old.as_ref().and_then(|i| match i.get("userId") {
+                        Some(AttributeValue::S(id)) => UserId::parse(id),
+                        _ => None,
+                    });
+                    let existing = match from_reason {
+                        Some(id) => Some(id),
+                        None => self.claimed_by(&user.email).await?,
+                    };
+                    existing.map(CreateUser::EmailTaken).ok_or_else(|| Error::internal("email claim vanished during registration"))
+                }
+                _ => Err(sdk_error("dynamodb TransactWriteItems (create user)", err)),
+            },
+        }
+    }
+
+    async fn user_by_email(&self, email: &Email) -> Result<Option<User>, Error> {
+        match self.claimed_by(email).await? {
+            Some(id) => self.user_by_id(&id).await,
+            None => Ok(None),
+        }
+    }
+
+    async fn user_by_id(&self, id: &UserId) -> Result<Option<User>, Error> {
+        self.get(&self.tables.users, user_pk(id)).await?.map(from_item).transpose()
+    }
+
+    async fn redeem_email_verification(&self, token: &TokenHash, now: OffsetDateTime) -> Result<Option<UserId>, Error> {
+        let table = &self.tables.users;
+        let record: Option<OneTimeTokenRecord> = self.get(table, token_pk(token)).await?.map(from_item).transpose()?;
+        let Some(record) = record.filter(|r| r.is_live(TokenPurpose::EmailVerification, now)) else {
+            return Ok(None);
+        };
+        // Spending the token and verifying the user is one transaction: if another request spent
+        // the token first, the delete's condition fails and nothing changes.
+        let spend = Delete::builder()
+            .table_name(table)
+            .key("pk", s(token_pk(token)))
+            .condition_expression("attribute_exists(pk)")
+            .build()
+            .map_err(build_err)?;
+        let verify = Update::builder()
+            .table_name(table)
+            .key("pk", s(user_pk(&record.user_id)))
+            .update_expression("SET emailVerified = :yes, version = version + :one")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":yes", AttributeValue::Bool(true))
+            .expression_attribute_values(":one", AttributeValue::N("1".into()))
+            .build()
+            .map_err(build_err)?;
+        let items = vec![TransactWriteItem::builder().delete(spend).build(), TransactWriteItem::builder().update(verify).build()];
+        match self.client.transact_write_items().set_transact_items(Some(items)).send().await {
+            Ok(_) => Ok(Some(record.user_id)),
+            Err(err) if failed_conditions(&err).is_some_and(|r| r.iter().any(|(failed, _)| *failed)) => Ok(None),
+            Err(err) => Err(sdk_error("dynamodb TransactWriteItems (verify email)", err)),
+        }
+    }
+
+    async fn ping(&self) -> Result<(), Error> {
+        self.client
+            .get_item()
+            .table_name(&self.tables.users)
+            .key("pk", s("HEALTH"))
+            .send()
+            .await
+            .map_err(|e| sdk_error("dynamodb GetItem (health)", e))?;
+        Ok(())
+    }
+}

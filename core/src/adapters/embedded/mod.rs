@@ -1,0 +1,102 @@
+//! The embedded store: one redb file under the data directory, implementing every store port
+//! with the same semantics as DynamoDB (each invariant inside one write transaction).
+
+mod sessions;
+mod users;
+
+use crate::Error;
+use crate::domain::AuditEvent;
+use crate::ports::AuditLog;
+use async_trait::async_trait;
+use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use std::path::Path;
+use std::sync::Arc;
+
+pub(crate) const USERS: TableDefinition<&str, &[u8]> = TableDefinition::new("users");
+pub(crate) const EMAILS: TableDefinition<&str, &str> = TableDefinition::new("emails");
+pub(crate) const TOKENS: TableDefinition<&str, &[u8]> = TableDefinition::new("tokens");
+pub(crate) const SESSIONS: TableDefinition<&str, &[u8]> = TableDefinition::new("sessions");
+pub(crate) const REFRESH: TableDefinition<&str, &[u8]> = TableDefinition::new("refresh_tokens");
+pub(crate) const AUDIT: TableDefinition<&str, &[u8]> = TableDefinition::new("audit");
+
+/// A store in one file. Cheap to clone; one process may hold the file at a time.
+#[derive(Clone)]
+pub struct EmbeddedStore {
+    db: Arc<Database>,
+}
+
+impl EmbeddedStore {
+    /// Opens (or creates) the store at `path`, creating its tables.
+    pub fn open(path: &Path) -> Result<Self, Error> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| Error::internal(format!("creating {}: {e}", dir.display())))?;
+        }
+        let db = Database::create(path).map_err(|e| Error::internal(format!("opening the embedded store {}: {e}", path.display())))?;
+        let txn = db.begin_write().map_err(db_err)?;
+        {
+            txn.open_table(USERS).map_err(db_err)?;
+            txn.open_table(EMAILS).map_err(db_err)?;
+            txn.open_table(TOKENS).map_err(db_err)?;
+            txn.open_table(SESSIONS).map_err(db_err)?;
+            txn.open_table(REFRESH).map_err(db_err)?;
+            txn.open_table(AUDIT).map_err(db_err)?;
+        }
+        txn.commit().map_err(db_err)?;
+        Ok(Self { db: Arc::new(db) })
+    }
+
+    /// Runs `f` on a blocking thread: redb does file I/O and fsyncs on commit.
+    pub(crate) async fn with_db<T: Send + 'static>(&self, f: impl FnOnce(&Database) -> Result<T, Error> + Send + 'static) -> Result<T, Error> {
+        let db = Arc::clone(&self.db);
+        tokio::task::spawn_blocking(move || f(&db)).await.map_err(|e| Error::internal(format!("embedded store task: {e}")))?
+    }
+
+    /// Every audit event, oldest first (for tests and local inspection).
+    pub async fn audit_events(&self) -> Result<Vec<AuditEvent>, Error> {
+        self.with_db(|db| {
+            let txn = db.begin_read().map_err(db_err)?;
+            let table = txn.open_table(AUDIT).map_err(db_err)?;
+            let mut out = Vec::new();
+            for entry in table.iter().map_err(db_err)? {
+                let (_, v) = entry.map_err(db_err)?;
+                out.push(decode(v.value())?);
+            }
+            Ok(out)
+        })
+        .await
+    }
+}
+
+pub(crate) fn db_err(e: impl Into<redb::Error>) -> Error {
+    Error::unavailable(format!("embedded store: {}", e.into()))
+}
+
+pub(crate) fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, Error> {
+    serde_json::to_vec(value).map_err(|e| Error::internal(format!("encoding a record: {e}")))
+}
+
+pub(crate) fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
+    serde_json::from_slice(bytes).map_err(|e| Error::internal(format!("decoding a record: {e}")))
+}
+
+#[async_trait]
+impl AuditLog for EmbeddedStore {
+    async fn append(&self, event: &AuditEvent) -> Result<(), Error> {
+        let id = event.id.clone();
+        let bytes = encode(event)?;
+        self.with_db(move |db| {
+            let txn = db.begin_write().map_err(db_err)?;
+            {
+                let mut table = txn.open_table(AUDIT).map_err(db_err)?;
+                if table.get(id.as_str()).map_err(db_err)?.is_some() {
+                    return Err(Error::internal(format!("audit event {id} already exists")));
+                }
+                table.insert(id.as_str(), bytes.as_slice()).map_err(db_err)?;
+            }
+            txn.commit().map_err(db_err)
+        })
+        .await
+    }
+}

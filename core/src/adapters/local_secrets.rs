@@ -1,0 +1,91 @@
+//! Local secrets: `<data dir>/secrets.json`, generated on first start with mode 0600.
+
+use crate::Error;
+use crate::crypto::SecretMaterial;
+use crate::ports::SecretSource;
+use async_trait::async_trait;
+use std::io::Write;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::PathBuf;
+
+pub struct LocalSecrets {
+    path: PathBuf,
+}
+
+impl LocalSecrets {
+    pub fn new(path: PathBuf) -> Self {
+        Self { path }
+    }
+
+    fn load_blocking(&self) -> Result<SecretMaterial, Error> {
+        let fail = |what: String| Error::internal(format!("{}: {what}", self.path.display()));
+        match std::fs::metadata(&self.path) {
+            Ok(meta) => {
+                let mode = meta.permissions().mode() & 0o777;
+                if mode & 0o077 != 0 {
+                    return Err(fail(format!("is readable by others (mode {mode:o}); run: chmod 600 {}", self.path.display())));
+                }
+                let text = std::fs::read_to_string(&self.path).map_err(|e| fail(e.to_string()))?;
+                serde_json::from_str(&text).map_err(|e| fail(format!("is not valid secret material: {e}")))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => self.generate(),
+            Err(e) => Err(fail(e.to_string())),
+        }
+    }
+
+    fn generate(&self) -> Result<SecretMaterial, Error> {
+        let fail = |what: String| Error::internal(format!("{}: {what}", self.path.display()));
+        if let Some(dir) = self.path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| fail(e.to_string()))?;
+        }
+        let material = SecretMaterial::generate(time::OffsetDateTime::now_utc())?;
+        let json = serde_json::to_vec_pretty(&material).map_err(|e| fail(e.to_string()))?;
+        // create_new: if another process won the race, use its file instead of overwriting.
+        match std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&self.path) {
+            Ok(mut file) => {
+                file.write_all(&json).and_then(|()| file.sync_all()).map_err(|e| fail(e.to_string()))?;
+                tracing::info!(target: "latch::keys", path = %self.path.display(), "generated new signing keys");
+                Ok(material)
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => self.load_blocking(),
+            Err(e) => Err(fail(e.to_string())),
+        }
+    }
+}
+
+#[async_trait]
+impl SecretSource for LocalSecrets {
+    async fn load(&self) -> Result<SecretMaterial, Error> {
+        self.load_blocking()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crypto::KeyRing;
+
+    #[tokio::test]
+    async fn generates_once_with_mode_0600_and_reloads_the_same_keys() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("nested/secrets.json");
+        let first = LocalSecrets::new(path.clone()).load().await.unwrap();
+        assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+        let again = LocalSecrets::new(path.clone()).load().await.unwrap();
+        assert_eq!(first.signing_keys[0].kid, again.signing_keys[0].kid);
+        assert!(KeyRing::from_material(&again).is_ok());
+    }
+
+    #[tokio::test]
+    async fn refuses_a_world_readable_or_corrupt_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("secrets.json");
+        LocalSecrets::new(path.clone()).load().await.unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let err = LocalSecrets::new(path.clone()).load().await.unwrap_err().to_string();
+        assert!(err.contains("chmod 600"), "{err}");
+        std::fs::write(&path, "{}").unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+        assert!(LocalSecrets::new(path).load().await.is_err());
+    }
+}

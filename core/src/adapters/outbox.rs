@@ -1,0 +1,43 @@
+//! The local mailer: each message becomes an RFC 5322 `.eml` file under `<data dir>/outbox/`.
+//! The log line names the kind, the file and a keyed hash of the recipient, never the body.
+
+use super::mime;
+use crate::Error;
+use crate::crypto::KeyRing;
+use crate::domain::Mail;
+use crate::ports::{Clock, Mailer};
+use async_trait::async_trait;
+use lettre::message::Mailbox;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+pub struct OutboxMailer {
+    dir: PathBuf,
+    from: Mailbox,
+    keys: Arc<KeyRing>,
+    clock: Arc<dyn Clock>,
+}
+
+impl OutboxMailer {
+    pub fn new(dir: PathBuf, from: Mailbox, keys: Arc<KeyRing>, clock: Arc<dyn Clock>) -> Self {
+        Self { dir, from, keys, clock }
+    }
+}
+
+#[async_trait]
+impl Mailer for OutboxMailer {
+    async fn send(&self, mail: &Mail) -> Result<(), Error> {
+        let id = crate::crypto::random::ulid(self.clock.now());
+        let bytes = mime::render(mail, &self.from, &format!("<{id}@latch.local>"))?;
+        let name = format!("{id}-{}.eml", mail.kind.as_str());
+        let io = |what: &str, e: std::io::Error| Error::unavailable(format!("outbox {what}: {e}"));
+        tokio::fs::create_dir_all(&self.dir).await.map_err(|e| io("mkdir", e))?;
+        // Write then rename, so a reader never sees half a message.
+        let tmp = self.dir.join(format!(".{name}.tmp"));
+        tokio::fs::write(&tmp, &bytes).await.map_err(|e| io("write", e))?;
+        tokio::fs::rename(&tmp, self.dir.join(&name)).await.map_err(|e| io("rename", e))?;
+        let recipient = self.keys.keyed_hash(mail.to.as_str());
+        tracing::info!(target: "latch::mail", kind = mail.kind.as_str(), file = %name, recipient = %recipient, "mail written to outbox");
+        Ok(())
+    }
+}

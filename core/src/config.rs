@@ -1,0 +1,237 @@
+//! `Config::from_env()`: every setting from one `LATCH_*` variable, checked at start-up; an
+//! unknown `LATCH_*` name or a bad value stops the process with one line naming the variable.
+
+use crate::adapters::dynamo::TableNames;
+use crate::crypto::Argon2Params;
+use crate::service::Settings;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use time::Duration;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreChoice {
+    Embedded,
+    DynamoDb(TableNames),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MailChoice {
+    Outbox,
+    Ses,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SecretsChoice {
+    Local,
+    SecretsManager { secret_id: String },
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub addr: SocketAddr,
+    pub data_dir: PathBuf,
+    pub store: StoreChoice,
+    pub mail: MailChoice,
+    pub mail_from: String,
+    pub secrets: SecretsChoice,
+    pub trust_proxy: bool,
+    pub argon2: Argon2Params,
+    pub settings: Settings,
+}
+
+/// A bad setting: which variable, and what is wrong with it.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("{var}: {problem}")]
+pub struct ConfigError {
+    pub var: String,
+    pub problem: String,
+}
+
+/// Every variable Latch reads, with its default (`None`: derived or optional) and meaning.
+/// The README's configuration table is checked against this list.
+pub const VARIABLES: &[(&str, Option<&str>, &str)] = &[
+    ("LATCH_ADDR", Some("127.0.0.1:3000"), "address the local server listens on"),
+    ("LATCH_DATA_DIR", Some(".latch"), "embedded store, outbox and local secrets"),
+    ("LATCH_STORE", Some("embedded"), "`embedded` or `dynamodb`"),
+    ("LATCH_USERS_TABLE", Some("latch-users"), "DynamoDB users table"),
+    ("LATCH_SESSIONS_TABLE", Some("latch-sessions"), "DynamoDB sessions table"),
+    ("LATCH_AUDIT_TABLE", Some("latch-audit"), "DynamoDB audit table"),
+    ("LATCH_MAIL", Some("outbox"), "`outbox` (.eml files) or `ses`"),
+    ("LATCH_MAIL_FROM", Some("Latch <no-reply@latch.localhost>"), "sender mailbox"),
+    ("LATCH_SECRETS", Some("local"), "`local` (secrets.json) or `secretsmanager`"),
+    ("LATCH_SECRET_ID", Some("latch/keys"), "Secrets Manager secret holding the keys"),
+    ("LATCH_PUBLIC_URL", None, "base URL of Latch in mailed links (default http://LATCH_ADDR)"),
+    ("LATCH_APP_URL", None, "base URL of the client app (default LATCH_PUBLIC_URL)"),
+    ("LATCH_ISSUER", None, "`iss` of access tokens (default LATCH_PUBLIC_URL)"),
+    ("LATCH_AUDIENCE", Some("latch"), "`aud` of access tokens"),
+    ("LATCH_TRUST_PROXY", Some("false"), "local server only: client IP from the rightmost X-Forwarded-For"),
+    ("LATCH_ARGON2_M_KIB", Some("65536"), "Argon2id memory (KiB)"),
+    ("LATCH_ARGON2_T", Some("3"), "Argon2id passes"),
+    ("LATCH_ARGON2_P", Some("2"), "Argon2id lanes"),
+    ("LATCH_ACCESS_TOKEN_TTL_S", Some("900"), "access token lifetime"),
+    ("LATCH_VERIFICATION_TTL_S", Some("86400"), "email verification token lifetime"),
+    ("LATCH_SESSION_IDLE_S", Some("1209600"), "session idle lifetime (14 days)"),
+    ("LATCH_SESSION_ABSOLUTE_S", Some("2592000"), "session absolute lifetime (30 days)"),
+    ("LATCH_PASSWORD_MIN_SCORE", Some("3"), "least zxcvbn score (0..=4) a new password needs"),
+    ("LATCH_LOG", Some("info"), "log filter (tracing EnvFilter syntax)"),
+];
+
+impl Config {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        for (name, _) in std::env::vars_os().filter_map(|(k, v)| Some((k.into_string().ok()?, v))) {
+            if name.starts_with("LATCH_") && !VARIABLES.iter().any(|(known, _, _)| *known == name) {
+                return Err(ConfigError { var: name, problem: "unknown variable (see the README's configuration table)".into() });
+            }
+        }
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads settings through `lookup` (the environment, or a map in tests).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let v = Vars(&lookup);
+        let addr: SocketAddr = v.parse("LATCH_ADDR", "a socket address like 127.0.0.1:3000")?;
+        let public_url = match v.get("LATCH_PUBLIC_URL") {
+            Some(url) => url_var("LATCH_PUBLIC_URL", url)?,
+            None => format!("http://{addr}"),
+        };
+        let mut settings = Settings::defaults(&public_url);
+        if let Some(url) = v.get("LATCH_APP_URL") {
+            settings.app_url = url_var("LATCH_APP_URL", url)?;
+        }
+        settings.issuer = v.get("LATCH_ISSUER").unwrap_or(settings.issuer);
+        settings.audience = v.string("LATCH_AUDIENCE")?;
+        settings.access_ttl = v.seconds("LATCH_ACCESS_TOKEN_TTL_S")?;
+        settings.verification_ttl = v.seconds("LATCH_VERIFICATION_TTL_S")?;
+        settings.session_idle = v.seconds("LATCH_SESSION_IDLE_S")?;
+        settings.session_absolute = v.seconds("LATCH_SESSION_ABSOLUTE_S")?;
+        let min_score: u8 = v.parse("LATCH_PASSWORD_MIN_SCORE", "a score from 0 to 4")?;
+        if min_score > 4 {
+            return Err(v.bad("LATCH_PASSWORD_MIN_SCORE", "a score from 0 to 4"));
+        }
+        settings.password_policy.min_score = min_score;
+        let store = match v.string("LATCH_STORE")?.as_str() {
+            "embedded" => StoreChoice::Embedded,
+            "dynamodb" => StoreChoice::DynamoDb(TableNames {
+                users: v.string("LATCH_USERS_TABLE")?,
+                sessions: v.string("LATCH_SESSIONS_TABLE")?,
+                audit: v.string("LATCH_AUDIT_TABLE")?,
+            }),
+            _ => return Err(v.bad("LATCH_STORE", "one of embedded, dynamodb")),
+        };
+        let mail = match v.string("LATCH_MAIL")?.as_str() {
+            "outbox" => MailChoice::Outbox,
+            "ses" => MailChoice::Ses,
+            _ => return Err(v.bad("LATCH_MAIL", "one of outbox, ses")),
+        };
+        let mail_from = v.string("LATCH_MAIL_FROM")?;
+        crate::adapters::mime::mailbox(&mail_from).map_err(|problem| ConfigError { var: "LATCH_MAIL_FROM".into(), problem })?;
+        let secrets = match v.string("LATCH_SECRETS")?.as_str() {
+            "local" => SecretsChoice::Local,
+            "secretsmanager" => SecretsChoice::SecretsManager { secret_id: v.string("LATCH_SECRET_ID")? },
+            _ => return Err(v.bad("LATCH_SECRETS", "one of local, secretsmanager")),
+        };
+        let argon2 = Argon2Params { m_kib: v.parse("LATCH_ARGON2_M_KIB", "KiB")?, t: v.parse("LATCH_ARGON2_T", "passes")?, p: v.parse("LATCH_ARGON2_P", "lanes")? };
+        crate::crypto::PasswordHasher::new(argon2).map_err(|_| v.bad("LATCH_ARGON2_M_KIB", "valid Argon2 parameters (m ≥ 8·p KiB, t ≥ 1, 1 ≤ p ≤ 255)"))?;
+        Ok(Self {
+            addr,
+            data_dir: PathBuf::from(v.string("LATCH_DATA_DIR")?),
+            store,
+            mail,
+            mail_from,
+            secrets,
+            trust_proxy: v.parse("LATCH_TRUST_PROXY", "true or false")?,
+            argon2,
+            settings,
+        })
+    }
+}
+
+struct Vars<'a>(&'a dyn Fn(&str) -> Option<String>);
+
+impl Vars<'_> {
+    fn get(&self, name: &str) -> Option<String> {
+        (self.0)(name).map(|s| s.trim().to_owned()).filter(|s| !s.is_empty())
+    }
+
+    fn string(&self, name: &str) -> Result<String, ConfigError> {
+        let default = VARIABLES.iter().find(|(n, _, _)| *n == name).and_then(|(_, d, _)| *d);
+        self.get(name).or(default.map(str::to_owned)).ok_or_else(|| ConfigError { var: name.into(), problem: "is required".into() })
+    }
+
+    fn parse<T: std::str::FromStr>(&self, name: &str, expected: &str) -> Result<T, ConfigError> {
+        self.string(name)?.parse().map_err(|_| self.bad(name, expected))
+    }
+
+    fn seconds(&self, name: &str) -> Result<Duration, ConfigError> {
+        let secs: i64 = self.parse(name, "a whole number of seconds")?;
+        if secs <= 0 {
+            return Err(self.bad(name, "a positive number of seconds"));
+        }
+        Ok(Duration::seconds(secs))
+    }
+
+    fn bad(&self, name: &str, expected: &str) -> ConfigError {
+        let got = self.get(name).unwrap_or_default();
+        let shown: String = got.chars().take(60).collect();
+        ConfigError { var: name.into(), problem: format!("expected {expected}, got {shown:?}") }
+    }
+}
+
+fn url_var(name: &str, url: String) -> Result<String, ConfigError> {
+    let ok = (url.starts_with("https://") || url.starts_with("http://")) && !url.chars().any(|c| c.is_whitespace() || c.is_control());
+    if !ok {
+        return Err(ConfigError { var: name.into(), problem: format!("expected an http(s) URL, got {url:?}") });
+    }
+    Ok(url.trim_end_matches('/').to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn with(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        Config::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_are_the_embedded_local_setup() {
+        let c = with(&[]).unwrap();
+        assert_eq!(c.addr.to_string(), "127.0.0.1:3000");
+        assert_eq!(c.store, StoreChoice::Embedded);
+        assert_eq!(c.mail, MailChoice::Outbox);
+        assert_eq!(c.secrets, SecretsChoice::Local);
+        assert_eq!(c.settings.public_url, "http://127.0.0.1:3000");
+        assert_eq!(c.settings.issuer, c.settings.public_url);
+        assert_eq!(c.argon2, Argon2Params::default());
+        assert_eq!(c.settings.access_ttl, Duration::minutes(15));
+        assert!(!c.trust_proxy);
+    }
+
+    #[test]
+    fn aws_choices_read_their_names() {
+        let c = with(&[("LATCH_STORE", "dynamodb"), ("LATCH_USERS_TABLE", "u"), ("LATCH_SECRETS", "secretsmanager"), ("LATCH_SECRET_ID", "k")]).unwrap();
+        assert_eq!(c.store, StoreChoice::DynamoDb(TableNames { users: "u".into(), sessions: "latch-sessions".into(), audit: "latch-audit".into() }));
+        assert_eq!(c.secrets, SecretsChoice::SecretsManager { secret_id: "k".into() });
+    }
+
+    #[test]
+    fn bad_values_name_the_variable() {
+        for (var, value) in [
+            ("LATCH_ADDR", "localhost"),
+            ("LATCH_STORE", "postgres"),
+            ("LATCH_MAIL", "smtp"),
+            ("LATCH_SECRETS", "vault"),
+            ("LATCH_MAIL_FROM", "nobody"),
+            ("LATCH_PUBLIC_URL", "ftp://x"),
+            ("LATCH_TRUST_PROXY", "yes"),
+            ("LATCH_ARGON2_P", "0"),
+            ("LATCH_ACCESS_TOKEN_TTL_S", "-5"),
+            ("LATCH_PASSWORD_MIN_SCORE", "5"),
+        ] {
+            let err = with(&[(var, value)]).unwrap_err();
+            assert!(err.to_string().starts_with(var), "{var}={value}: {err}");
+        }
+    }
+}

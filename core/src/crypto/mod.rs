@@ -1,0 +1,15 @@
+//! Cryptography in one place: the CSPRNG, password hashing, signing keys and access tokens.
+
+pub mod jwt;
+pub mod keys;
+pub mod password;
+pub mod random;
+
+pub use jwt::{AccessClaims, TokenVerifyError};
+pub use keys::{KeyRing, SecretMaterial};
+pub use password::{Argon2Params, PasswordHasher};
+
+/// Lower-case hex of a byte string.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

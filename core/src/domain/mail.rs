@@ -1,0 +1,110 @@
+//! The mail Latch sends: each kind with a text and an HTML part. Only our own links go in.
+
+use super::Email;
+
+/// What a message is about; logged instead of its content.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MailKind {
+    Verification,
+    RegistrationAttempt,
+}
+
+impl MailKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MailKind::Verification => "verification",
+            MailKind::RegistrationAttempt => "registration_attempt",
+        }
+    }
+}
+
+/// One message ready for a mailer.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Mail {
+    pub to: Email,
+    pub kind: MailKind,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+/// Debug shows the kind only: the body may hold a one-time link.
+impl std::fmt::Debug for Mail {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Mail({})", self.kind.as_str())
+    }
+}
+
+impl Mail {
+    /// "Confirm your address", with the one-time verification link.
+    pub fn verification(to: Email, link: &str, valid_hours: i64) -> Self {
+        let text = format!(
+            "Welcome to Latch.\n\nConfirm your email address by opening this link within {valid_hours} hours:\n\n{link}\n\n\
+             If you did not create an account, ignore this message.\n"
+        );
+        let html = page(&format!(
+            "<p>Welcome to Latch.</p><p>Confirm your email address by opening this link within {valid_hours} hours:</p>\
+             <p><a href=\"{l}\">{l}</a></p><p>If you did not create an account, ignore this message.</p>",
+            l = escape(link)
+        ));
+        Self { to, kind: MailKind::Verification, subject: "Confirm your email address".into(), text, html }
+    }
+
+    /// "Someone tried to register with your address": no token, no link to act on.
+    pub fn registration_attempt(to: Email, sign_in_hint: &str) -> Self {
+        let text = format!(
+            "Someone tried to create a Latch account with this email address, which already has one.\n\n\
+             If it was you, sign in instead{sign_in_hint}; if you forgot your password, use \"Forgot password\".\n\
+             If it was not you, you need not do anything: your account is unchanged.\n"
+        );
+        let html = page(&format!(
+            "<p>Someone tried to create a Latch account with this email address, which already has one.</p>\
+             <p>If it was you, sign in instead{}; if you forgot your password, use “Forgot password”.</p>\
+             <p>If it was not you, you need not do anything: your account is unchanged.</p>",
+            escape(sign_in_hint)
+        ));
+        Self { to, kind: MailKind::RegistrationAttempt, subject: "Someone tried to register with your address".into(), text, html }
+    }
+}
+
+fn page(body: &str) -> String {
+    format!("<!doctype html><html><head><meta charset=\"utf-8\"></head><body>{body}</body></html>")
+}
+
+/// Escapes text for HTML element content and double-quoted attributes.
+pub fn escape(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len());
+    for c in raw.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn verification_mail_carries_the_link_in_both_parts() {
+        let to = Email::parse("dan@example.com").unwrap();
+        let m = Mail::verification(to, "https://id.example.com/v1/auth/verify-email?token=abc", 24);
+        assert!(m.text.contains("https://id.example.com/v1/auth/verify-email?token=abc"));
+        assert!(m.html.contains("href=\"https://id.example.com/v1/auth/verify-email?token=abc\""));
+        assert_eq!(format!("{m:?}"), "Mail(verification)");
+    }
+
+    #[test]
+    fn registration_attempt_mail_has_no_token_and_escapes() {
+        let to = Email::parse("dan@example.com").unwrap();
+        let m = Mail::registration_attempt(to, " at <https://app>");
+        assert!(!m.text.contains("token="));
+        assert!(m.html.contains("&lt;https://app&gt;"));
+    }
+}

@@ -1,0 +1,37 @@
+//! Domain types and rules: values that parse instead of validate. No I/O, no async.
+
+pub mod audit;
+pub mod client;
+pub mod email;
+pub mod ids;
+pub mod mail;
+pub mod password;
+pub mod role;
+pub mod session;
+pub mod token;
+pub mod user;
+
+pub use audit::{AuditEvent, AuditType, Outcome};
+pub use client::ClientInfo;
+pub use email::Email;
+pub use ids::{SessionId, UserId};
+pub use mail::{Mail, MailKind};
+pub use password::{Password, PasswordHash, PasswordPolicy};
+pub use role::{Plan, Role};
+pub use session::{RefreshTokenRecord, Session};
+pub use token::{OneTimeToken, OneTimeTokenRecord, TokenHash, TokenPurpose};
+pub use user::User;
+
+/// One problem with one field of a request, as the contract's `errors[]` shows it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct FieldError {
+    pub field: String,
+    pub code: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: &str, code: &str, message: impl Into<String>) -> Self {
+        Self { field: field.to_owned(), code: code.to_owned(), message: message.into() }
+    }
+}

@@ -1,0 +1,85 @@
+//! Sessions: created at login, bound to the client, holding one refresh-token family.
+
+use super::{ClientInfo, SessionId, TokenHash, UserId};
+use time::{Duration, OffsetDateTime};
+
+/// A login's session. Access tokens name it in `sid`; it must be active for them to work.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Session {
+    pub id: SessionId,
+    pub user_id: UserId,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub last_used_at: OffsetDateTime,
+    pub user_agent: String,
+    pub user_agent_hash: String,
+    pub ip_prefix: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub idle_expires_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub absolute_expires_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option", default, skip_serializing_if = "Option::is_none")]
+    pub revoked_at: Option<OffsetDateTime>,
+}
+
+impl Session {
+    /// A new session with a fresh id (no fixation), bound to `client`.
+    pub fn start(user_id: UserId, client: &ClientInfo, now: OffsetDateTime, idle: Duration, absolute: Duration) -> Self {
+        Self {
+            id: SessionId::new(now),
+            user_id,
+            created_at: now,
+            last_used_at: now,
+            user_agent: client.user_agent_display(),
+            user_agent_hash: client.user_agent_hash(),
+            ip_prefix: client.ip_prefix(),
+            idle_expires_at: now + idle,
+            absolute_expires_at: now + absolute,
+            revoked_at: None,
+        }
+    }
+
+    pub fn is_active(&self, now: OffsetDateTime) -> bool {
+        self.revoked_at.is_none() && now < self.idle_expires_at && now < self.absolute_expires_at
+    }
+
+    /// Whether `client` is the User-Agent this session was created for (checked on every call).
+    pub fn user_agent_matches(&self, client: &ClientInfo) -> bool {
+        use subtle::ConstantTimeEq;
+        bool::from(self.user_agent_hash.as_bytes().ct_eq(client.user_agent_hash().as_bytes()))
+    }
+}
+
+/// The hash of one refresh token of a session's family, as stored.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RefreshTokenRecord {
+    pub hash: TokenHash,
+    pub session_id: SessionId,
+    pub user_id: UserId,
+    #[serde(with = "time::serde::rfc3339")]
+    pub issued_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub expires_at: OffsetDateTime,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_session_expires_idle_absolute_or_revoked() {
+        let now = OffsetDateTime::now_utc();
+        let client = ClientInfo { ip: "198.51.100.7".parse().unwrap(), user_agent: "UA/1".into() };
+        let mut s = Session::start(UserId::new(now), &client, now, Duration::days(14), Duration::days(30));
+        assert!(s.is_active(now));
+        assert_eq!(s.ip_prefix, "198.51.100.0/24");
+        assert!(!s.is_active(now + Duration::days(14)));
+        s.revoked_at = Some(now);
+        assert!(!s.is_active(now));
+        assert!(s.user_agent_matches(&ClientInfo { user_agent: "UA/2".into(), ..client.clone() }));
+        assert!(!s.user_agent_matches(&ClientInfo { user_agent: "Other/1".into(), ..client }));
+    }
+}

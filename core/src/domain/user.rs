@@ -1,0 +1,37 @@
+//! A user account as the services see it.
+
+use super::{Email, PasswordHash, Plan, Role, UserId};
+use time::OffsetDateTime;
+
+/// One account. `version` increases with every write, for optimistic concurrency.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct User {
+    pub id: UserId,
+    pub email: Email,
+    pub password_hash: PasswordHash,
+    pub email_verified: bool,
+    pub roles: Vec<Role>,
+    pub plan: Plan,
+    pub mfa_enabled: bool,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    pub version: u64,
+}
+
+impl User {
+    /// A new, unverified account with the everyone role and the free plan.
+    pub fn register(email: Email, password_hash: PasswordHash, now: OffsetDateTime) -> Self {
+        Self {
+            id: UserId::new(now),
+            email,
+            password_hash,
+            email_verified: false,
+            roles: vec![Role::User],
+            plan: Plan::Free,
+            mfa_enabled: false,
+            created_at: now,
+            version: 1,
+        }
+    }
+}

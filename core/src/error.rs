@@ -1,0 +1,59 @@
+//! The one error type of the core. `http::problem` maps each variant to a status and `code`.
+
+use crate::domain::FieldError;
+
+type Source = Box<dyn std::error::Error + Send + Sync>;
+
+/// Everything a use case can answer besides success.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Malformed JSON, a wrong type, an unknown field: `detail` says which, never echoing values.
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    #[error("validation failed")]
+    Validation(Vec<FieldError>),
+    #[error("weak password")]
+    WeakPassword(Vec<FieldError>),
+    #[error("invalid credentials")]
+    InvalidCredentials,
+    /// A one-time token in a body or query (verification, reset): 400.
+    #[error("invalid one-time token")]
+    InvalidOneTimeToken,
+    /// A credential (access, refresh or MFA token): 401.
+    #[error("invalid token")]
+    InvalidToken,
+    #[error("session binding mismatch")]
+    SessionBindingMismatch,
+    #[error("email not verified")]
+    EmailNotVerified,
+    #[error("forbidden")]
+    Forbidden,
+    #[error("not found")]
+    NotFound,
+    #[error("conflict")]
+    Conflict,
+    #[error("payload too large")]
+    PayloadTooLarge,
+    #[error("unsupported media type")]
+    UnsupportedMediaType,
+    #[error("account locked")]
+    AccountLocked { retry_after_secs: u64 },
+    #[error("rate limited")]
+    RateLimited { retry_after_secs: u64 },
+    /// A dependency (store, mail, secrets) failed or timed out: 503, worth a retry.
+    #[error("dependency unavailable: {0}")]
+    Unavailable(#[source] Source),
+    /// A bug or broken invariant: 500.
+    #[error("internal error: {0}")]
+    Internal(#[source] Source),
+}
+
+impl Error {
+    pub fn internal(what: impl Into<String>) -> Self {
+        Error::Internal(what.into().into())
+    }
+
+    pub fn unavailable(source: impl Into<Source>) -> Self {
+        Error::Unavailable(source.into())
+    }
+}

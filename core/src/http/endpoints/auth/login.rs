@@ -1,0 +1,34 @@
+//! POST /v1/auth/login
+
+use crate::Error;
+use crate::http::routes::{Cache, Doc, Route, schema_of};
+use crate::http::{BoxFuture, Call, Reply};
+use crate::service::{Deps, login};
+use lambda_http::http::{Method, StatusCode};
+
+pub const ROUTE: Route = Route {
+    name: "login",
+    method: Method::POST,
+    path: "/v1/auth/login",
+    auth: false,
+    cache: Cache::NoStore,
+    handler,
+    doc: Doc {
+        summary: "Sign in with email and password; starts a new session",
+        tag: "auth",
+        request: Some(schema_of::<login::LoginRequest>),
+        query: &[],
+        success: 200,
+        success_description: "An access token and the session's first refresh token",
+        response: Some(schema_of::<login::TokenPair>),
+        content_type: "application/json",
+        errors: &[(401, &["invalid_credentials"]), (403, &["email_not_verified"])],
+    },
+};
+
+fn handler(deps: &Deps, call: Call) -> BoxFuture<'_, Result<Reply, Error>> {
+    Box::pin(async move {
+        let out = login::login(deps, &call.caller, call.json()?).await?;
+        Reply::json(StatusCode::OK, &out)
+    })
+}

@@ -1,0 +1,34 @@
+//! GET /v1/auth/me
+
+use crate::Error;
+use crate::http::routes::{Cache, Doc, Route, schema_of};
+use crate::http::{BoxFuture, Call, Reply};
+use crate::service::{Deps, authn, me};
+use lambda_http::http::{Method, StatusCode};
+
+pub const ROUTE: Route = Route {
+    name: "me",
+    method: Method::GET,
+    path: "/v1/auth/me",
+    auth: true,
+    cache: Cache::NoStore,
+    handler,
+    doc: Doc {
+        summary: "The caller's own account",
+        tag: "auth",
+        request: None,
+        query: &[],
+        success: 200,
+        success_description: "The account as stored now (roles are read on every call)",
+        response: Some(schema_of::<me::Me>),
+        content_type: "application/json",
+        errors: &[],
+    },
+};
+
+fn handler(deps: &Deps, call: Call) -> BoxFuture<'_, Result<Reply, Error>> {
+    Box::pin(async move {
+        let auth = authn::authenticate(deps, &call.caller, call.bearer()).await?;
+        Reply::json(StatusCode::OK, &me::me(&auth))
+    })
+}

@@ -1,0 +1,5 @@
+//! One file per endpoint: its route entry, its documentation, and a handler that parses the
+//! request, calls one use case and shapes the reply.
+
+pub mod auth;
+pub mod system;

@@ -1,0 +1,5 @@
+//! Health, keys and the API description.
+
+pub mod health;
+pub mod jwks;
+pub mod openapi;

@@ -1,0 +1,132 @@
+//! The ONE route table: the local server mounts it, every Lambda binary picks its entry by
+//! name, the OpenAPI document is generated from it, and the SAM template is checked against it.
+
+use super::endpoints::{auth, system};
+use super::serve::Handler;
+use lambda_http::http::Method;
+use utoipa::openapi::{RefOr, Schema};
+
+/// Whether a response may be cached by clients and CDNs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cache {
+    NoStore,
+    /// Public documents (JWKS, OpenAPI): five minutes.
+    Public,
+}
+
+/// Registers a schema (and those it refers to) and returns its component name.
+pub type SchemaFn = fn(&mut Vec<(String, RefOr<Schema>)>) -> String;
+
+pub fn schema_of<T: utoipa::ToSchema>(out: &mut Vec<(String, RefOr<Schema>)>) -> String {
+    let name = T::name().into_owned();
+    out.push((name.clone(), T::schema()));
+    T::schemas(out);
+    name
+}
+
+/// One documented query parameter.
+#[derive(Debug)]
+pub struct QueryParam {
+    pub name: &'static str,
+    pub description: &'static str,
+    pub required: bool,
+}
+
+/// What the OpenAPI document says of a route.
+#[derive(Debug)]
+pub struct Doc {
+    pub summary: &'static str,
+    pub tag: &'static str,
+    pub request: Option<SchemaFn>,
+    pub query: &'static [QueryParam],
+    pub success: u16,
+    pub success_description: &'static str,
+    pub response: Option<SchemaFn>,
+    pub content_type: &'static str,
+    /// Route-specific failures: status and the problem `code`s it may carry.
+    pub errors: &'static [(u16, &'static [&'static str])],
+}
+
+/// One endpoint: a Lambda function named `name`, mounted at `method path`.
+#[derive(Debug)]
+pub struct Route {
+    /// Kebab-case: the binary, the SAM function's `Binary:` and the `events/` file prefix.
+    pub name: &'static str,
+    pub method: Method,
+    pub path: &'static str,
+    /// Bearer-authenticated (documented with the security scheme and 401s).
+    pub auth: bool,
+    pub cache: Cache,
+    pub handler: Handler,
+    pub doc: Doc,
+}
+
+pub static ROUTES: &[Route] = &[
+    auth::register::ROUTE,
+    auth::verify_email::ROUTE,
+    auth::login::ROUTE,
+    auth::me::ROUTE,
+    system::health::ROUTE,
+    system::jwks::ROUTE,
+    system::openapi::ROUTE,
+];
+
+/// The route a Lambda binary serves.
+pub fn by_name(name: &str) -> Option<&'static Route> {
+    ROUTES.iter().find(|r| r.name == name)
+}
+
+/// The route for `method path` and its path parameters (`{name}` segments).
+pub fn matching(method: &Method, path: &str) -> Option<(&'static Route, Vec<(String, String)>)> {
+    ROUTES.iter().filter(|r| r.method == method).find_map(|r| match_template(r.path, path).map(|params| (r, params)))
+}
+
+fn match_template(template: &str, path: &str) -> Option<Vec<(String, String)>> {
+    let mut params = Vec::new();
+    let mut t = template.split('/');
+    let mut p = path.split('/');
+    loop {
+        match (t.next(), p.next()) {
+            (None, None) => return Some(params),
+            (Some(ts), Some(ps)) => {
+                if let Some(name) = ts.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+                    if ps.is_empty() {
+                        return None;
+                    }
+                    params.push((name.to_owned(), ps.to_owned()));
+                } else if ts != ps {
+                    return None;
+                }
+            }
+            _ => return None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_and_method_paths_are_unique_and_kebab_case() {
+        let mut names = std::collections::HashSet::new();
+        let mut keys = std::collections::HashSet::new();
+        for r in ROUTES {
+            assert!(names.insert(r.name), "duplicate name {}", r.name);
+            assert!(keys.insert((r.method.clone(), r.path)), "duplicate {} {}", r.method, r.path);
+            assert!(r.name.chars().all(|c| c.is_ascii_lowercase() || c == '-'), "{}", r.name);
+            assert!(r.path.starts_with("/v1/") || r.path.starts_with("/.well-known/"), "{}", r.path);
+        }
+    }
+
+    #[test]
+    fn templates_match_segments_and_capture_parameters() {
+        assert_eq!(match_template("/v1/a/{id}", "/v1/a/42"), Some(vec![("id".into(), "42".into())]));
+        assert_eq!(match_template("/v1/a/{id}", "/v1/a/"), None);
+        assert_eq!(match_template("/v1/a/{id}", "/v1/a/42/b"), None);
+        assert_eq!(match_template("/v1/a", "/v1/a"), Some(vec![]));
+        assert!(matching(&Method::POST, "/v1/auth/login").is_some());
+        assert!(matching(&Method::GET, "/v1/auth/login").is_none());
+        assert_eq!(by_name("login").map(|r| r.path), Some("/v1/auth/login"));
+    }
+}

@@ -1,0 +1,109 @@
+//! `serve`: the same request → response path for Lambda and the local server. Every `Err`
+//! becomes a problem response here; nothing reaches lambda_http as an invocation failure.
+
+use super::routes::{Cache, Route};
+use super::{BODY_LIMIT, extract, headers, problem};
+use crate::Error;
+use crate::service::{Caller, Deps};
+use lambda_http::http::{HeaderMap, HeaderValue, StatusCode, header};
+use lambda_http::{Body, Request, Response};
+use serde::Serialize;
+use std::future::Future;
+use std::pin::Pin;
+use std::time::Instant;
+
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// An endpoint: the request in, a reply or an error out.
+pub type Handler = for<'a> fn(&'a Deps, Call) -> BoxFuture<'a, Result<Reply, Error>>;
+
+/// A request as an endpoint sees it: the raw request and who sent it.
+pub struct Call {
+    pub req: Request,
+    pub caller: Caller,
+}
+
+impl Call {
+    pub fn json<T: serde::de::DeserializeOwned>(&self) -> Result<T, Error> {
+        extract::json(&self.req)
+    }
+
+    pub fn query(&self, name: &str) -> Option<String> {
+        extract::query(&self.req, name)
+    }
+
+    pub fn bearer(&self) -> Option<&str> {
+        extract::bearer(&self.req)
+    }
+}
+
+/// A successful answer.
+pub struct Reply {
+    status: StatusCode,
+    body: Body,
+    content_type: Option<&'static str>,
+}
+
+impl Reply {
+    pub fn json<T: Serialize>(status: StatusCode, value: &T) -> Result<Self, Error> {
+        let body = serde_json::to_string(value).map_err(|e| Error::internal(format!("serializing a response: {e}")))?;
+        Ok(Self { status, body: Body::Text(body), content_type: Some("application/json") })
+    }
+
+    pub fn text(status: StatusCode, content_type: &'static str, body: String) -> Self {
+        Self { status, body: Body::Text(body), content_type: Some(content_type) }
+    }
+
+    pub fn empty(status: StatusCode) -> Self {
+        Self { status, body: Body::Empty, content_type: None }
+    }
+
+    fn into_response(self) -> Response<Body> {
+        let mut res = Response::new(self.body);
+        *res.status_mut() = self.status;
+        if let Some(ct) = self.content_type {
+            res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(ct));
+        }
+        res
+    }
+}
+
+/// Runs `route` for `req` and answers, whatever happens.
+pub async fn serve(deps: &Deps, route: &Route, req: Request) -> Response<Body> {
+    let started = Instant::now();
+    let request_id = headers::request_id(req.headers(), deps.clock.now());
+    let method = req.method().clone();
+    let result = run(deps, route, req, &request_id).await;
+    finish(result, &request_id, method.as_str(), route.path, route.cache, started)
+}
+
+async fn run(deps: &Deps, route: &Route, req: Request, request_id: &str) -> Result<Reply, Error> {
+    if extract::body_bytes(&req).len() > BODY_LIMIT {
+        return Err(Error::PayloadTooLarge);
+    }
+    let client = extract::client_info(&req)?;
+    let caller = Caller { request_id: request_id.to_owned(), client };
+    (route.handler)(deps, Call { req, caller }).await
+}
+
+/// The answer for a request refused before any route ran (no such route, body too large).
+pub fn fail(err: Error, request_headers: &HeaderMap, method: &str, now: time::OffsetDateTime) -> Response<Body> {
+    let request_id = headers::request_id(request_headers, now);
+    finish(Err(err), &request_id, method, "-", Cache::NoStore, Instant::now())
+}
+
+fn finish(result: Result<Reply, Error>, request_id: &str, method: &str, route: &str, cache: Cache, started: Instant) -> Response<Body> {
+    let mut res = match result {
+        Ok(reply) => reply.into_response(),
+        Err(err) => {
+            let res = problem::response(&err, request_id);
+            if res.status().is_server_error() {
+                tracing::error!(requestId = request_id, route, error = %crate::telemetry::error_chain(&err), "request failed");
+            }
+            res
+        }
+    };
+    headers::apply(res.headers_mut(), request_id, cache);
+    crate::telemetry::request_line(request_id, method, route, res.status().as_u16(), started.elapsed());
+    res
+}

@@ -1,0 +1,75 @@
+//! The narrow traits services depend on. Adapters implement them; tests swap them.
+
+use crate::Error;
+use crate::crypto::SecretMaterial;
+use crate::domain::{AuditEvent, Email, Mail, OneTimeTokenRecord, RefreshTokenRecord, Session, SessionId, TokenHash, User, UserId};
+use async_trait::async_trait;
+use time::OffsetDateTime;
+
+/// What `UserStore::create_user` did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CreateUser {
+    Created,
+    /// The email belongs to this existing account; nothing was written.
+    EmailTaken(UserId),
+}
+
+/// Accounts, the email-uniqueness claim and one-time tokens.
+#[async_trait]
+pub trait UserStore: Send + Sync {
+    /// Writes the user, claims its email and stores its verification token, all or nothing.
+    async fn create_user(&self, user: &User, verification: &OneTimeTokenRecord) -> Result<CreateUser, Error>;
+    /// The account holding `email`, read consistently.
+    async fn user_by_email(&self, email: &Email) -> Result<Option<User>, Error>;
+    /// The account with `id`, read consistently.
+    async fn user_by_id(&self, id: &UserId) -> Result<Option<User>, Error>;
+    /// Spends a live email-verification token and marks its user verified in the same write.
+    /// `None` when the token is unknown, expired, of another purpose or already spent.
+    async fn redeem_email_verification(&self, token: &TokenHash, now: OffsetDateTime) -> Result<Option<UserId>, Error>;
+    /// A cheap read proving the store answers (for `/v1/health`).
+    async fn ping(&self) -> Result<(), Error>;
+}
+
+/// Sessions and their refresh-token families.
+#[async_trait]
+pub trait SessionStore: Send + Sync {
+    /// Stores a new session with the hash of its first refresh token, all or nothing.
+    async fn create_session(&self, session: &Session, refresh: &RefreshTokenRecord) -> Result<(), Error>;
+    /// The session with `id`, read consistently (revocations take effect at once).
+    async fn session(&self, id: &SessionId) -> Result<Option<Session>, Error>;
+    /// Marks the session revoked at `now`; revoking twice keeps the first time.
+    async fn revoke_session(&self, id: &SessionId, now: OffsetDateTime) -> Result<(), Error>;
+}
+
+/// The append-only audit trail.
+#[async_trait]
+pub trait AuditLog: Send + Sync {
+    async fn append(&self, event: &AuditEvent) -> Result<(), Error>;
+}
+
+/// Sends one message. Implementations never log the body (it may hold a one-time link).
+#[async_trait]
+pub trait Mailer: Send + Sync {
+    async fn send(&self, mail: &Mail) -> Result<(), Error>;
+}
+
+/// Where the secret material (signing keys, HMAC key) is kept.
+#[async_trait]
+pub trait SecretSource: Send + Sync {
+    async fn load(&self) -> Result<SecretMaterial, Error>;
+}
+
+/// The time. Services never read the system clock directly.
+pub trait Clock: Send + Sync {
+    fn now(&self) -> OffsetDateTime;
+}
+
+/// The real clock.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> OffsetDateTime {
+        OffsetDateTime::now_utc()
+    }
+}

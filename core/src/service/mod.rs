@@ -1,0 +1,68 @@
+//! Use cases: `async fn(&Deps, &Caller, input) -> Result<output, Error>`. Every rule lives here.
+
+pub mod audit;
+pub mod authn;
+pub mod health;
+pub mod login;
+pub mod me;
+pub mod register;
+pub mod verify_email;
+
+use crate::crypto::{KeyRing, PasswordHasher};
+use crate::domain::{ClientInfo, PasswordPolicy};
+use crate::ports::{AuditLog, Clock, Mailer, SessionStore, UserStore};
+use std::sync::Arc;
+use time::Duration;
+
+/// The settings the use cases read (a subset of `Config`, free of I/O choices).
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub issuer: String,
+    pub audience: String,
+    /// Base of links to Latch itself (email verification).
+    pub public_url: String,
+    /// Base of links to the client application (password reset).
+    pub app_url: String,
+    pub access_ttl: Duration,
+    pub verification_ttl: Duration,
+    pub session_idle: Duration,
+    pub session_absolute: Duration,
+    pub password_policy: PasswordPolicy,
+}
+
+impl Settings {
+    /// The contract's defaults for a deployment at `public_url`.
+    pub fn defaults(public_url: &str) -> Self {
+        let public_url = public_url.trim_end_matches('/').to_owned();
+        Self {
+            issuer: public_url.clone(),
+            audience: "latch".to_owned(),
+            app_url: public_url.clone(),
+            public_url,
+            access_ttl: Duration::minutes(15),
+            verification_ttl: Duration::hours(24),
+            session_idle: Duration::days(14),
+            session_absolute: Duration::days(30),
+            password_policy: PasswordPolicy::default(),
+        }
+    }
+}
+
+/// Everything a use case may touch, built once per process.
+pub struct Deps {
+    pub settings: Settings,
+    pub users: Arc<dyn UserStore>,
+    pub sessions: Arc<dyn SessionStore>,
+    pub audit: Arc<dyn AuditLog>,
+    pub mailer: Arc<dyn Mailer>,
+    pub keys: Arc<KeyRing>,
+    pub clock: Arc<dyn Clock>,
+    pub hasher: PasswordHasher,
+}
+
+/// Who is calling, for audit and session binding.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub request_id: String,
+    pub client: ClientInfo,
+}

@@ -1,0 +1,64 @@
+//! POST /v1/auth/register: answers alike for new and known emails; only the mail differs.
+
+use super::{Caller, Deps, audit};
+use crate::Error;
+use crate::domain::{AuditType, Email, Mail, OneTimeToken, OneTimeTokenRecord, Outcome, TokenPurpose, User};
+use crate::ports::CreateUser;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RegisterRequest {
+    #[schema(example = "ada@example.com")]
+    pub email: String,
+    #[schema(format = Password)]
+    pub password: String,
+    /// Cloudflare Turnstile token, when the server asks for one.
+    pub captcha_token: Option<String>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Accepted {
+    pub message: &'static str,
+}
+
+pub const ACCEPTED: &str = "If this address can be registered, a message is on its way to it. Follow the link in it to continue.";
+
+pub async fn register(deps: &Deps, caller: &Caller, req: RegisterRequest) -> Result<Accepted, Error> {
+    let email = Email::parse(&req.email);
+    let password = match &email {
+        Ok(email) => deps.settings.password_policy.check(&req.password, email).map_err(Some),
+        Err(_) => Err(None),
+    };
+    let (email, password) = match (email, password) {
+        (Ok(email), Ok(password)) => (email, password),
+        (Err(email_error), _) => return Err(Error::Validation(vec![email_error])),
+        (Ok(_), Err(errors)) => return Err(Error::WeakPassword(errors.unwrap_or_default())),
+    };
+    // Hash before looking at the store, so a known email costs the same time as a new one.
+    let hash = deps.hasher.hash(&password).await?;
+    let now = deps.clock.now();
+    let user = User::register(email.clone(), hash, now);
+    let token = OneTimeToken::generate();
+    let record = OneTimeTokenRecord {
+        hash: token.hash.clone(),
+        purpose: TokenPurpose::EmailVerification,
+        user_id: user.id.clone(),
+        expires_at: now + deps.settings.verification_ttl,
+    };
+    match deps.users.create_user(&user, &record).await? {
+        CreateUser::Created => {
+            let link = format!("{}/v1/auth/verify-email?token={}", deps.settings.public_url, token.secret());
+            let hours = deps.settings.verification_ttl.whole_hours();
+            deps.mailer.send(&Mail::verification(email, &link, hours)).await?;
+            audit::record(deps, caller, AuditType::UserRegistered, Some(&user.id), Outcome::Success, &[]).await?;
+        }
+        CreateUser::EmailTaken(existing) => {
+            let hint = format!(" at {}", deps.settings.app_url);
+            deps.mailer.send(&Mail::registration_attempt(email, &hint)).await?;
+            let reason = [("reason", "email_taken")];
+            audit::record(deps, caller, AuditType::UserRegistered, Some(&existing), Outcome::Failure, &reason).await?;
+        }
+    }
+    Ok(Accepted { message: ACCEPTED })
+}

@@ -1,0 +1,1 @@
+//! Latch integration tests live in `api/`; this library is empty on purpose.
