@@ -131,7 +131,15 @@ impl Config {
             _ => return Err(v.bad("LATCH_SECRETS", "one of local, secretsmanager")),
         };
         let argon2 = Argon2Params { m_kib: v.parse("LATCH_ARGON2_M_KIB", "KiB")?, t: v.parse("LATCH_ARGON2_T", "passes")?, p: v.parse("LATCH_ARGON2_P", "lanes")? };
-        crate::crypto::PasswordHasher::new(argon2).map_err(|_| v.bad("LATCH_ARGON2_M_KIB", "valid Argon2 parameters (m ≥ 8·p KiB, t ≥ 1, 1 ≤ p ≤ 255)"))?;
+        if !(1..=255).contains(&argon2.p) {
+            return Err(v.bad("LATCH_ARGON2_P", "1 to 255 lanes"));
+        }
+        if argon2.t < 1 {
+            return Err(v.bad("LATCH_ARGON2_T", "at least 1 pass"));
+        }
+        if argon2.m_kib < 8 * argon2.p || crate::crypto::PasswordHasher::new(argon2).is_err() {
+            return Err(v.bad("LATCH_ARGON2_M_KIB", "at least 8 KiB per lane"));
+        }
         Ok(Self {
             addr,
             data_dir: PathBuf::from(v.string("LATCH_DATA_DIR")?),

@@ -3,13 +3,24 @@
 
 use crate::Error;
 use crate::domain::Mail;
-use lettre::message::{Mailbox, MultiPart, header::ContentType};
+use lettre::message::header::{ContentTransferEncoding, ContentType};
+use lettre::message::{Mailbox, MultiPart};
 
 /// The whole message, headers and body, as bytes.
 pub fn render(mail: &Mail, from: &Mailbox, message_id: &str) -> Result<Vec<u8>, Error> {
     let to: Mailbox = mail.to.as_str().parse().map_err(|e| Error::internal(format!("recipient address: {e}")))?;
-    let text = lettre::message::SinglePart::builder().header(ContentType::TEXT_PLAIN).body(mail.text.clone());
-    let html = lettre::message::SinglePart::builder().header(ContentType::TEXT_HTML).body(mail.html.clone());
+    // 8bit keeps every line, links included, readable and copyable from the `.eml` file;
+    // quoted-printable would fold a long link with soft line breaks.
+    let part = |ct: ContentType, body: &str| {
+        let crlf = body.replace("\r\n", "\n").replace('\r', "").replace('\n', "\r\n");
+        // RFC 5322/2045 8bit: CRLF line ends, no NUL, at most 998 bytes a line.
+        if crlf.contains('\0') || crlf.split("\r\n").any(|line| line.len() > 998) {
+            return Err(Error::internal("a mail part is not valid 8bit text"));
+        }
+        let body = lettre::message::Body::dangerous_pre_encoded(crlf.into_bytes(), ContentTransferEncoding::EightBit);
+        Ok::<_, Error>(lettre::message::SinglePart::builder().header(ct).body(body))
+    };
+    let (text, html) = (part(ContentType::TEXT_PLAIN, &mail.text)?, part(ContentType::TEXT_HTML, &mail.html)?);
     let message = lettre::Message::builder()
         .from(from.clone())
         .to(to)
@@ -42,7 +53,8 @@ mod tests {
         assert!(raw.contains("Content-Type: multipart/alternative;"));
         assert!(raw.contains("text/plain; charset=utf-8"));
         assert!(raw.contains("text/html; charset=utf-8"));
-        assert!(raw.contains("https://x/v1/auth/verify-email?token=T"));
+        assert!(raw.contains("Content-Transfer-Encoding: 8bit"));
+        assert!(raw.contains("\r\nhttps://x/v1/auth/verify-email?token=T\r\n"), "the link stands whole on its own line");
     }
 
     #[test]

@@ -126,7 +126,8 @@ mod tests {
         let token = ring.sign_access(&claims(t0)).unwrap();
         assert!(ring.verify_access(&token, "https://evil", AUD, at(t0)).is_err());
         assert!(ring.verify_access(&token, ISS, "other", at(t0)).is_err());
-        assert_eq!(ring().verify_access(&token, ISS, AUD, at(t0)), Err(TokenVerifyError::UnknownKey));
+        let other = KeyRing::from_material(&SecretMaterial::generate(OffsetDateTime::now_utc()).unwrap()).unwrap();
+        assert_eq!(other.verify_access(&token, ISS, AUD, at(t0)), Err(TokenVerifyError::UnknownKey));
         let mut parts: Vec<String> = token.split('.').map(str::to_owned).collect();
         let mut payload = claims(t0);
         payload.roles = vec!["ADMIN".into()];

@@ -1,0 +1,135 @@
+//! The local server: every route of the table on one address, on hyper, with the embedded
+//! defaults. Requests go through the same `serve` as on Lambda.
+
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::{Bytes, Incoming};
+use hyper_util::rt::TokioIo;
+use latch_core::config::Config;
+use latch_core::http::{BODY_LIMIT, ClientAddr, fail, routes, serve};
+use latch_core::service::Deps;
+use latch_core::{Error, telemetry, wiring};
+use lambda_http::RequestExt;
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::net::{IpAddr, SocketAddr};
+use std::process::ExitCode;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+
+/// `latch-local`: start from the environment, or print one line saying what is wrong.
+pub async fn main() -> ExitCode {
+    telemetry::init();
+    if std::env::args().nth(1).as_deref() == Some("--print-new-secret") {
+        return print_new_secret();
+    }
+    let config = match Config::from_env() {
+        Ok(config) => config,
+        Err(err) => return exit_with(&format!("latch-local: bad configuration: {err}")),
+    };
+    let listener = match TcpListener::bind(config.addr).await {
+        Ok(l) => l,
+        Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
+            return exit_with(&format!("latch-local: LATCH_ADDR: {} is already in use (another Latch running? set LATCH_ADDR)", config.addr));
+        }
+        Err(e) => return exit_with(&format!("latch-local: LATCH_ADDR: cannot listen on {}: {e}", config.addr)),
+    };
+    let deps = match wiring::build(&config).await {
+        Ok(d) => Arc::new(d),
+        Err(err) => return exit_with(&format!("latch-local: cannot start: {}", telemetry::error_chain(&err))),
+    };
+    let addr = listener.local_addr().map_or_else(|_| config.addr.to_string(), |a| a.to_string());
+    eprintln!("Latch listening on http://{addr} (data in {})", config.data_dir.display());
+    tokio::select! {
+        () = serve_on(listener, deps, config.trust_proxy) => ExitCode::FAILURE,
+        _ = tokio::signal::ctrl_c() => ExitCode::SUCCESS,
+    }
+}
+
+fn exit_with(line: &str) -> ExitCode {
+    eprintln!("{line}");
+    ExitCode::from(2)
+}
+
+fn print_new_secret() -> ExitCode {
+    let material = latch_core::crypto::SecretMaterial::generate(time_now());
+    match material.map(|m| serde_json::to_string_pretty(&m)) {
+        Ok(Ok(json)) => {
+            println!("{json}");
+            ExitCode::SUCCESS
+        }
+        _ => exit_with("latch-local: could not generate secret material"),
+    }
+}
+
+fn time_now() -> time::OffsetDateTime {
+    time::OffsetDateTime::now_utc()
+}
+
+/// Accepts connections until the task is dropped.
+pub async fn serve_on(listener: TcpListener, deps: Arc<Deps>, trust_proxy: bool) {
+    loop {
+        let (stream, peer) = match listener.accept().await {
+            Ok(conn) => conn,
+            Err(e) => {
+                tracing::warn!(error = %e, "accept failed");
+                continue;
+            }
+        };
+        let deps = Arc::clone(&deps);
+        tokio::spawn(async move {
+            let svc = hyper::service::service_fn(move |req| handle(Arc::clone(&deps), peer, trust_proxy, req));
+            if let Err(e) = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), svc).await {
+                tracing::debug!(error = %e, "connection closed with an error");
+            }
+        });
+    }
+}
+
+async fn handle(deps: Arc<Deps>, peer: SocketAddr, trust_proxy: bool, req: hyper::Request<Incoming>) -> Result<hyper::Response<Full<Bytes>>, Infallible> {
+    let (parts, body) = req.into_parts();
+    let now = deps.clock.now();
+    let Some((route, params)) = routes::matching(&parts.method, parts.uri.path()) else {
+        return Ok(to_hyper(fail(Error::NotFound, &parts.headers, parts.method.as_str(), now)));
+    };
+    let bytes = match Limited::new(body, BODY_LIMIT).collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(_) => return Ok(to_hyper(fail(Error::PayloadTooLarge, &parts.headers, parts.method.as_str(), now))),
+    };
+    let ip = if trust_proxy { forwarded_for(&parts.headers).unwrap_or(peer.ip()) } else { peer.ip() };
+    let mut req = lambda_http::http::Request::from_parts(parts, lambda_http::Body::from(bytes.to_vec()));
+    req.extensions_mut().insert(ClientAddr(ip));
+    let req = req.with_path_parameters(params.into_iter().collect::<HashMap<String, String>>());
+    Ok(to_hyper(serve(&deps, route, req).await))
+}
+
+/// The rightmost `X-Forwarded-For` entry: the one the nearest proxy added.
+fn forwarded_for(headers: &hyper::HeaderMap) -> Option<IpAddr> {
+    let all: Vec<&str> = headers.get_all("x-forwarded-for").iter().filter_map(|v| v.to_str().ok()).collect();
+    all.last()?.rsplit(',').next()?.trim().parse().ok()
+}
+
+fn to_hyper(res: lambda_http::Response<lambda_http::Body>) -> hyper::Response<Full<Bytes>> {
+    let (parts, body) = res.into_parts();
+    let bytes = match body {
+        lambda_http::Body::Text(text) => Bytes::from(text),
+        lambda_http::Body::Binary(bin) => Bytes::from(bin),
+        _ => Bytes::new(),
+    };
+    hyper::Response::from_parts(parts, Full::new(bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forwarded_for_takes_the_rightmost_entry() {
+        let mut h = hyper::HeaderMap::new();
+        h.append("x-forwarded-for", "1.1.1.1, 2.2.2.2".parse().unwrap());
+        h.append("x-forwarded-for", "3.3.3.3, 203.0.113.9".parse().unwrap());
+        assert_eq!(forwarded_for(&h), Some("203.0.113.9".parse().unwrap()));
+        let mut h = hyper::HeaderMap::new();
+        h.append("x-forwarded-for", "garbage".parse().unwrap());
+        assert_eq!(forwarded_for(&h), None);
+    }
+}
