@@ -15,12 +15,18 @@ use std::sync::Arc;
 
 /// Builds every dependency once, for a Lambda cold start or the local server.
 pub async fn build(config: &Config) -> Result<Deps, Error> {
-    build_with_clock(config, Arc::new(SystemClock)).await
+    build_with(config, Arc::new(SystemClock), None).await
 }
 
-pub async fn build_with_clock(config: &Config, clock: Arc<dyn Clock>) -> Result<Deps, Error> {
+/// Like `build`, with the clock and (optionally) the AWS SDK configuration given instead of
+/// read from the environment.
+pub async fn build_with(config: &Config, clock: Arc<dyn Clock>, aws: Option<aws_config::SdkConfig>) -> Result<Deps, Error> {
     let needs_aws = config.store != StoreChoice::Embedded || config.mail == MailChoice::Ses || config.secrets != SecretsChoice::Local;
-    let aws = if needs_aws { Some(aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await) } else { None };
+    let aws = match aws {
+        Some(given) => Some(given),
+        None if needs_aws => Some(aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await),
+        None => None,
+    };
     let aws = || aws.as_ref().ok_or_else(|| Error::internal("AWS configuration was not loaded"));
 
     let source: Box<dyn SecretSource> = match &config.secrets {

@@ -1,1 +1,14 @@
-//! placeholder
+//! Latch's integration tests: whole flows against the local server (embedded default and the
+//! AWS adapters on moto), the store contract suite on both stores, the Lambda event fixtures,
+//! and the SAM template against the route table.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod aws_flow;
+mod bad_input;
+mod cli;
+mod events;
+mod flows;
+mod mail_and_keys;
+mod store_contract;
+mod support;
+mod template;

@@ -6,6 +6,8 @@ use argon2::password_hash::phc;
 use argon2::{Algorithm, Argon2, Params, PasswordHasher as _, PasswordVerifier as _, Version};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD_NO_PAD;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Argon2id cost parameters: memory in KiB, passes, lanes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,6 +29,7 @@ impl Default for Argon2Params {
 pub struct PasswordHasher {
     params: Params,
     dummy: String,
+    verifications: Arc<AtomicU64>,
 }
 
 impl PasswordHasher {
@@ -43,7 +46,7 @@ impl PasswordHasher {
             STANDARD_NO_PAD.encode(b"latch-dummy-salt"),
             STANDARD_NO_PAD.encode([0u8; 32])
         );
-        Ok(Self { params, dummy })
+        Ok(Self { params, dummy, verifications: Arc::default() })
     }
 
     fn argon(&self) -> Argon2<'static> {
@@ -61,6 +64,7 @@ impl PasswordHasher {
     /// Constant-time check of `candidate` against a stored hash; `None` runs the dummy hash so
     /// the caller's timing does not depend on whether an account exists.
     pub async fn verify(&self, candidate: &str, stored: Option<&PasswordHash>) -> Result<bool, Error> {
+        self.verifications.fetch_add(1, Ordering::Relaxed);
         let phc_string = stored.map_or_else(|| self.dummy.clone(), |h| h.0.clone());
         let exists = stored.is_some();
         let argon = self.argon();
@@ -71,6 +75,12 @@ impl PasswordHasher {
         })
         .await?;
         Ok(ok && exists)
+    }
+
+    /// How many verifications (real or dummy) this hasher has run: proves in tests that an
+    /// unknown email costs a full Argon2 verification, without timing anything.
+    pub fn verifications(&self) -> u64 {
+        self.verifications.load(Ordering::Relaxed)
     }
 
     /// Whether a stored hash was made with other parameters than the live ones.
@@ -117,7 +127,9 @@ mod tests {
         let a = h.hash(&pw("violet-tractor-harbour-19")).await.unwrap();
         let b = h.hash(&pw("violet-tractor-harbour-19")).await.unwrap();
         assert_ne!(a, b);
+        let before = h.verifications();
         assert!(!h.verify("violet-tractor-harbour-19", None).await.unwrap());
+        assert_eq!(h.verifications(), before + 1, "the dummy path runs a real verification");
         assert!(!h.verify("anything", Some(&PasswordHash("not a phc string".into()))).await.unwrap());
     }
 

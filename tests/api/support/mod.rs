@@ -1,0 +1,180 @@
+//! The test kit: `spawn_app()` starts the local server on port 0 with its own data directory,
+//! and `TestApp` has one method per endpoint.
+
+pub mod moto;
+
+use latch_core::adapters::embedded::EmbeddedStore;
+use latch_core::config::{Config, StoreChoice};
+use latch_core::ports::SystemClock;
+use latch_core::service::Deps;
+use reqwest::{Response, StatusCode};
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use tempfile::TempDir;
+
+pub const STRONG_PASSWORD: &str = "violet-tractor-harbour-19";
+pub const UA: &str = "latch-tests/1.0";
+
+pub struct TestApp {
+    pub base: String,
+    pub deps: Arc<Deps>,
+    /// The embedded store behind `deps` (None on DynamoDB), for reading the audit trail.
+    pub store: Option<EmbeddedStore>,
+    pub data_dir: TempDir,
+    pub client: reqwest::Client,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(&[], None).await
+}
+
+/// Starts the local server with extra `LATCH_*` settings and, for the AWS adapters, an SDK
+/// configuration (the emulator's).
+pub async fn spawn_app_with(settings: &[(&str, &str)], aws: Option<aws_config::SdkConfig>) -> TestApp {
+    let data_dir = tempfile::tempdir().unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let mut vars: HashMap<String, String> = HashMap::from([
+        ("LATCH_ADDR".into(), addr.to_string()),
+        ("LATCH_DATA_DIR".into(), data_dir.path().display().to_string()),
+        ("LATCH_PUBLIC_URL".into(), format!("http://{addr}")),
+    ]);
+    vars.extend(settings.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+    let config = Config::from_lookup(|k| vars.get(k).cloned()).unwrap();
+    let mut deps = latch_core::wiring::build_with(&config, Arc::new(SystemClock), aws).await.unwrap();
+    // For the embedded store, wire a second file the test keeps a handle on, so it can read
+    // what the server wrote (redb lets one handle own a file).
+    let store = match config.store {
+        StoreChoice::Embedded => {
+            let store = EmbeddedStore::open(&data_dir.path().join("observed.redb")).unwrap();
+            deps.users = Arc::new(store.clone());
+            deps.sessions = Arc::new(store.clone());
+            deps.audit = Arc::new(store.clone());
+            Some(store)
+        }
+        StoreChoice::DynamoDb(_) => None,
+    };
+    let deps = Arc::new(deps);
+    let server = tokio::spawn(latch_functions::local::serve_on(listener, Arc::clone(&deps), config.trust_proxy));
+    let client = reqwest::Client::builder().user_agent(UA).build().unwrap();
+    TestApp { base: format!("http://{addr}"), deps, store, data_dir, client, server }
+}
+
+/// A response read whole: status, headers and JSON body (Null when empty or not JSON).
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+}
+
+impl Reply {
+    pub async fn of(res: Response) -> Self {
+        let status = res.status();
+        let headers = res.headers().clone();
+        let text = res.text().await.unwrap();
+        Self { status, headers, body: serde_json::from_str(&text).unwrap_or(Value::Null) }
+    }
+
+    pub fn header(&self, name: &str) -> &str {
+        self.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("")
+    }
+
+    /// Asserts a problem response with this status and code.
+    pub fn assert_problem(&self, status: u16, code: &str) {
+        assert_eq!(self.status.as_u16(), status, "body: {}", self.body);
+        assert_eq!(self.body["code"], code, "body: {}", self.body);
+        assert!(self.header("content-type").starts_with("application/problem+json"));
+    }
+
+    /// The body without its request id, for comparing two answers.
+    pub fn body_sans_request_id(&self) -> Value {
+        let mut b = self.body.clone();
+        if let Some(o) = b.as_object_mut() {
+            o.remove("requestId");
+        }
+        b
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub async fn post_json(&self, path: &str, body: &Value) -> Reply {
+        Reply::of(self.client.post(self.url(path)).json(body).send().await.unwrap()).await
+    }
+
+    pub async fn get(&self, path: &str) -> Reply {
+        Reply::of(self.client.get(self.url(path)).send().await.unwrap()).await
+    }
+
+    pub async fn register(&self, email: &str, password: &str) -> Reply {
+        self.post_json("/v1/auth/register", &json!({ "email": email, "password": password })).await
+    }
+
+    pub async fn verify_email(&self, token: &str) -> Reply {
+        self.get(&format!("/v1/auth/verify-email?token={token}")).await
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> Reply {
+        self.post_json("/v1/auth/login", &json!({ "email": email, "password": password })).await
+    }
+
+    pub async fn me(&self, access_token: &str) -> Reply {
+        Reply::of(self.client.get(self.url("/v1/auth/me")).bearer_auth(access_token).send().await.unwrap()).await
+    }
+
+    /// Messages in the outbox, oldest first: (file name, content).
+    pub fn outbox(&self) -> Vec<(String, String)> {
+        let dir: PathBuf = self.data_dir.path().join("outbox");
+        let mut files: Vec<(String, String)> = match std::fs::read_dir(&dir) {
+            Ok(entries) => entries
+                .map(|e| e.unwrap())
+                .filter(|e| e.file_name().to_string_lossy().ends_with(".eml"))
+                .map(|e| (e.file_name().to_string_lossy().into_owned(), std::fs::read_to_string(e.path()).unwrap()))
+                .collect(),
+            Err(_) => Vec::new(),
+        };
+        files.sort();
+        files
+    }
+
+    /// Outbox messages to `email` of one kind (`verification`, `registration_attempt`).
+    pub fn mail_to(&self, email: &str, kind: &str) -> Vec<String> {
+        let to = format!("To: {email}\r\n");
+        self.outbox().into_iter().filter(|(name, body)| name.ends_with(&format!("-{kind}.eml")) && body.contains(&to)).map(|(_, b)| b).collect()
+    }
+
+    /// Registers, verifies through the mailed link, and returns the address.
+    pub async fn verified_user(&self) -> String {
+        let email = format!("{}@example.com", moto::unique("user"));
+        self.register(&email, STRONG_PASSWORD).await;
+        let token = token_in(&self.mail_to(&email, "verification")[0]);
+        assert_eq!(self.verify_email(&token).await.status, StatusCode::OK);
+        email
+    }
+
+    /// Logs in a fresh verified user and returns its access token.
+    pub async fn signed_in(&self) -> (String, Value) {
+        let email = self.verified_user().await;
+        let tokens = self.login(&email, STRONG_PASSWORD).await;
+        assert_eq!(tokens.status, StatusCode::OK, "{}", tokens.body);
+        (email, tokens.body)
+    }
+}
+
+/// The token of the first verify-email link in a message.
+pub fn token_in(message: &str) -> String {
+    let start = message.find("verify-email?token=").expect("a verification link") + "verify-email?token=".len();
+    message[start..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_').collect()
+}

@@ -1,0 +1,87 @@
+//! One moto server per test process, started on first use and gone when the process ends.
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_dynamodb::config::Credentials;
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+pub struct Moto {
+    pub endpoint: String,
+    /// Kept so the pipe to the watchdog's stdin stays open as long as the process lives.
+    _child: Mutex<Child>,
+}
+
+fn python() -> PathBuf {
+    if let Some(p) = std::env::var_os("LATCH_TEST_PYTHON") {
+        return PathBuf::from(p);
+    }
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.venv/bin/python")
+}
+
+/// The shared emulator. Fails the test, saying how to get moto, when it cannot start.
+pub fn moto() -> &'static Moto {
+    static MOTO: OnceLock<Moto> = OnceLock::new();
+    MOTO.get_or_init(start)
+}
+
+fn start() -> Moto {
+    let python = python();
+    assert!(
+        python.exists(),
+        "moto is needed for the AWS adapter tests but {} does not exist: run `scripts/test.sh` \
+         (it creates .venv with moto[server]) or set LATCH_TEST_PYTHON to a python with moto[server]",
+        python.display()
+    );
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("api/support/moto_watchdog.py");
+    let mut child = Command::new(&python)
+        .arg(&script)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start moto with {}: {e}", python.display()));
+    let stdout = child.stdout.take().expect("moto stdout");
+    let mut line = String::new();
+    let read = BufReader::new(stdout).read_line(&mut line);
+    let port: u16 = match (read, line.trim().parse()) {
+        (Ok(_), Ok(port)) => port,
+        _ => {
+            let _ = child.kill();
+            panic!("moto did not start (is moto[server] installed in {}? run scripts/test.sh)", python.display());
+        }
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("moto did not listen on port {port} within 30 s");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Moto { endpoint: format!("http://127.0.0.1:{port}"), _child: Mutex::new(child) }
+}
+
+/// SDK configuration pointing every client at the emulator with dummy credentials.
+pub async fn aws() -> SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest())
+        .endpoint_url(&moto().endpoint)
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("testing", "testing", None, None, "latch-tests"))
+        .load()
+        .await
+}
+
+/// A name no other test uses, so tests share one emulator without resets.
+pub fn unique(prefix: &str) -> String {
+    format!("{prefix}-{}", latch_core::crypto::random::ulid(time::OffsetDateTime::now_utc()).to_lowercase())
+}
+
+/// Messages SES accepted, as moto records them.
+pub async fn sent_mail() -> Vec<serde_json::Value> {
+    let url = format!("{}/moto-api/data.json", moto().endpoint);
+    let data: serde_json::Value = reqwest::get(url).await.unwrap().json().await.unwrap();
+    data["ses"]["Message"].as_array().cloned().unwrap_or_default()
+}
