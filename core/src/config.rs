@@ -50,37 +50,116 @@ pub struct ConfigError {
 /// Every variable Latch reads, with its default (`None`: derived or optional) and meaning.
 /// The README's configuration table is checked against this list.
 pub const VARIABLES: &[(&str, Option<&str>, &str)] = &[
-    ("LATCH_ADDR", Some("127.0.0.1:3000"), "address the local server listens on"),
-    ("LATCH_DATA_DIR", Some(".latch"), "embedded store, outbox and local secrets"),
+    (
+        "LATCH_ADDR",
+        Some("127.0.0.1:3000"),
+        "address the local server listens on",
+    ),
+    (
+        "LATCH_DATA_DIR",
+        Some(".latch"),
+        "embedded store, outbox and local secrets",
+    ),
     ("LATCH_STORE", Some("embedded"), "`embedded` or `dynamodb`"),
-    ("LATCH_USERS_TABLE", Some("latch-users"), "DynamoDB users table"),
-    ("LATCH_SESSIONS_TABLE", Some("latch-sessions"), "DynamoDB sessions table"),
-    ("LATCH_AUDIT_TABLE", Some("latch-audit"), "DynamoDB audit table"),
-    ("LATCH_MAIL", Some("outbox"), "`outbox` (.eml files) or `ses`"),
-    ("LATCH_MAIL_FROM", Some("Latch <no-reply@latch.localhost>"), "sender mailbox"),
-    ("LATCH_SECRETS", Some("local"), "`local` (secrets.json) or `secretsmanager`"),
-    ("LATCH_SECRET_ID", Some("latch/keys"), "Secrets Manager secret holding the keys"),
-    ("LATCH_PUBLIC_URL", None, "base URL of Latch in mailed links (default http://LATCH_ADDR)"),
-    ("LATCH_APP_URL", None, "base URL of the client app (default LATCH_PUBLIC_URL)"),
-    ("LATCH_ISSUER", None, "`iss` of access tokens (default LATCH_PUBLIC_URL)"),
+    (
+        "LATCH_USERS_TABLE",
+        Some("latch-users"),
+        "DynamoDB users table",
+    ),
+    (
+        "LATCH_SESSIONS_TABLE",
+        Some("latch-sessions"),
+        "DynamoDB sessions table",
+    ),
+    (
+        "LATCH_AUDIT_TABLE",
+        Some("latch-audit"),
+        "DynamoDB audit table",
+    ),
+    (
+        "LATCH_MAIL",
+        Some("outbox"),
+        "`outbox` (.eml files) or `ses`",
+    ),
+    (
+        "LATCH_MAIL_FROM",
+        Some("Latch <no-reply@latch.localhost>"),
+        "sender mailbox",
+    ),
+    (
+        "LATCH_SECRETS",
+        Some("local"),
+        "`local` (secrets.json) or `secretsmanager`",
+    ),
+    (
+        "LATCH_SECRET_ID",
+        Some("latch/keys"),
+        "Secrets Manager secret holding the keys",
+    ),
+    (
+        "LATCH_PUBLIC_URL",
+        None,
+        "base URL of Latch in mailed links (default http://LATCH_ADDR)",
+    ),
+    (
+        "LATCH_APP_URL",
+        None,
+        "base URL of the client app (default LATCH_PUBLIC_URL)",
+    ),
+    (
+        "LATCH_ISSUER",
+        None,
+        "`iss` of access tokens (default LATCH_PUBLIC_URL)",
+    ),
     ("LATCH_AUDIENCE", Some("latch"), "`aud` of access tokens"),
-    ("LATCH_TRUST_PROXY", Some("false"), "local server only: client IP from the rightmost X-Forwarded-For"),
+    (
+        "LATCH_TRUST_PROXY",
+        Some("false"),
+        "local server only: client IP from the rightmost X-Forwarded-For",
+    ),
     ("LATCH_ARGON2_M_KIB", Some("65536"), "Argon2id memory (KiB)"),
     ("LATCH_ARGON2_T", Some("3"), "Argon2id passes"),
     ("LATCH_ARGON2_P", Some("2"), "Argon2id lanes"),
-    ("LATCH_ACCESS_TOKEN_TTL_S", Some("900"), "access token lifetime"),
-    ("LATCH_VERIFICATION_TTL_S", Some("86400"), "email verification token lifetime"),
-    ("LATCH_SESSION_IDLE_S", Some("1209600"), "session idle lifetime (14 days)"),
-    ("LATCH_SESSION_ABSOLUTE_S", Some("2592000"), "session absolute lifetime (30 days)"),
-    ("LATCH_PASSWORD_MIN_SCORE", Some("3"), "least zxcvbn score (0..=4) a new password needs"),
-    ("LATCH_LOG", Some("info"), "log filter (tracing EnvFilter syntax)"),
+    (
+        "LATCH_ACCESS_TOKEN_TTL_S",
+        Some("900"),
+        "access token lifetime",
+    ),
+    (
+        "LATCH_VERIFICATION_TTL_S",
+        Some("86400"),
+        "email verification token lifetime",
+    ),
+    (
+        "LATCH_SESSION_IDLE_S",
+        Some("1209600"),
+        "session idle lifetime (14 days)",
+    ),
+    (
+        "LATCH_SESSION_ABSOLUTE_S",
+        Some("2592000"),
+        "session absolute lifetime (30 days)",
+    ),
+    (
+        "LATCH_PASSWORD_MIN_SCORE",
+        Some("3"),
+        "least zxcvbn score (0..=4) a new password needs",
+    ),
+    (
+        "LATCH_LOG",
+        Some("info"),
+        "log filter (tracing EnvFilter syntax)",
+    ),
 ];
 
 impl Config {
     pub fn from_env() -> Result<Self, ConfigError> {
         for (name, _) in std::env::vars_os().filter_map(|(k, v)| Some((k.into_string().ok()?, v))) {
             if name.starts_with("LATCH_") && !VARIABLES.iter().any(|(known, _, _)| *known == name) {
-                return Err(ConfigError { var: name, problem: "unknown variable (see the README's configuration table)".into() });
+                return Err(ConfigError {
+                    var: name,
+                    problem: "unknown variable (see the README's configuration table)".into(),
+                });
             }
         }
         Self::from_lookup(|name| std::env::var(name).ok())
@@ -124,13 +203,22 @@ impl Config {
             _ => return Err(v.bad("LATCH_MAIL", "one of outbox, ses")),
         };
         let mail_from = v.string("LATCH_MAIL_FROM")?;
-        crate::adapters::mime::mailbox(&mail_from).map_err(|problem| ConfigError { var: "LATCH_MAIL_FROM".into(), problem })?;
+        crate::adapters::mime::mailbox(&mail_from).map_err(|problem| ConfigError {
+            var: "LATCH_MAIL_FROM".into(),
+            problem,
+        })?;
         let secrets = match v.string("LATCH_SECRETS")?.as_str() {
             "local" => SecretsChoice::Local,
-            "secretsmanager" => SecretsChoice::SecretsManager { secret_id: v.string("LATCH_SECRET_ID")? },
+            "secretsmanager" => SecretsChoice::SecretsManager {
+                secret_id: v.string("LATCH_SECRET_ID")?,
+            },
             _ => return Err(v.bad("LATCH_SECRETS", "one of local, secretsmanager")),
         };
-        let argon2 = Argon2Params { m_kib: v.parse("LATCH_ARGON2_M_KIB", "KiB")?, t: v.parse("LATCH_ARGON2_T", "passes")?, p: v.parse("LATCH_ARGON2_P", "lanes")? };
+        let argon2 = Argon2Params {
+            m_kib: v.parse("LATCH_ARGON2_M_KIB", "KiB")?,
+            t: v.parse("LATCH_ARGON2_T", "passes")?,
+            p: v.parse("LATCH_ARGON2_P", "lanes")?,
+        };
         if !(1..=255).contains(&argon2.p) {
             return Err(v.bad("LATCH_ARGON2_P", "1 to 255 lanes"));
         }
@@ -158,16 +246,28 @@ struct Vars<'a>(&'a dyn Fn(&str) -> Option<String>);
 
 impl Vars<'_> {
     fn get(&self, name: &str) -> Option<String> {
-        (self.0)(name).map(|s| s.trim().to_owned()).filter(|s| !s.is_empty())
+        (self.0)(name)
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty())
     }
 
     fn string(&self, name: &str) -> Result<String, ConfigError> {
-        let default = VARIABLES.iter().find(|(n, _, _)| *n == name).and_then(|(_, d, _)| *d);
-        self.get(name).or(default.map(str::to_owned)).ok_or_else(|| ConfigError { var: name.into(), problem: "is required".into() })
+        let default = VARIABLES
+            .iter()
+            .find(|(n, _, _)| *n == name)
+            .and_then(|(_, d, _)| *d);
+        self.get(name)
+            .or(default.map(str::to_owned))
+            .ok_or_else(|| ConfigError {
+                var: name.into(),
+                problem: "is required".into(),
+            })
     }
 
     fn parse<T: std::str::FromStr>(&self, name: &str, expected: &str) -> Result<T, ConfigError> {
-        self.string(name)?.parse().map_err(|_| self.bad(name, expected))
+        self.string(name)?
+            .parse()
+            .map_err(|_| self.bad(name, expected))
     }
 
     fn seconds(&self, name: &str) -> Result<Duration, ConfigError> {
@@ -181,14 +281,21 @@ impl Vars<'_> {
     fn bad(&self, name: &str, expected: &str) -> ConfigError {
         let got = self.get(name).unwrap_or_default();
         let shown: String = got.chars().take(60).collect();
-        ConfigError { var: name.into(), problem: format!("expected {expected}, got {shown:?}") }
+        ConfigError {
+            var: name.into(),
+            problem: format!("expected {expected}, got {shown:?}"),
+        }
     }
 }
 
 fn url_var(name: &str, url: String) -> Result<String, ConfigError> {
-    let ok = (url.starts_with("https://") || url.starts_with("http://")) && !url.chars().any(|c| c.is_whitespace() || c.is_control());
+    let ok = (url.starts_with("https://") || url.starts_with("http://"))
+        && !url.chars().any(|c| c.is_whitespace() || c.is_control());
     if !ok {
-        return Err(ConfigError { var: name.into(), problem: format!("expected an http(s) URL, got {url:?}") });
+        return Err(ConfigError {
+            var: name.into(),
+            problem: format!("expected an http(s) URL, got {url:?}"),
+        });
     }
     Ok(url.trim_end_matches('/').to_owned())
 }
@@ -199,7 +306,10 @@ mod tests {
     use std::collections::HashMap;
 
     fn with(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
         Config::from_lookup(|k| map.get(k).cloned())
     }
 
@@ -219,9 +329,27 @@ mod tests {
 
     #[test]
     fn aws_choices_read_their_names() {
-        let c = with(&[("LATCH_STORE", "dynamodb"), ("LATCH_USERS_TABLE", "u"), ("LATCH_SECRETS", "secretsmanager"), ("LATCH_SECRET_ID", "k")]).unwrap();
-        assert_eq!(c.store, StoreChoice::DynamoDb(TableNames { users: "u".into(), sessions: "latch-sessions".into(), audit: "latch-audit".into() }));
-        assert_eq!(c.secrets, SecretsChoice::SecretsManager { secret_id: "k".into() });
+        let c = with(&[
+            ("LATCH_STORE", "dynamodb"),
+            ("LATCH_USERS_TABLE", "u"),
+            ("LATCH_SECRETS", "secretsmanager"),
+            ("LATCH_SECRET_ID", "k"),
+        ])
+        .unwrap();
+        assert_eq!(
+            c.store,
+            StoreChoice::DynamoDb(TableNames {
+                users: "u".into(),
+                sessions: "latch-sessions".into(),
+                audit: "latch-audit".into()
+            })
+        );
+        assert_eq!(
+            c.secrets,
+            SecretsChoice::SecretsManager {
+                secret_id: "k".into()
+            }
+        );
     }
 
     #[test]

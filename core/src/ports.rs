@@ -2,7 +2,10 @@
 
 use crate::Error;
 use crate::crypto::SecretMaterial;
-use crate::domain::{AuditEvent, Email, Mail, OneTimeTokenRecord, RefreshTokenRecord, Session, SessionId, TokenHash, User, UserId};
+use crate::domain::{
+    AuditEvent, Email, Mail, OneTimeTokenRecord, RefreshTokenRecord, Session, SessionId, TokenHash,
+    User, UserId,
+};
 use async_trait::async_trait;
 use time::OffsetDateTime;
 
@@ -18,14 +21,22 @@ pub enum CreateUser {
 #[async_trait]
 pub trait UserStore: Send + Sync {
     /// Writes the user, claims its email and stores its verification token, all or nothing.
-    async fn create_user(&self, user: &User, verification: &OneTimeTokenRecord) -> Result<CreateUser, Error>;
+    async fn create_user(
+        &self,
+        user: &User,
+        verification: &OneTimeTokenRecord,
+    ) -> Result<CreateUser, Error>;
     /// The account holding `email`, read consistently.
     async fn user_by_email(&self, email: &Email) -> Result<Option<User>, Error>;
     /// The account with `id`, read consistently.
     async fn user_by_id(&self, id: &UserId) -> Result<Option<User>, Error>;
     /// Spends a live email-verification token and marks its user verified in the same write.
     /// `None` when the token is unknown, expired, of another purpose or already spent.
-    async fn redeem_email_verification(&self, token: &TokenHash, now: OffsetDateTime) -> Result<Option<UserId>, Error>;
+    async fn redeem_email_verification(
+        &self,
+        token: &TokenHash,
+        now: OffsetDateTime,
+    ) -> Result<Option<UserId>, Error>;
     /// A cheap read proving the store answers (for `/v1/health`).
     async fn ping(&self) -> Result<(), Error>;
 }
@@ -34,7 +45,11 @@ pub trait UserStore: Send + Sync {
 #[async_trait]
 pub trait SessionStore: Send + Sync {
     /// Stores a new session with the hash of its first refresh token, all or nothing.
-    async fn create_session(&self, session: &Session, refresh: &RefreshTokenRecord) -> Result<(), Error>;
+    async fn create_session(
+        &self,
+        session: &Session,
+        refresh: &RefreshTokenRecord,
+    ) -> Result<(), Error>;
     /// The session with `id`, read consistently (revocations take effect at once).
     async fn session(&self, id: &SessionId) -> Result<Option<Session>, Error>;
     /// Marks the session revoked at `now`; revoking twice keeps the first time.

@@ -7,7 +7,12 @@ use tracing_subscriber::EnvFilter;
 /// Installs the JSON log subscriber once; later calls are no-ops.
 pub fn init() {
     let filter = EnvFilter::try_from_env("LATCH_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt().json().flatten_event(true).with_current_span(false).with_env_filter(filter).try_init();
+    let _ = tracing_subscriber::fmt()
+        .json()
+        .flatten_event(true)
+        .with_current_span(false)
+        .with_env_filter(filter)
+        .try_init();
 }
 
 /// The one log line of a request.

@@ -4,11 +4,11 @@
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::{Bytes, Incoming};
 use hyper_util::rt::TokioIo;
+use lambda_http::RequestExt;
 use latch_core::config::Config;
 use latch_core::http::{BODY_LIMIT, ClientAddr, fail, routes, serve};
 use latch_core::service::Deps;
 use latch_core::{Error, telemetry, wiring};
-use lambda_http::RequestExt;
 use std::collections::HashMap;
 use std::convert::Infallible;
 use std::net::{IpAddr, SocketAddr};
@@ -29,16 +29,34 @@ pub async fn main() -> ExitCode {
     let listener = match TcpListener::bind(config.addr).await {
         Ok(l) => l,
         Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
-            return exit_with(&format!("latch-local: LATCH_ADDR: {} is already in use (another Latch running? set LATCH_ADDR)", config.addr));
+            return exit_with(&format!(
+                "latch-local: LATCH_ADDR: {} is already in use (another Latch running? set LATCH_ADDR)",
+                config.addr
+            ));
         }
-        Err(e) => return exit_with(&format!("latch-local: LATCH_ADDR: cannot listen on {}: {e}", config.addr)),
+        Err(e) => {
+            return exit_with(&format!(
+                "latch-local: LATCH_ADDR: cannot listen on {}: {e}",
+                config.addr
+            ));
+        }
     };
     let deps = match wiring::build(&config).await {
         Ok(d) => Arc::new(d),
-        Err(err) => return exit_with(&format!("latch-local: cannot start: {}", telemetry::error_chain(&err))),
+        Err(err) => {
+            return exit_with(&format!(
+                "latch-local: cannot start: {}",
+                telemetry::error_chain(&err)
+            ));
+        }
     };
-    let addr = listener.local_addr().map_or_else(|_| config.addr.to_string(), |a| a.to_string());
-    eprintln!("Latch listening on http://{addr} (data in {})", config.data_dir.display());
+    let addr = listener
+        .local_addr()
+        .map_or_else(|_| config.addr.to_string(), |a| a.to_string());
+    eprintln!(
+        "Latch listening on http://{addr} (data in {})",
+        config.data_dir.display()
+    );
     tokio::select! {
         () = serve_on(listener, deps, config.trust_proxy) => ExitCode::FAILURE,
         _ = tokio::signal::ctrl_c() => ExitCode::SUCCESS,
@@ -77,26 +95,53 @@ pub async fn serve_on(listener: TcpListener, deps: Arc<Deps>, trust_proxy: bool)
         };
         let deps = Arc::clone(&deps);
         tokio::spawn(async move {
-            let svc = hyper::service::service_fn(move |req| handle(Arc::clone(&deps), peer, trust_proxy, req));
-            if let Err(e) = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), svc).await {
+            let svc = hyper::service::service_fn(move |req| {
+                handle(Arc::clone(&deps), peer, trust_proxy, req)
+            });
+            if let Err(e) = hyper::server::conn::http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), svc)
+                .await
+            {
                 tracing::debug!(error = %e, "connection closed with an error");
             }
         });
     }
 }
 
-async fn handle(deps: Arc<Deps>, peer: SocketAddr, trust_proxy: bool, req: hyper::Request<Incoming>) -> Result<hyper::Response<Full<Bytes>>, Infallible> {
+async fn handle(
+    deps: Arc<Deps>,
+    peer: SocketAddr,
+    trust_proxy: bool,
+    req: hyper::Request<Incoming>,
+) -> Result<hyper::Response<Full<Bytes>>, Infallible> {
     let (parts, body) = req.into_parts();
     let now = deps.clock.now();
     let Some((route, params)) = routes::matching(&parts.method, parts.uri.path()) else {
-        return Ok(to_hyper(fail(Error::NotFound, &parts.headers, parts.method.as_str(), now)));
+        return Ok(to_hyper(fail(
+            Error::NotFound,
+            &parts.headers,
+            parts.method.as_str(),
+            now,
+        )));
     };
     let bytes = match Limited::new(body, BODY_LIMIT).collect().await {
         Ok(collected) => collected.to_bytes(),
-        Err(_) => return Ok(to_hyper(fail(Error::PayloadTooLarge, &parts.headers, parts.method.as_str(), now))),
+        Err(_) => {
+            return Ok(to_hyper(fail(
+                Error::PayloadTooLarge,
+                &parts.headers,
+                parts.method.as_str(),
+                now,
+            )));
+        }
     };
-    let ip = if trust_proxy { forwarded_for(&parts.headers).unwrap_or(peer.ip()) } else { peer.ip() };
-    let mut req = lambda_http::http::Request::from_parts(parts, lambda_http::Body::from(bytes.to_vec()));
+    let ip = if trust_proxy {
+        forwarded_for(&parts.headers).unwrap_or(peer.ip())
+    } else {
+        peer.ip()
+    };
+    let mut req =
+        lambda_http::http::Request::from_parts(parts, lambda_http::Body::from(bytes.to_vec()));
     req.extensions_mut().insert(ClientAddr(ip));
     let req = req.with_path_parameters(params.into_iter().collect::<HashMap<String, String>>());
     Ok(to_hyper(serve(&deps, route, req).await))
@@ -104,7 +149,11 @@ async fn handle(deps: Arc<Deps>, peer: SocketAddr, trust_proxy: bool, req: hyper
 
 /// The rightmost `X-Forwarded-For` entry: the one the nearest proxy added.
 fn forwarded_for(headers: &hyper::HeaderMap) -> Option<IpAddr> {
-    let all: Vec<&str> = headers.get_all("x-forwarded-for").iter().filter_map(|v| v.to_str().ok()).collect();
+    let all: Vec<&str> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect();
     all.last()?.rsplit(',').next()?.trim().parse().ok()
 }
 

@@ -14,7 +14,9 @@ async fn raw_post(app: &TestApp, path: &str, content_type: Option<&str>, body: V
 
 async fn assert_nothing_stored(app: &TestApp, email: &str) {
     assert!(app.outbox().is_empty(), "no mail was sent");
-    app.login(email, STRONG_PASSWORD).await.assert_problem(401, "invalid_credentials");
+    app.login(email, STRONG_PASSWORD)
+        .await
+        .assert_problem(401, "invalid_credentials");
 }
 
 #[tokio::test]
@@ -23,7 +25,8 @@ async fn malformed_json_unknown_fields_and_wrong_types_are_400() {
     let json = Some("application/json");
     for body in [
         r#"{"email":"a@example.com","password":"#.to_owned(),
-        r#"{"email":"a@example.com","password":"violet-tractor-harbour-19","isAdmin":true}"#.to_owned(),
+        r#"{"email":"a@example.com","password":"violet-tractor-harbour-19","isAdmin":true}"#
+            .to_owned(),
         r#"{"email":"a@example.com","password":12345678}"#.to_owned(),
         r#"{"email":"a@example.com"}"#.to_owned(),
         r#"["a@example.com"]"#.to_owned(),
@@ -32,18 +35,32 @@ async fn malformed_json_unknown_fields_and_wrong_types_are_400() {
     ] {
         let res = raw_post(&app, "/v1/auth/register", json, body.clone().into_bytes()).await;
         res.assert_problem(400, "bad_request");
-        assert!(!res.body["detail"].as_str().unwrap().contains("12345678"), "detail never echoes values");
+        assert!(
+            !res.body["detail"].as_str().unwrap().contains("12345678"),
+            "detail never echoes values"
+        );
     }
-    raw_post(&app, "/v1/auth/login", json, vec![0xff, 0xfe, 0x00]).await.assert_problem(400, "bad_request");
+    raw_post(&app, "/v1/auth/login", json, vec![0xff, 0xfe, 0x00])
+        .await
+        .assert_problem(400, "bad_request");
     assert_nothing_stored(&app, "a@example.com").await;
 }
 
 #[tokio::test]
 async fn a_body_that_is_not_json_by_content_type_is_415() {
     let app = spawn_app().await;
-    let body = json!({"email": "b@example.com", "password": STRONG_PASSWORD}).to_string().into_bytes();
-    for ct in [None, Some("text/plain"), Some("application/x-www-form-urlencoded"), Some("application/jsonp")] {
-        raw_post(&app, "/v1/auth/register", ct, body.clone()).await.assert_problem(415, "unsupported_media_type");
+    let body = json!({"email": "b@example.com", "password": STRONG_PASSWORD})
+        .to_string()
+        .into_bytes();
+    for ct in [
+        None,
+        Some("text/plain"),
+        Some("application/x-www-form-urlencoded"),
+        Some("application/jsonp"),
+    ] {
+        raw_post(&app, "/v1/auth/register", ct, body.clone())
+            .await
+            .assert_problem(415, "unsupported_media_type");
     }
     assert_nothing_stored(&app, "b@example.com").await;
 }
@@ -52,13 +69,28 @@ async fn a_body_that_is_not_json_by_content_type_is_415() {
 async fn a_body_over_16_kib_is_413_and_one_at_the_limit_is_read() {
     let app = spawn_app().await;
     let padding = "x".repeat(16 * 1024);
-    let over = json!({"email": "c@example.com", "password": padding}).to_string().into_bytes();
-    raw_post(&app, "/v1/auth/register", Some("application/json"), over).await.assert_problem(413, "payload_too_large");
-    let mut at_limit = json!({"email": "c@example.com", "password": ""}).to_string().into_bytes();
+    let over = json!({"email": "c@example.com", "password": padding})
+        .to_string()
+        .into_bytes();
+    raw_post(&app, "/v1/auth/register", Some("application/json"), over)
+        .await
+        .assert_problem(413, "payload_too_large");
+    let mut at_limit = json!({"email": "c@example.com", "password": ""})
+        .to_string()
+        .into_bytes();
     let fill = 16 * 1024 - at_limit.len();
-    at_limit.splice(at_limit.len() - 2..at_limit.len() - 2, std::iter::repeat_n(b'y', fill));
+    at_limit.splice(
+        at_limit.len() - 2..at_limit.len() - 2,
+        std::iter::repeat_n(b'y', fill),
+    );
     assert_eq!(at_limit.len(), 16 * 1024);
-    let res = raw_post(&app, "/v1/auth/register", Some("application/json"), at_limit).await;
+    let res = raw_post(
+        &app,
+        "/v1/auth/register",
+        Some("application/json"),
+        at_limit,
+    )
+    .await;
     res.assert_problem(422, "weak_password");
     assert_eq!(res.body["errors"][0]["code"], "too_long");
     assert_nothing_stored(&app, "c@example.com").await;
@@ -67,7 +99,14 @@ async fn a_body_over_16_kib_is_413_and_one_at_the_limit_is_read() {
 #[tokio::test]
 async fn a_bad_email_is_422_validation_failed_with_the_field() {
     let app = spawn_app().await;
-    for email in ["", "no-at-sign", "two@@example.com", "x@localhost", "a b@example.com", "x@example.com\r\nBcc: y@evil.test"] {
+    for email in [
+        "",
+        "no-at-sign",
+        "two@@example.com",
+        "x@localhost",
+        "a b@example.com",
+        "x@example.com\r\nBcc: y@evil.test",
+    ] {
         let res = app.register(email, STRONG_PASSWORD).await;
         res.assert_problem(422, "validation_failed");
         assert_eq!(res.body["errors"][0]["field"], "email");
@@ -79,12 +118,27 @@ async fn a_bad_email_is_422_validation_failed_with_the_field() {
 #[tokio::test]
 async fn a_weak_password_is_422_weak_password_with_reasons() {
     let app = spawn_app().await;
-    for (password, code) in [("short1!", "too_short"), ("password123", "too_weak"), ("dana-rocks-dana-rocks", "contains_email")] {
+    for (password, code) in [
+        ("short1!", "too_short"),
+        ("password123", "too_weak"),
+        ("dana-rocks-dana-rocks", "contains_email"),
+    ] {
         let res = app.register("dana@example.com", password).await;
         res.assert_problem(422, "weak_password");
-        let codes: Vec<&str> = res.body["errors"].as_array().unwrap().iter().map(|e| e["code"].as_str().unwrap()).collect();
+        let codes: Vec<&str> = res.body["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["code"].as_str().unwrap())
+            .collect();
         assert!(codes.contains(&code), "{password}: {codes:?}");
-        assert!(res.body["errors"].as_array().unwrap().iter().all(|e| e["field"] == "password"));
+        assert!(
+            res.body["errors"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|e| e["field"] == "password")
+        );
     }
     let res = app.register("dana@example.com", &"p".repeat(129)).await;
     assert_eq!(res.body["errors"][0]["code"], "too_long");
@@ -94,7 +148,11 @@ async fn a_weak_password_is_422_weak_password_with_reasons() {
 #[tokio::test]
 async fn unknown_routes_and_methods_are_404_problems_with_security_headers() {
     let app = spawn_app().await;
-    for res in [app.get("/v1/nope").await, app.get("/v1/auth/login").await, app.post_json("/v1/health", &json!({})).await] {
+    for res in [
+        app.get("/v1/nope").await,
+        app.get("/v1/auth/login").await,
+        app.post_json("/v1/health", &json!({})).await,
+    ] {
         res.assert_problem(404, "not_found");
         assert_eq!(res.header("x-content-type-options"), "nosniff");
         assert_eq!(res.header("x-request-id").len(), 26);
@@ -104,21 +162,49 @@ async fn unknown_routes_and_methods_are_404_problems_with_security_headers() {
 #[tokio::test]
 async fn every_response_carries_the_security_headers_and_a_request_id() {
     let app = spawn_app().await;
-    let echoed = Reply::of(app.client.get(app.url("/v1/health")).header("x-request-id", "trace-42.a_b").send().await.unwrap()).await;
+    let echoed = Reply::of(
+        app.client
+            .get(app.url("/v1/health"))
+            .header("x-request-id", "trace-42.a_b")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(echoed.header("x-request-id"), "trace-42.a_b");
-    let replaced = Reply::of(app.client.get(app.url("/v1/health")).header("x-request-id", "bad id;drop").send().await.unwrap()).await;
+    let replaced = Reply::of(
+        app.client
+            .get(app.url("/v1/health"))
+            .header("x-request-id", "bad id;drop")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(replaced.header("x-request-id").len(), 26);
     assert_eq!(replaced.status, StatusCode::OK);
     for (res, cache) in [
         (app.get("/v1/health").await, "no-store"),
-        (app.login("x@example.com", "nope-nope-nope").await, "no-store"),
-        (app.get("/.well-known/jwks.json").await, "public, max-age=300"),
+        (
+            app.login("x@example.com", "nope-nope-nope").await,
+            "no-store",
+        ),
+        (
+            app.get("/.well-known/jwks.json").await,
+            "public, max-age=300",
+        ),
         (app.get("/v1/openapi.json").await, "public, max-age=300"),
     ] {
-        assert_eq!(res.header("strict-transport-security"), "max-age=63072000; includeSubDomains");
+        assert_eq!(
+            res.header("strict-transport-security"),
+            "max-age=63072000; includeSubDomains"
+        );
         assert_eq!(res.header("x-content-type-options"), "nosniff");
         assert_eq!(res.header("x-frame-options"), "DENY");
-        assert_eq!(res.header("content-security-policy"), "default-src 'none'; frame-ancestors 'none'");
+        assert_eq!(
+            res.header("content-security-policy"),
+            "default-src 'none'; frame-ancestors 'none'"
+        );
         assert_eq!(res.header("referrer-policy"), "no-referrer");
         assert_eq!(res.header("cache-control"), cache);
         assert!(!res.header("x-request-id").is_empty());

@@ -15,7 +15,12 @@ fn event_files() -> Vec<(String, String)> {
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())
         .filter(|n| n.ends_with(".json"))
-        .map(|n| (n.clone(), std::fs::read_to_string(events_dir().join(&n)).unwrap()))
+        .map(|n| {
+            (
+                n.clone(),
+                std::fs::read_to_string(events_dir().join(&n)).unwrap(),
+            )
+        })
         .collect();
     files.sort();
     files
@@ -24,22 +29,49 @@ fn event_files() -> Vec<(String, String)> {
 #[tokio::test]
 async fn every_route_has_events_and_each_event_gets_its_status_through_the_lambda_handler() {
     let dir = tempfile::tempdir().unwrap();
-    let vars = HashMap::from([("LATCH_DATA_DIR", dir.path().display().to_string()), ("LATCH_PUBLIC_URL", "https://id.example.com".into())]);
+    let vars = HashMap::from([
+        ("LATCH_DATA_DIR", dir.path().display().to_string()),
+        ("LATCH_PUBLIC_URL", "https://id.example.com".into()),
+    ]);
     let config = Config::from_lookup(|k| vars.get(k).cloned()).unwrap();
     let deps = latch_core::wiring::build(&config).await.unwrap();
     let files = event_files();
     for route in ROUTES {
-        let mine: Vec<&(String, String)> = files.iter().filter(|(n, _)| n.starts_with(&format!("{}.", route.name))).collect();
-        assert!(!mine.is_empty(), "events/ has no sample for function {}", route.name);
+        let mine: Vec<&(String, String)> = files
+            .iter()
+            .filter(|(n, _)| n.starts_with(&format!("{}.", route.name)))
+            .collect();
+        assert!(
+            !mine.is_empty(),
+            "events/ has no sample for function {}",
+            route.name
+        );
         for (name, text) in mine {
             let raw: serde_json::Value = serde_json::from_str(text).unwrap();
-            assert_eq!(raw["routeKey"], format!("{} {}", route.method, route.path), "{name} targets another route");
-            let expected: u16 = name.split('.').nth(1).unwrap().split('-').next().unwrap().parse().unwrap();
-            let req = lambda_http::request::from_str(text).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(
+                raw["routeKey"],
+                format!("{} {}", route.method, route.path),
+                "{name} targets another route"
+            );
+            let expected: u16 = name
+                .split('.')
+                .nth(1)
+                .unwrap()
+                .split('-')
+                .next()
+                .unwrap()
+                .parse()
+                .unwrap();
+            let req =
+                lambda_http::request::from_str(text).unwrap_or_else(|e| panic!("{name}: {e}"));
             let res = latch_functions::lambda::handle(&deps, route, req).await;
             assert_eq!(res.status().as_u16(), expected, "{name}: {:?}", res.body());
             let h = res.headers();
-            assert_eq!(h["x-request-id"], raw["headers"]["x-request-id"].as_str().unwrap(), "{name}");
+            assert_eq!(
+                h["x-request-id"],
+                raw["headers"]["x-request-id"].as_str().unwrap(),
+                "{name}"
+            );
             assert_eq!(h["x-content-type-options"], "nosniff", "{name}");
             assert!(h.contains_key("strict-transport-security"), "{name}");
         }
@@ -50,12 +82,24 @@ async fn every_route_has_events_and_each_event_gets_its_status_through_the_lambd
 fn every_event_belongs_to_a_route_and_every_route_to_a_binary() {
     for (name, _) in event_files() {
         let function = name.split('.').next().unwrap();
-        assert!(ROUTES.iter().any(|r| r.name == function), "events/{name} names no function of the route table");
+        assert!(
+            ROUTES.iter().any(|r| r.name == function),
+            "events/{name} names no function of the route table"
+        );
     }
     let bins = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../functions/src/bin");
     for route in ROUTES {
-        let bin = std::fs::read_to_string(bins.join(format!("{}.rs", route.name))).unwrap_or_else(|_| panic!("no binary for {}", route.name));
-        assert!(bin.contains(&format!("run(\"{}\")", route.name)), "functions/src/bin/{}.rs serves another route", route.name);
-        assert!(bin.lines().count() <= 6, "functions/src/bin/{}.rs should stay a few lines", route.name);
+        let bin = std::fs::read_to_string(bins.join(format!("{}.rs", route.name)))
+            .unwrap_or_else(|_| panic!("no binary for {}", route.name));
+        assert!(
+            bin.contains(&format!("run(\"{}\")", route.name)),
+            "functions/src/bin/{}.rs serves another route",
+            route.name
+        );
+        assert!(
+            bin.lines().count() <= 6,
+            "functions/src/bin/{}.rs should stay a few lines",
+            route.name
+        );
     }
 }

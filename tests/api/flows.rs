@@ -8,12 +8,21 @@ use serde_json::json;
 #[tokio::test]
 async fn a_new_user_registers_verifies_signs_in_and_reads_its_account() {
     let app = spawn_app().await;
-    let res = app.register("  New.User@Example.COM ", STRONG_PASSWORD).await;
+    let res = app
+        .register("  New.User@Example.COM ", STRONG_PASSWORD)
+        .await;
     assert_eq!(res.status, StatusCode::ACCEPTED);
     let mails = app.mail_to("new.user@example.com", "verification");
-    assert_eq!(mails.len(), 1, "one verification mail to the normalized address");
+    assert_eq!(
+        mails.len(),
+        1,
+        "one verification mail to the normalized address"
+    );
     let link_prefix = format!("{}/v1/auth/verify-email?token=", app.base);
-    assert!(mails[0].contains(&link_prefix), "the link points at LATCH_PUBLIC_URL");
+    assert!(
+        mails[0].contains(&link_prefix),
+        "the link points at LATCH_PUBLIC_URL"
+    );
 
     let verified = app.verify_email(&token_in(&mails[0])).await;
     assert_eq!(verified.status, StatusCode::OK);
@@ -23,7 +32,11 @@ async fn a_new_user_registers_verifies_signs_in_and_reads_its_account() {
     assert_eq!(tokens.status, StatusCode::OK, "{}", tokens.body);
     assert_eq!(tokens.body["tokenType"], "Bearer");
     assert_eq!(tokens.body["expiresIn"], 900);
-    assert_eq!(tokens.body["refreshToken"].as_str().unwrap().len(), 43, "256-bit base64url");
+    assert_eq!(
+        tokens.body["refreshToken"].as_str().unwrap().len(),
+        43,
+        "256-bit base64url"
+    );
 
     let me = app.me(tokens.body["accessToken"].as_str().unwrap()).await;
     assert_eq!(me.status, StatusCode::OK, "{}", me.body);
@@ -32,7 +45,13 @@ async fn a_new_user_registers_verifies_signs_in_and_reads_its_account() {
     assert_eq!(me.body["roles"], json!(["USER"]));
     assert_eq!(me.body["mfaEnabled"], false);
     assert_eq!(me.body["plan"], "FREE");
-    let keys: Vec<&str> = me.body.as_object().unwrap().keys().map(String::as_str).collect();
+    let keys: Vec<&str> = me
+        .body
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
     assert_eq!(keys.len(), 7, "exactly the contract's fields: {keys:?}");
 }
 
@@ -40,16 +59,31 @@ async fn a_new_user_registers_verifies_signs_in_and_reads_its_account() {
 async fn a_known_email_gets_the_same_answer_a_notice_and_keeps_its_password() {
     let app = spawn_app().await;
     let email = app.verified_user().await;
-    let fresh = app.register("someone-new@example.com", STRONG_PASSWORD).await;
+    let fresh = app
+        .register("someone-new@example.com", STRONG_PASSWORD)
+        .await;
     let again = app.register(&email, "another-Strong-passphrase-42").await;
     assert_eq!(again.status, fresh.status);
     assert_eq!(again.body, fresh.body, "no enumeration through the body");
     let notices = app.mail_to(&email, "registration_attempt");
     assert_eq!(notices.len(), 1);
-    assert!(!notices[0].contains("token="), "the notice carries no token");
-    assert_eq!(app.mail_to(&email, "verification").len(), 1, "no second verification mail");
-    assert_eq!(app.login(&email, STRONG_PASSWORD).await.status, StatusCode::OK, "registering never changes a password");
-    app.login(&email, "another-Strong-passphrase-42").await.assert_problem(401, "invalid_credentials");
+    assert!(
+        !notices[0].contains("token="),
+        "the notice carries no token"
+    );
+    assert_eq!(
+        app.mail_to(&email, "verification").len(),
+        1,
+        "no second verification mail"
+    );
+    assert_eq!(
+        app.login(&email, STRONG_PASSWORD).await.status,
+        StatusCode::OK,
+        "registering never changes a password"
+    );
+    app.login(&email, "another-Strong-passphrase-42")
+        .await
+        .assert_problem(401, "invalid_credentials");
 }
 
 #[tokio::test]
@@ -58,13 +92,25 @@ async fn concurrent_registrations_of_one_email_create_exactly_one_account() {
     let mut tasks = tokio::task::JoinSet::new();
     for _ in 0..6 {
         let (client, url) = (app.client.clone(), app.url("/v1/auth/register"));
-        tasks.spawn(async move { client.post(url).json(&json!({"email": "race@example.com", "password": STRONG_PASSWORD})).send().await.unwrap().status() });
+        tasks.spawn(async move {
+            client
+                .post(url)
+                .json(&json!({"email": "race@example.com", "password": STRONG_PASSWORD}))
+                .send()
+                .await
+                .unwrap()
+                .status()
+        });
     }
     while let Some(status) = tasks.join_next().await {
         assert_eq!(status.unwrap(), StatusCode::ACCEPTED);
     }
     assert_eq!(app.mail_to("race@example.com", "verification").len(), 1);
-    assert_eq!(app.mail_to("race@example.com", "registration_attempt").len(), 5);
+    assert_eq!(
+        app.mail_to("race@example.com", "registration_attempt")
+            .len(),
+        5
+    );
 }
 
 #[tokio::test]
@@ -73,7 +119,9 @@ async fn a_verification_link_works_once() {
     app.register("once@example.com", STRONG_PASSWORD).await;
     let token = token_in(&app.mail_to("once@example.com", "verification")[0]);
     assert_eq!(app.verify_email(&token).await.status, StatusCode::OK);
-    app.verify_email(&token).await.assert_problem(400, "invalid_token");
+    app.verify_email(&token)
+        .await
+        .assert_problem(400, "invalid_token");
 }
 
 #[tokio::test]
@@ -81,21 +129,44 @@ async fn forged_truncated_and_missing_verification_tokens_are_invalid() {
     let app = spawn_app().await;
     app.register("forge@example.com", STRONG_PASSWORD).await;
     let token = token_in(&app.mail_to("forge@example.com", "verification")[0]);
-    let forged = format!("{}{}", &token[..42], if token.ends_with('A') { 'B' } else { 'A' });
-    app.verify_email(&forged).await.assert_problem(400, "invalid_token");
-    app.verify_email(&token[..20]).await.assert_problem(400, "invalid_token");
-    app.get("/v1/auth/verify-email").await.assert_problem(400, "invalid_token");
-    app.verify_email("%00%0a").await.assert_problem(400, "invalid_token");
-    app.login("forge@example.com", STRONG_PASSWORD).await.assert_problem(403, "email_not_verified");
-    assert_eq!(app.verify_email(&token).await.status, StatusCode::OK, "failed attempts leave the real token usable");
+    let forged = format!(
+        "{}{}",
+        &token[..42],
+        if token.ends_with('A') { 'B' } else { 'A' }
+    );
+    app.verify_email(&forged)
+        .await
+        .assert_problem(400, "invalid_token");
+    app.verify_email(&token[..20])
+        .await
+        .assert_problem(400, "invalid_token");
+    app.get("/v1/auth/verify-email")
+        .await
+        .assert_problem(400, "invalid_token");
+    app.verify_email("%00%0a")
+        .await
+        .assert_problem(400, "invalid_token");
+    app.login("forge@example.com", STRONG_PASSWORD)
+        .await
+        .assert_problem(403, "email_not_verified");
+    assert_eq!(
+        app.verify_email(&token).await.status,
+        StatusCode::OK,
+        "failed attempts leave the real token usable"
+    );
 }
 
 #[tokio::test]
 async fn an_unverified_account_cannot_sign_in_but_a_wrong_password_says_nothing_of_it() {
     let app = spawn_app().await;
-    app.register("unverified@example.com", STRONG_PASSWORD).await;
-    app.login("unverified@example.com", STRONG_PASSWORD).await.assert_problem(403, "email_not_verified");
-    app.login("unverified@example.com", "wrong-password-entirely").await.assert_problem(401, "invalid_credentials");
+    app.register("unverified@example.com", STRONG_PASSWORD)
+        .await;
+    app.login("unverified@example.com", STRONG_PASSWORD)
+        .await
+        .assert_problem(403, "email_not_verified");
+    app.login("unverified@example.com", "wrong-password-entirely")
+        .await
+        .assert_problem(401, "invalid_credentials");
 }
 
 #[tokio::test]
@@ -104,13 +175,22 @@ async fn unknown_email_and_wrong_password_answer_alike_and_both_run_argon2() {
     let email = app.verified_user().await;
     let before = app.deps.hasher.verifications();
     let wrong = app.login(&email, "not-the-password-at-all").await;
-    let unknown = app.login("nobody-here@example.com", "not-the-password-at-all").await;
+    let unknown = app
+        .login("nobody-here@example.com", "not-the-password-at-all")
+        .await;
     let malformed = app.login("not an email", "not-the-password-at-all").await;
     wrong.assert_problem(401, "invalid_credentials");
     assert_eq!(unknown.status, wrong.status);
     assert_eq!(unknown.body_sans_request_id(), wrong.body_sans_request_id());
-    assert_eq!(malformed.body_sans_request_id(), wrong.body_sans_request_id());
-    assert_eq!(app.deps.hasher.verifications(), before + 3, "the unknown and malformed emails ran the dummy hash");
+    assert_eq!(
+        malformed.body_sans_request_id(),
+        wrong.body_sans_request_id()
+    );
+    assert_eq!(
+        app.deps.hasher.verifications(),
+        before + 3,
+        "the unknown and malformed emails ran the dummy hash"
+    );
 }
 
 #[tokio::test]
@@ -119,19 +199,37 @@ async fn me_refuses_missing_forged_and_other_client_tokens() {
     let (_, tokens) = app.signed_in().await;
     let access = tokens["accessToken"].as_str().unwrap();
 
-    let none = crate::support::Reply::of(app.client.get(app.url("/v1/auth/me")).send().await.unwrap()).await;
+    let none =
+        crate::support::Reply::of(app.client.get(app.url("/v1/auth/me")).send().await.unwrap())
+            .await;
     none.assert_problem(401, "invalid_token");
-    assert_eq!(none.header("www-authenticate"), "Bearer error=\"invalid_token\"");
+    assert_eq!(
+        none.header("www-authenticate"),
+        "Bearer error=\"invalid_token\""
+    );
 
     let mut tampered = access.to_owned();
     tampered.insert(tampered.find('.').unwrap() + 5, 'x');
     app.me(&tampered).await.assert_problem(401, "invalid_token");
-    app.me(tokens["refreshToken"].as_str().unwrap()).await.assert_problem(401, "invalid_token");
+    app.me(tokens["refreshToken"].as_str().unwrap())
+        .await
+        .assert_problem(401, "invalid_token");
     assert_eq!(app.me(access).await.status, StatusCode::OK);
 
     // Another User-Agent: refused, and the session is revoked for its owner too.
-    let other = reqwest::Client::builder().user_agent("SomethingElse/9").build().unwrap();
-    let res = crate::support::Reply::of(other.get(app.url("/v1/auth/me")).bearer_auth(access).send().await.unwrap()).await;
+    let other = reqwest::Client::builder()
+        .user_agent("SomethingElse/9")
+        .build()
+        .unwrap();
+    let res = crate::support::Reply::of(
+        other
+            .get(app.url("/v1/auth/me"))
+            .bearer_auth(access)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     res.assert_problem(401, "session_binding_mismatch");
     app.me(access).await.assert_problem(401, "invalid_token");
 }
@@ -141,8 +239,19 @@ async fn a_browser_update_keeps_the_session() {
     let app = spawn_app().await;
     let (_, tokens) = app.signed_in().await;
     assert_eq!(UA, "latch-tests/1.0");
-    let updated = reqwest::Client::builder().user_agent("latch-tests/2.7").build().unwrap();
-    let res = crate::support::Reply::of(updated.get(app.url("/v1/auth/me")).bearer_auth(tokens["accessToken"].as_str().unwrap()).send().await.unwrap()).await;
+    let updated = reqwest::Client::builder()
+        .user_agent("latch-tests/2.7")
+        .build()
+        .unwrap();
+    let res = crate::support::Reply::of(
+        updated
+            .get(app.url("/v1/auth/me"))
+            .bearer_auth(tokens["accessToken"].as_str().unwrap())
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.body);
 }
 
@@ -151,23 +260,44 @@ async fn every_step_is_audited_with_its_context_and_without_secrets() {
     let app = spawn_app().await;
     let email = app.verified_user().await;
     app.login(&email, "wrong-password-entirely").await;
-    app.login("ghost@example.com", "wrong-password-entirely").await;
+    app.login("ghost@example.com", "wrong-password-entirely")
+        .await;
     let tokens = app.login(&email, STRONG_PASSWORD).await;
     let events = app.store.as_ref().unwrap().audit_events().await.unwrap();
     let kinds: Vec<AuditType> = events.iter().map(|e| e.kind).collect();
-    for kind in [AuditType::UserRegistered, AuditType::EmailVerified, AuditType::LoginFailed, AuditType::LoginSucceeded] {
+    for kind in [
+        AuditType::UserRegistered,
+        AuditType::EmailVerified,
+        AuditType::LoginFailed,
+        AuditType::LoginSucceeded,
+    ] {
         assert!(kinds.contains(&kind), "{kind:?} missing from {kinds:?}");
     }
-    let failures: Vec<_> = events.iter().filter(|e| e.kind == AuditType::LoginFailed).collect();
+    let failures: Vec<_> = events
+        .iter()
+        .filter(|e| e.kind == AuditType::LoginFailed)
+        .collect();
     assert_eq!(failures.len(), 2);
-    assert!(failures.iter().any(|e| e.user_id.is_none() && e.metadata["reason"] == "unknown_email"));
+    assert!(
+        failures
+            .iter()
+            .any(|e| e.user_id.is_none() && e.metadata["reason"] == "unknown_email")
+    );
     for e in &events {
         assert_eq!(e.ip.as_deref(), Some("127.0.0.1"));
         assert_eq!(e.user_agent.as_deref(), Some(UA));
         assert_eq!(e.request_id.len(), 26);
         let text = serde_json::to_string(e).unwrap();
-        for secret in [STRONG_PASSWORD, "wrong-password-entirely", tokens.body["refreshToken"].as_str().unwrap(), &email] {
-            assert!(!text.contains(secret), "audit event {text} holds a secret or the email");
+        for secret in [
+            STRONG_PASSWORD,
+            "wrong-password-entirely",
+            tokens.body["refreshToken"].as_str().unwrap(),
+            &email,
+        ] {
+            assert!(
+                !text.contains(secret),
+                "audit event {text} holds a secret or the email"
+            );
         }
     }
 }

@@ -25,26 +25,40 @@ impl Write for Captured {
 }
 
 fn ring() -> Arc<KeyRing> {
-    Arc::new(KeyRing::from_material(&SecretMaterial::generate(time::OffsetDateTime::now_utc()).unwrap()).unwrap())
+    Arc::new(
+        KeyRing::from_material(&SecretMaterial::generate(time::OffsetDateTime::now_utc()).unwrap())
+            .unwrap(),
+    )
 }
 
 #[tokio::test(flavor = "current_thread")]
 async fn the_outbox_writes_one_eml_per_message_and_logs_kind_and_file_only() {
     let dir = tempfile::tempdir().unwrap();
     let from = latch_core::adapters::mime::mailbox("Latch <no-reply@latch.test>").unwrap();
-    let mailer = OutboxMailer::new(dir.path().join("outbox"), from, ring(), Arc::new(SystemClock));
+    let mailer = OutboxMailer::new(
+        dir.path().join("outbox"),
+        from,
+        ring(),
+        Arc::new(SystemClock),
+    );
     let link = "http://127.0.0.1:3000/v1/auth/verify-email?token=SECRETTOKENSECRETTOKENSECRETTOKENSECRETTOK";
     let mail = Mail::verification(Email::parse("frank@example.com").unwrap(), link, 24);
 
     let logs = Captured::default();
     let writer = logs.clone();
-    let subscriber = tracing_subscriber::fmt().json().with_writer(move || writer.clone()).finish();
+    let subscriber = tracing_subscriber::fmt()
+        .json()
+        .with_writer(move || writer.clone())
+        .finish();
     {
         let _guard = tracing::subscriber::set_default(subscriber);
         mailer.send(&mail).await.unwrap();
     }
 
-    let files: Vec<_> = std::fs::read_dir(dir.path().join("outbox")).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    let files: Vec<_> = std::fs::read_dir(dir.path().join("outbox"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
     assert_eq!(files.len(), 1, "no temporary file left behind: {files:?}");
     assert!(files[0].ends_with("-verification.eml"));
     let eml = std::fs::read_to_string(dir.path().join("outbox").join(&files[0])).unwrap();
@@ -54,8 +68,14 @@ async fn the_outbox_writes_one_eml_per_message_and_logs_kind_and_file_only() {
     let log = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
     let lines: Vec<&str> = log.lines().collect();
     assert_eq!(lines.len(), 1, "one line per message: {log}");
-    assert!(lines[0].contains("\"kind\":\"verification\"") && lines[0].contains(&files[0]), "{log}");
-    assert!(!log.contains("SECRETTOKEN") && !log.contains("frank@example.com"), "no token or address in the log: {log}");
+    assert!(
+        lines[0].contains("\"kind\":\"verification\"") && lines[0].contains(&files[0]),
+        "{log}"
+    );
+    assert!(
+        !log.contains("SECRETTOKEN") && !log.contains("frank@example.com"),
+        "no token or address in the log: {log}"
+    );
 }
 
 #[tokio::test]
@@ -63,22 +83,48 @@ async fn ses_sends_both_parts_to_the_recipient() {
     let aws = moto::aws().await;
     let client = aws_sdk_sesv2::Client::new(&aws);
     let domain = format!("{}.example.net", moto::unique("mail"));
-    client.create_email_identity().email_identity(&domain).send().await.unwrap();
+    client
+        .create_email_identity()
+        .email_identity(&domain)
+        .send()
+        .await
+        .unwrap();
     let to = format!("{}@example.com", moto::unique("ses"));
     let mailer = SesMailer::new(client, format!("Latch <no-reply@{domain}>"));
-    mailer.send(&Mail::verification(Email::parse(&to).unwrap(), "https://id.example.com/v1/auth/verify-email?token=T0K", 24)).await.unwrap();
+    mailer
+        .send(&Mail::verification(
+            Email::parse(&to).unwrap(),
+            "https://id.example.com/v1/auth/verify-email?token=T0K",
+            24,
+        ))
+        .await
+        .unwrap();
     let sent = moto::sent_mail().await;
-    let msg = sent.iter().find(|m| m["destinations"]["ToAddresses"][0] == to.as_str()).expect("moto holds the message");
+    let msg = sent
+        .iter()
+        .find(|m| m["destinations"]["ToAddresses"][0] == to.as_str())
+        .expect("moto holds the message");
     assert_eq!(msg["subject"], "Confirm your email address");
     assert_eq!(msg["source"], format!("Latch <no-reply@{domain}>"));
-    assert!(msg["body"].as_str().unwrap().contains("href=\"https://id.example.com/v1/auth/verify-email?token=T0K\""));
+    assert!(
+        msg["body"]
+            .as_str()
+            .unwrap()
+            .contains("href=\"https://id.example.com/v1/auth/verify-email?token=T0K\"")
+    );
 }
 
 #[tokio::test]
 async fn ses_refuses_an_unverified_sender_as_unavailable() {
     let client = aws_sdk_sesv2::Client::new(&moto::aws().await);
     let mailer = SesMailer::new(client, format!("x@{}.example.org", moto::unique("nobody")));
-    let err = mailer.send(&Mail::registration_attempt(Email::parse("g@example.com").unwrap(), "")).await.unwrap_err();
+    let err = mailer
+        .send(&Mail::registration_attempt(
+            Email::parse("g@example.com").unwrap(),
+            "",
+        ))
+        .await
+        .unwrap_err();
     assert!(matches!(err, latch_core::Error::Unavailable(_)), "{err:?}");
 }
 
@@ -87,15 +133,37 @@ async fn secrets_manager_holds_the_same_material_as_secrets_json() {
     let client = aws_sdk_secretsmanager::Client::new(&moto::aws().await);
     let id = moto::unique("latch/keys");
     let material = SecretMaterial::generate(time::OffsetDateTime::now_utc()).unwrap();
-    client.create_secret().name(&id).secret_string(serde_json::to_string(&material).unwrap()).send().await.unwrap();
-    let loaded = SecretsManagerSource::new(client.clone(), id.clone()).load().await.unwrap();
+    client
+        .create_secret()
+        .name(&id)
+        .secret_string(serde_json::to_string(&material).unwrap())
+        .send()
+        .await
+        .unwrap();
+    let loaded = SecretsManagerSource::new(client.clone(), id.clone())
+        .load()
+        .await
+        .unwrap();
     assert_eq!(loaded.signing_keys[0].kid, material.signing_keys[0].kid);
     KeyRing::from_material(&loaded).unwrap();
 
-    let missing = SecretsManagerSource::new(client.clone(), "absent/secret".into()).load().await.unwrap_err().to_string();
-    assert!(missing.contains("absent/secret") && missing.contains("does not exist"), "{missing}");
+    let missing = SecretsManagerSource::new(client.clone(), "absent/secret".into())
+        .load()
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        missing.contains("absent/secret") && missing.contains("does not exist"),
+        "{missing}"
+    );
     let bad = moto::unique("latch/bad");
-    client.create_secret().name(&bad).secret_string("{\"version\":1}").send().await.unwrap();
+    client
+        .create_secret()
+        .name(&bad)
+        .secret_string("{\"version\":1}")
+        .send()
+        .await
+        .unwrap();
     assert!(SecretsManagerSource::new(client, bad).load().await.is_err());
 }
 
@@ -103,18 +171,26 @@ async fn secrets_manager_holds_the_same_material_as_secrets_json() {
 async fn access_tokens_verify_with_the_published_jwks_alone() {
     let app = spawn_app().await;
     let (_, tokens) = app.signed_in().await;
-    let jwks: jsonwebtoken::jwk::JwkSet = serde_json::from_value(app.get("/.well-known/jwks.json").await.body).unwrap();
+    let jwks: jsonwebtoken::jwk::JwkSet =
+        serde_json::from_value(app.get("/.well-known/jwks.json").await.body).unwrap();
     let access = tokens["accessToken"].as_str().unwrap();
     let kid = jsonwebtoken::decode_header(access).unwrap().kid.unwrap();
     let key = jsonwebtoken::DecodingKey::from_jwk(jwks.find(&kid).unwrap()).unwrap();
     let mut v = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::ES256);
     v.set_issuer(&[app.base.as_str()]);
     v.set_audience(&["latch"]);
-    let claims = jsonwebtoken::decode::<serde_json::Value>(access, &key, &v).unwrap().claims;
-    for claim in ["iss", "aud", "sub", "sid", "roles", "iat", "nbf", "exp", "jti"] {
+    let claims = jsonwebtoken::decode::<serde_json::Value>(access, &key, &v)
+        .unwrap()
+        .claims;
+    for claim in [
+        "iss", "aud", "sub", "sid", "roles", "iat", "nbf", "exp", "jti",
+    ] {
         assert!(claims.get(claim).is_some(), "claim {claim} missing");
     }
-    assert_eq!(claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(), 900);
+    assert_eq!(
+        claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(),
+        900
+    );
     assert_eq!(claims["roles"], serde_json::json!(["USER"]));
     let _ = STRONG_PASSWORD;
 }
@@ -122,7 +198,8 @@ async fn access_tokens_verify_with_the_published_jwks_alone() {
 #[tokio::test]
 async fn local_keys_persist_across_restarts_of_the_data_directory() {
     let dir = tempfile::tempdir().unwrap();
-    let source = latch_core::adapters::local_secrets::LocalSecrets::new(dir.path().join("secrets.json"));
+    let source =
+        latch_core::adapters::local_secrets::LocalSecrets::new(dir.path().join("secrets.json"));
     let first = KeyRing::from_material(&source.load().await.unwrap()).unwrap();
     let second = KeyRing::from_material(&source.load().await.unwrap()).unwrap();
     assert_eq!(first.jwks().keys[0].kid, second.jwks().keys[0].kid);

@@ -9,6 +9,7 @@ mod cli;
 mod events;
 mod flows;
 mod mail_and_keys;
+mod readme;
 mod store_contract;
 mod support;
 mod template;

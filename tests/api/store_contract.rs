@@ -4,8 +4,8 @@ use crate::support::moto;
 use latch_core::adapters::dynamo::{DynamoStore, TableNames, schema};
 use latch_core::adapters::embedded::EmbeddedStore;
 use latch_core::domain::{
-    AuditEvent, AuditType, ClientInfo, Email, OneTimeToken, OneTimeTokenRecord, Outcome, PasswordHash, RefreshTokenRecord,
-    Session, TokenPurpose, User,
+    AuditEvent, AuditType, ClientInfo, Email, OneTimeToken, OneTimeTokenRecord, Outcome,
+    PasswordHash, RefreshTokenRecord, Session, TokenPurpose, User,
 };
 use latch_core::ports::{AuditLog, CreateUser, SessionStore, UserStore};
 use std::sync::Arc;
@@ -22,15 +22,29 @@ pub struct Stores {
 async fn embedded() -> Stores {
     let dir = tempfile::tempdir().unwrap();
     let s = EmbeddedStore::open(&dir.path().join("latch.redb")).unwrap();
-    Stores { users: Arc::new(s.clone()), sessions: Arc::new(s.clone()), audit: Arc::new(s), _dir: Some(dir) }
+    Stores {
+        users: Arc::new(s.clone()),
+        sessions: Arc::new(s.clone()),
+        audit: Arc::new(s),
+        _dir: Some(dir),
+    }
 }
 
 async fn dynamodb() -> Stores {
     let client = aws_sdk_dynamodb::Client::new(&moto::aws().await);
-    let names = TableNames { users: moto::unique("users"), sessions: moto::unique("sessions"), audit: moto::unique("audit") };
+    let names = TableNames {
+        users: moto::unique("users"),
+        sessions: moto::unique("sessions"),
+        audit: moto::unique("audit"),
+    };
     schema::create_tables(&client, &names).await.unwrap();
     let s = DynamoStore::new(client, names);
-    Stores { users: Arc::new(s.clone()), sessions: Arc::new(s.clone()), audit: Arc::new(s), _dir: None }
+    Stores {
+        users: Arc::new(s.clone()),
+        sessions: Arc::new(s.clone()),
+        audit: Arc::new(s),
+        _dir: None,
+    }
 }
 
 fn now() -> OffsetDateTime {
@@ -40,11 +54,20 @@ fn now() -> OffsetDateTime {
 }
 
 fn user(email: &str) -> User {
-    User::register(Email::parse(email).unwrap(), PasswordHash("$argon2id$v=19$m=8,t=1,p=1$c2FsdHNhbHQ$aGFzaA".into()), now())
+    User::register(
+        Email::parse(email).unwrap(),
+        PasswordHash("$argon2id$v=19$m=8,t=1,p=1$c2FsdHNhbHQ$aGFzaA".into()),
+        now(),
+    )
 }
 
 fn token(user: &User, purpose: TokenPurpose, ttl: Duration) -> OneTimeTokenRecord {
-    OneTimeTokenRecord { hash: OneTimeToken::generate().hash, purpose, user_id: user.id.clone(), expires_at: now() + ttl }
+    OneTimeTokenRecord {
+        hash: OneTimeToken::generate().hash,
+        purpose,
+        user_id: user.id.clone(),
+        expires_at: now() + ttl,
+    }
 }
 
 fn unique_email() -> String {
@@ -54,22 +77,54 @@ fn unique_email() -> String {
 pub async fn creates_and_reads_back_a_user(s: Stores) {
     let u = user(&unique_email());
     let t = token(&u, TokenPurpose::EmailVerification, Duration::hours(24));
-    assert_eq!(s.users.create_user(&u, &t).await.unwrap(), CreateUser::Created);
+    assert_eq!(
+        s.users.create_user(&u, &t).await.unwrap(),
+        CreateUser::Created
+    );
     assert_eq!(s.users.user_by_id(&u.id).await.unwrap(), Some(u.clone()));
-    assert_eq!(s.users.user_by_email(&u.email).await.unwrap(), Some(u.clone()));
-    assert_eq!(s.users.user_by_email(&Email::parse("absent@example.com").unwrap()).await.unwrap(), None);
+    assert_eq!(
+        s.users.user_by_email(&u.email).await.unwrap(),
+        Some(u.clone())
+    );
+    assert_eq!(
+        s.users
+            .user_by_email(&Email::parse("absent@example.com").unwrap())
+            .await
+            .unwrap(),
+        None
+    );
     s.users.ping().await.unwrap();
 }
 
 pub async fn a_taken_email_names_its_owner_and_stores_nothing(s: Stores) {
     let email = unique_email();
     let first = user(&email);
-    s.users.create_user(&first, &token(&first, TokenPurpose::EmailVerification, Duration::hours(1))).await.unwrap();
+    s.users
+        .create_user(
+            &first,
+            &token(&first, TokenPurpose::EmailVerification, Duration::hours(1)),
+        )
+        .await
+        .unwrap();
     let second = user(&email);
     let second_token = token(&second, TokenPurpose::EmailVerification, Duration::hours(1));
-    assert_eq!(s.users.create_user(&second, &second_token).await.unwrap(), CreateUser::EmailTaken(first.id.clone()));
-    assert_eq!(s.users.user_by_id(&second.id).await.unwrap(), None, "no half-written user");
-    assert_eq!(s.users.redeem_email_verification(&second_token.hash, now()).await.unwrap(), None, "no half-written token");
+    assert_eq!(
+        s.users.create_user(&second, &second_token).await.unwrap(),
+        CreateUser::EmailTaken(first.id.clone())
+    );
+    assert_eq!(
+        s.users.user_by_id(&second.id).await.unwrap(),
+        None,
+        "no half-written user"
+    );
+    assert_eq!(
+        s.users
+            .redeem_email_verification(&second_token.hash, now())
+            .await
+            .unwrap(),
+        None,
+        "no half-written token"
+    );
 }
 
 pub async fn concurrent_creates_of_one_email_make_one_user(s: Stores) {
@@ -78,7 +133,15 @@ pub async fn concurrent_creates_of_one_email_make_one_user(s: Stores) {
     for _ in 0..8 {
         let users = Arc::clone(&s.users);
         let u = user(&email);
-        tasks.spawn(async move { users.create_user(&u, &token(&u, TokenPurpose::EmailVerification, Duration::hours(1))).await.unwrap() });
+        tasks.spawn(async move {
+            users
+                .create_user(
+                    &u,
+                    &token(&u, TokenPurpose::EmailVerification, Duration::hours(1)),
+                )
+                .await
+                .unwrap()
+        });
     }
     let mut created = 0;
     while let Some(result) = tasks.join_next().await {
@@ -93,25 +156,73 @@ pub async fn a_verification_token_is_spent_with_its_effect(s: Stores) {
     let u = user(&unique_email());
     let t = token(&u, TokenPurpose::EmailVerification, Duration::hours(24));
     s.users.create_user(&u, &t).await.unwrap();
-    assert_eq!(s.users.redeem_email_verification(&t.hash, now()).await.unwrap(), Some(u.id.clone()));
+    assert_eq!(
+        s.users
+            .redeem_email_verification(&t.hash, now())
+            .await
+            .unwrap(),
+        Some(u.id.clone())
+    );
     let after = s.users.user_by_id(&u.id).await.unwrap().unwrap();
     assert!(after.email_verified);
     assert_eq!(after.version, u.version + 1);
-    assert_eq!(s.users.redeem_email_verification(&t.hash, now()).await.unwrap(), None, "single use");
+    assert_eq!(
+        s.users
+            .redeem_email_verification(&t.hash, now())
+            .await
+            .unwrap(),
+        None,
+        "single use"
+    );
 }
 
 pub async fn expired_and_foreign_purpose_tokens_do_nothing(s: Stores) {
     let u = user(&unique_email());
     let t = token(&u, TokenPurpose::EmailVerification, Duration::hours(24));
     s.users.create_user(&u, &t).await.unwrap();
-    assert_eq!(s.users.redeem_email_verification(&t.hash, t.expires_at).await.unwrap(), None, "expired at its expiry");
+    assert_eq!(
+        s.users
+            .redeem_email_verification(&t.hash, t.expires_at)
+            .await
+            .unwrap(),
+        None,
+        "expired at its expiry"
+    );
     let v = user(&unique_email());
     let reset = token(&v, TokenPurpose::PasswordReset, Duration::hours(1));
     s.users.create_user(&v, &reset).await.unwrap();
-    assert_eq!(s.users.redeem_email_verification(&reset.hash, now()).await.unwrap(), None, "a reset token never verifies");
-    assert!(!s.users.user_by_id(&u.id).await.unwrap().unwrap().email_verified);
-    assert!(!s.users.user_by_id(&v.id).await.unwrap().unwrap().email_verified);
-    assert_eq!(s.users.redeem_email_verification(&t.hash, now()).await.unwrap(), Some(u.id), "still usable before expiry");
+    assert_eq!(
+        s.users
+            .redeem_email_verification(&reset.hash, now())
+            .await
+            .unwrap(),
+        None,
+        "a reset token never verifies"
+    );
+    assert!(
+        !s.users
+            .user_by_id(&u.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .email_verified
+    );
+    assert!(
+        !s.users
+            .user_by_id(&v.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .email_verified
+    );
+    assert_eq!(
+        s.users
+            .redeem_email_verification(&t.hash, now())
+            .await
+            .unwrap(),
+        Some(u.id),
+        "still usable before expiry"
+    );
 }
 
 pub async fn concurrent_redemptions_of_one_token_succeed_once(s: Stores) {
@@ -128,13 +239,25 @@ pub async fn concurrent_redemptions_of_one_token_succeed_once(s: Stores) {
         wins += usize::from(r.unwrap().is_some());
     }
     assert_eq!(wins, 1);
-    assert_eq!(s.users.user_by_id(&u.id).await.unwrap().unwrap().version, u.version + 1);
+    assert_eq!(
+        s.users.user_by_id(&u.id).await.unwrap().unwrap().version,
+        u.version + 1
+    );
 }
 
 pub async fn sessions_are_stored_and_revoked_once(s: Stores) {
     let u = user(&unique_email());
-    let client = ClientInfo { ip: "2001:db8:1:2::9".parse().unwrap(), user_agent: "UA/1".into() };
-    let session = Session::start(u.id.clone(), &client, now(), Duration::days(14), Duration::days(30));
+    let client = ClientInfo {
+        ip: "2001:db8:1:2::9".parse().unwrap(),
+        user_agent: "UA/1".into(),
+    };
+    let session = Session::start(
+        u.id.clone(),
+        &client,
+        now(),
+        Duration::days(14),
+        Duration::days(30),
+    );
     let refresh = RefreshTokenRecord {
         hash: OneTimeToken::generate().hash,
         session_id: session.id.clone(),
@@ -143,12 +266,22 @@ pub async fn sessions_are_stored_and_revoked_once(s: Stores) {
         expires_at: session.absolute_expires_at,
     };
     s.sessions.create_session(&session, &refresh).await.unwrap();
-    assert_eq!(s.sessions.session(&session.id).await.unwrap(), Some(session.clone()));
+    assert_eq!(
+        s.sessions.session(&session.id).await.unwrap(),
+        Some(session.clone())
+    );
     let first = now();
     s.sessions.revoke_session(&session.id, first).await.unwrap();
-    s.sessions.revoke_session(&session.id, first + Duration::minutes(5)).await.unwrap();
+    s.sessions
+        .revoke_session(&session.id, first + Duration::minutes(5))
+        .await
+        .unwrap();
     let stored = s.sessions.session(&session.id).await.unwrap().unwrap();
-    assert_eq!(stored.revoked_at, Some(first), "the first revocation time is kept");
+    assert_eq!(
+        stored.revoked_at,
+        Some(first),
+        "the first revocation time is kept"
+    );
     assert!(!stored.is_active(first));
     let absent = Session::start(u.id, &client, now(), Duration::days(1), Duration::days(1));
     s.sessions.revoke_session(&absent.id, now()).await.unwrap();
@@ -167,10 +300,16 @@ pub async fn audit_events_are_append_only(s: Stores) {
         user_agent: Some("UA".into()),
         request_id: "req".into(),
         outcome: Outcome::Failure,
-        metadata: serde_json::Map::from_iter([("reason".to_owned(), serde_json::Value::from("unknown_email"))]),
+        metadata: serde_json::Map::from_iter([(
+            "reason".to_owned(),
+            serde_json::Value::from("unknown_email"),
+        )]),
     };
     s.audit.append(&event).await.unwrap();
-    assert!(s.audit.append(&event).await.is_err(), "an event id is never overwritten");
+    assert!(
+        s.audit.append(&event).await.is_err(),
+        "an event id is never overwritten"
+    );
 }
 
 macro_rules! contract_suite {
@@ -182,7 +321,8 @@ macro_rules! contract_suite {
             }
             #[tokio::test]
             async fn a_taken_email_names_its_owner_and_stores_nothing() {
-                super::a_taken_email_names_its_owner_and_stores_nothing(super::$backend().await).await
+                super::a_taken_email_names_its_owner_and_stores_nothing(super::$backend().await)
+                    .await
             }
             #[tokio::test]
             async fn concurrent_creates_of_one_email_make_one_user() {
@@ -198,7 +338,8 @@ macro_rules! contract_suite {
             }
             #[tokio::test]
             async fn concurrent_redemptions_of_one_token_succeed_once() {
-                super::concurrent_redemptions_of_one_token_succeed_once(super::$backend().await).await
+                super::concurrent_redemptions_of_one_token_succeed_once(super::$backend().await)
+                    .await
             }
             #[tokio::test]
             async fn sessions_are_stored_and_revoked_once() {
@@ -222,7 +363,12 @@ async fn the_embedded_store_survives_a_restart() {
     let u = user(&unique_email());
     {
         let s = EmbeddedStore::open(&path).unwrap();
-        s.create_user(&u, &token(&u, TokenPurpose::EmailVerification, Duration::hours(1))).await.unwrap();
+        s.create_user(
+            &u,
+            &token(&u, TokenPurpose::EmailVerification, Duration::hours(1)),
+        )
+        .await
+        .unwrap();
     }
     let reopened = EmbeddedStore::open(&path).unwrap();
     assert_eq!(reopened.user_by_email(&u.email).await.unwrap(), Some(u));

@@ -11,7 +11,8 @@ fn template_path() -> PathBuf {
 }
 
 fn functions() -> Vec<(String, Value)> {
-    let template: Value = serde_yaml_ng::from_str(&std::fs::read_to_string(template_path()).unwrap()).unwrap();
+    let template: Value =
+        serde_yaml_ng::from_str(&std::fs::read_to_string(template_path()).unwrap()).unwrap();
     template["Resources"]
         .as_mapping()
         .unwrap()
@@ -25,23 +26,43 @@ fn functions() -> Vec<(String, Value)> {
 fn the_template_routes_exactly_the_route_table() {
     let mut routed = BTreeSet::new();
     for (logical, f) in functions() {
-        let binary = f["Metadata"]["BuildProperties"]["Binary"].as_str().unwrap_or_else(|| panic!("{logical} names no Binary"));
-        assert_eq!(f["Metadata"]["BuildMethod"].as_str(), Some("rust-cargolambda"), "{logical}");
+        let binary = f["Metadata"]["BuildProperties"]["Binary"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{logical} names no Binary"));
+        assert_eq!(
+            f["Metadata"]["BuildMethod"].as_str(),
+            Some("rust-cargolambda"),
+            "{logical}"
+        );
         let api = &f["Properties"]["Events"]["Api"];
         assert_eq!(api["Type"].as_str(), Some("HttpApi"), "{logical}");
         let method = api["Properties"]["Method"].as_str().unwrap().to_owned();
         let path = api["Properties"]["Path"].as_str().unwrap().to_owned();
-        assert!(routed.insert((binary.to_owned(), method, path)), "{logical} routes a route twice");
+        assert!(
+            routed.insert((binary.to_owned(), method, path)),
+            "{logical} routes a route twice"
+        );
     }
-    let table: BTreeSet<(String, String, String)> = ROUTES.iter().map(|r| (r.name.to_owned(), r.method.to_string(), r.path.to_owned())).collect();
-    assert_eq!(routed, table, "template routes (left) differ from the route table (right)");
+    let table: BTreeSet<(String, String, String)> = ROUTES
+        .iter()
+        .map(|r| (r.name.to_owned(), r.method.to_string(), r.path.to_owned()))
+        .collect();
+    assert_eq!(
+        routed, table,
+        "template routes (left) differ from the route table (right)"
+    );
 }
 
 #[test]
 fn no_function_gets_wildcard_permissions() {
     for (logical, f) in functions() {
         let policies = serde_yaml_ng::to_string(&f["Properties"]["Policies"]).unwrap();
-        assert!(!policies.contains("dynamodb:*") && !policies.contains("ses:*") && !policies.contains("Resource: '*'"), "{logical}: {policies}");
+        assert!(
+            !policies.contains("dynamodb:*")
+                && !policies.contains("ses:*")
+                && !policies.contains("Resource: '*'"),
+            "{logical}: {policies}"
+        );
         assert!(!policies.contains("Scan"), "{logical} may not scan tables");
     }
 }
@@ -49,7 +70,18 @@ fn no_function_gets_wildcard_permissions() {
 #[test]
 fn cfn_lint_accepts_the_template() {
     let lint = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.venv/bin/cfn-lint");
-    assert!(lint.exists(), "cfn-lint is missing from .venv: run scripts/test.sh, which installs it");
-    let out = std::process::Command::new(lint).arg(template_path()).output().unwrap();
-    assert!(out.status.success(), "cfn-lint:\n{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(
+        lint.exists(),
+        "cfn-lint is missing from .venv: run scripts/test.sh, which installs it"
+    );
+    let out = std::process::Command::new(lint)
+        .arg(template_path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "cfn-lint:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

@@ -23,10 +23,14 @@ impl LocalSecrets {
             Ok(meta) => {
                 let mode = meta.permissions().mode() & 0o777;
                 if mode & 0o077 != 0 {
-                    return Err(fail(format!("is readable by others (mode {mode:o}); run: chmod 600 {}", self.path.display())));
+                    return Err(fail(format!(
+                        "is readable by others (mode {mode:o}); run: chmod 600 {}",
+                        self.path.display()
+                    )));
                 }
                 let text = std::fs::read_to_string(&self.path).map_err(|e| fail(e.to_string()))?;
-                serde_json::from_str(&text).map_err(|e| fail(format!("is not valid secret material: {e}")))
+                serde_json::from_str(&text)
+                    .map_err(|e| fail(format!("is not valid secret material: {e}")))
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => self.generate(),
             Err(e) => Err(fail(e.to_string())),
@@ -41,9 +45,16 @@ impl LocalSecrets {
         let material = SecretMaterial::generate(time::OffsetDateTime::now_utc())?;
         let json = serde_json::to_vec_pretty(&material).map_err(|e| fail(e.to_string()))?;
         // create_new: if another process won the race, use its file instead of overwriting.
-        match std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&self.path) {
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&self.path)
+        {
             Ok(mut file) => {
-                file.write_all(&json).and_then(|()| file.sync_all()).map_err(|e| fail(e.to_string()))?;
+                file.write_all(&json)
+                    .and_then(|()| file.sync_all())
+                    .map_err(|e| fail(e.to_string()))?;
                 tracing::info!(target: "latch::keys", path = %self.path.display(), "generated new signing keys");
                 Ok(material)
             }
@@ -70,7 +81,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("nested/secrets.json");
         let first = LocalSecrets::new(path.clone()).load().await.unwrap();
-        assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(
+            std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
         let again = LocalSecrets::new(path.clone()).load().await.unwrap();
         assert_eq!(first.signing_keys[0].kid, again.signing_keys[0].kid);
         assert!(KeyRing::from_material(&again).is_ok());
@@ -82,7 +96,11 @@ mod tests {
         let path = dir.path().join("secrets.json");
         LocalSecrets::new(path.clone()).load().await.unwrap();
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
-        let err = LocalSecrets::new(path.clone()).load().await.unwrap_err().to_string();
+        let err = LocalSecrets::new(path.clone())
+            .load()
+            .await
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("chmod 600"), "{err}");
         std::fs::write(&path, "{}").unwrap();
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();

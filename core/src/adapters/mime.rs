@@ -8,19 +8,32 @@ use lettre::message::{Mailbox, MultiPart};
 
 /// The whole message, headers and body, as bytes.
 pub fn render(mail: &Mail, from: &Mailbox, message_id: &str) -> Result<Vec<u8>, Error> {
-    let to: Mailbox = mail.to.as_str().parse().map_err(|e| Error::internal(format!("recipient address: {e}")))?;
+    let to: Mailbox = mail
+        .to
+        .as_str()
+        .parse()
+        .map_err(|e| Error::internal(format!("recipient address: {e}")))?;
     // 8bit keeps every line, links included, readable and copyable from the `.eml` file;
     // quoted-printable would fold a long link with soft line breaks.
     let part = |ct: ContentType, body: &str| {
-        let crlf = body.replace("\r\n", "\n").replace('\r', "").replace('\n', "\r\n");
+        let crlf = body
+            .replace("\r\n", "\n")
+            .replace('\r', "")
+            .replace('\n', "\r\n");
         // RFC 5322/2045 8bit: CRLF line ends, no NUL, at most 998 bytes a line.
         if crlf.contains('\0') || crlf.split("\r\n").any(|line| line.len() > 998) {
             return Err(Error::internal("a mail part is not valid 8bit text"));
         }
-        let body = lettre::message::Body::dangerous_pre_encoded(crlf.into_bytes(), ContentTransferEncoding::EightBit);
+        let body = lettre::message::Body::dangerous_pre_encoded(
+            crlf.into_bytes(),
+            ContentTransferEncoding::EightBit,
+        );
         Ok::<_, Error>(lettre::message::SinglePart::builder().header(ct).body(body))
     };
-    let (text, html) = (part(ContentType::TEXT_PLAIN, &mail.text)?, part(ContentType::TEXT_HTML, &mail.html)?);
+    let (text, html) = (
+        part(ContentType::TEXT_PLAIN, &mail.text)?,
+        part(ContentType::TEXT_HTML, &mail.html)?,
+    );
     let message = lettre::Message::builder()
         .from(from.clone())
         .to(to)
@@ -33,7 +46,8 @@ pub fn render(mail: &Mail, from: &Mailbox, message_id: &str) -> Result<Vec<u8>, 
 
 /// Parses `LATCH_MAIL_FROM` (`Name <addr@domain>` or a bare address).
 pub fn mailbox(raw: &str) -> Result<Mailbox, String> {
-    raw.parse::<Mailbox>().map_err(|e| format!("not a mailbox ({e})"))
+    raw.parse::<Mailbox>()
+        .map_err(|e| format!("not a mailbox ({e})"))
 }
 
 #[cfg(test)]
@@ -43,7 +57,11 @@ mod tests {
 
     #[test]
     fn renders_a_multipart_alternative_message() {
-        let mail = Mail::verification(Email::parse("eve@example.com").unwrap(), "https://x/v1/auth/verify-email?token=T", 24);
+        let mail = Mail::verification(
+            Email::parse("eve@example.com").unwrap(),
+            "https://x/v1/auth/verify-email?token=T",
+            24,
+        );
         let from = mailbox("Latch <no-reply@example.com>").unwrap();
         let raw = String::from_utf8(render(&mail, &from, "<1@latch>").unwrap()).unwrap();
         assert!(raw.contains("From: Latch <no-reply@example.com>\r\n"));
@@ -54,7 +72,10 @@ mod tests {
         assert!(raw.contains("text/plain; charset=utf-8"));
         assert!(raw.contains("text/html; charset=utf-8"));
         assert!(raw.contains("Content-Transfer-Encoding: 8bit"));
-        assert!(raw.contains("\r\nhttps://x/v1/auth/verify-email?token=T\r\n"), "the link stands whole on its own line");
+        assert!(
+            raw.contains("\r\nhttps://x/v1/auth/verify-email?token=T\r\n"),
+            "the link stands whole on its own line"
+        );
     }
 
     #[test]

@@ -10,7 +10,10 @@ pub mod ses;
 
 /// Formats an AWS SDK error with its whole cause chain (the SDK's `Display` alone says
 /// "service error" and nothing else).
-pub(crate) fn sdk_error<E: std::error::Error + Send + Sync + 'static>(what: &str, err: E) -> crate::Error {
+pub(crate) fn sdk_error<E: std::error::Error + Send + Sync + 'static>(
+    what: &str,
+    err: E,
+) -> crate::Error {
     let chain = crate::telemetry::error_chain(&err);
     crate::Error::unavailable(format!("{what}: {chain}"))
 }

@@ -20,7 +20,12 @@ pub struct OutboxMailer {
 
 impl OutboxMailer {
     pub fn new(dir: PathBuf, from: Mailbox, keys: Arc<KeyRing>, clock: Arc<dyn Clock>) -> Self {
-        Self { dir, from, keys, clock }
+        Self {
+            dir,
+            from,
+            keys,
+            clock,
+        }
     }
 }
 
@@ -31,11 +36,17 @@ impl Mailer for OutboxMailer {
         let bytes = mime::render(mail, &self.from, &format!("<{id}@latch.local>"))?;
         let name = format!("{id}-{}.eml", mail.kind.as_str());
         let io = |what: &str, e: std::io::Error| Error::unavailable(format!("outbox {what}: {e}"));
-        tokio::fs::create_dir_all(&self.dir).await.map_err(|e| io("mkdir", e))?;
+        tokio::fs::create_dir_all(&self.dir)
+            .await
+            .map_err(|e| io("mkdir", e))?;
         // Write then rename, so a reader never sees half a message.
         let tmp = self.dir.join(format!(".{name}.tmp"));
-        tokio::fs::write(&tmp, &bytes).await.map_err(|e| io("write", e))?;
-        tokio::fs::rename(&tmp, self.dir.join(&name)).await.map_err(|e| io("rename", e))?;
+        tokio::fs::write(&tmp, &bytes)
+            .await
+            .map_err(|e| io("write", e))?;
+        tokio::fs::rename(&tmp, self.dir.join(&name))
+            .await
+            .map_err(|e| io("rename", e))?;
         let recipient = self.keys.keyed_hash(mail.to.as_str());
         tracing::info!(target: "latch::mail", kind = mail.kind.as_str(), file = %name, recipient = %recipient, "mail written to outbox");
         Ok(())

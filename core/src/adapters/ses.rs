@@ -20,19 +20,33 @@ impl SesMailer {
 }
 
 fn utf8(data: &str) -> Result<Content, Error> {
-    Content::builder().data(data).charset("UTF-8").build().map_err(|e| Error::internal(format!("building SES content: {e}")))
+    Content::builder()
+        .data(data)
+        .charset("UTF-8")
+        .build()
+        .map_err(|e| Error::internal(format!("building SES content: {e}")))
 }
 
 #[async_trait]
 impl Mailer for SesMailer {
     async fn send(&self, mail: &Mail) -> Result<(), Error> {
-        let body = Body::builder().text(utf8(&mail.text)?).html(utf8(&mail.html)?).build();
-        let message = Message::builder().subject(utf8(&mail.subject)?).body(body).build();
+        let body = Body::builder()
+            .text(utf8(&mail.text)?)
+            .html(utf8(&mail.html)?)
+            .build();
+        let message = Message::builder()
+            .subject(utf8(&mail.subject)?)
+            .body(body)
+            .build();
         let out = self
             .client
             .send_email()
             .from_email_address(&self.from)
-            .destination(Destination::builder().to_addresses(mail.to.as_str()).build())
+            .destination(
+                Destination::builder()
+                    .to_addresses(mail.to.as_str())
+                    .build(),
+            )
             .content(EmailContent::builder().simple(message).build())
             .send()
             .await

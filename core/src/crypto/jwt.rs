@@ -40,11 +40,18 @@ impl KeyRing {
     pub fn sign_access(&self, claims: &AccessClaims) -> Result<String, Error> {
         let mut header = Header::new(Algorithm::ES256);
         header.kid = Some(self.current_kid.clone());
-        jsonwebtoken::encode(&header, claims, &self.encoding).map_err(|e| Error::internal(format!("signing a token: {e}")))
+        jsonwebtoken::encode(&header, claims, &self.encoding)
+            .map_err(|e| Error::internal(format!("signing a token: {e}")))
     }
 
     /// Verifies signature, algorithm, `kid`, `iss`, `aud` and the time claims against `now`.
-    pub fn verify_access(&self, token: &str, issuer: &str, audience: &str, now: OffsetDateTime) -> Result<AccessClaims, TokenVerifyError> {
+    pub fn verify_access(
+        &self,
+        token: &str,
+        issuer: &str,
+        audience: &str,
+        now: OffsetDateTime,
+    ) -> Result<AccessClaims, TokenVerifyError> {
         if token.len() > MAX_TOKEN_BYTES {
             return Err(TokenVerifyError::Malformed);
         }
@@ -54,7 +61,11 @@ impl KeyRing {
         if header.alg != Algorithm::ES256 {
             return Err(TokenVerifyError::BadSignatureOrClaims);
         }
-        let key = header.kid.as_deref().and_then(|kid| self.decoding.get(kid)).ok_or(TokenVerifyError::UnknownKey)?;
+        let key = header
+            .kid
+            .as_deref()
+            .and_then(|kid| self.decoding.get(kid))
+            .ok_or(TokenVerifyError::UnknownKey)?;
         let mut validation = Validation::new(Algorithm::ES256);
         validation.set_issuer(&[issuer]);
         validation.set_audience(&[audience]);
@@ -62,7 +73,8 @@ impl KeyRing {
         // Time is checked below against the injected clock, not the system's.
         validation.validate_exp = false;
         validation.validate_nbf = false;
-        let data = jsonwebtoken::decode::<AccessClaims>(token, key, &validation).map_err(|_| TokenVerifyError::BadSignatureOrClaims)?;
+        let data = jsonwebtoken::decode::<AccessClaims>(token, key, &validation)
+            .map_err(|_| TokenVerifyError::BadSignatureOrClaims)?;
         let claims = data.claims;
         let now = now.unix_timestamp();
         if claims.exp + SKEW_SECONDS <= now {
@@ -86,7 +98,8 @@ mod tests {
     const AUD: &str = "example-app";
 
     fn ring() -> KeyRing {
-        KeyRing::from_material(&SecretMaterial::generate(OffsetDateTime::now_utc()).unwrap()).unwrap()
+        KeyRing::from_material(&SecretMaterial::generate(OffsetDateTime::now_utc()).unwrap())
+            .unwrap()
     }
 
     fn claims(now: i64) -> AccessClaims {
@@ -112,11 +125,23 @@ mod tests {
         let ring = ring();
         let t0 = 1_800_000_000;
         let token = ring.sign_access(&claims(t0)).unwrap();
-        assert_eq!(ring.verify_access(&token, ISS, AUD, at(t0)).unwrap(), claims(t0));
-        assert!(ring.verify_access(&token, ISS, AUD, at(t0 + 900 + 119)).is_ok());
-        assert_eq!(ring.verify_access(&token, ISS, AUD, at(t0 + 900 + 120)), Err(TokenVerifyError::Expired));
+        assert_eq!(
+            ring.verify_access(&token, ISS, AUD, at(t0)).unwrap(),
+            claims(t0)
+        );
+        assert!(
+            ring.verify_access(&token, ISS, AUD, at(t0 + 900 + 119))
+                .is_ok()
+        );
+        assert_eq!(
+            ring.verify_access(&token, ISS, AUD, at(t0 + 900 + 120)),
+            Err(TokenVerifyError::Expired)
+        );
         assert!(ring.verify_access(&token, ISS, AUD, at(t0 - 119)).is_ok());
-        assert_eq!(ring.verify_access(&token, ISS, AUD, at(t0 - 121)), Err(TokenVerifyError::NotYetValid));
+        assert_eq!(
+            ring.verify_access(&token, ISS, AUD, at(t0 - 121)),
+            Err(TokenVerifyError::NotYetValid)
+        );
     }
 
     #[test]
@@ -124,17 +149,34 @@ mod tests {
         let ring = ring();
         let t0 = 1_800_000_000;
         let token = ring.sign_access(&claims(t0)).unwrap();
-        assert!(ring.verify_access(&token, "https://evil", AUD, at(t0)).is_err());
+        assert!(
+            ring.verify_access(&token, "https://evil", AUD, at(t0))
+                .is_err()
+        );
         assert!(ring.verify_access(&token, ISS, "other", at(t0)).is_err());
-        let other = KeyRing::from_material(&SecretMaterial::generate(OffsetDateTime::now_utc()).unwrap()).unwrap();
-        assert_eq!(other.verify_access(&token, ISS, AUD, at(t0)), Err(TokenVerifyError::UnknownKey));
+        let other =
+            KeyRing::from_material(&SecretMaterial::generate(OffsetDateTime::now_utc()).unwrap())
+                .unwrap();
+        assert_eq!(
+            other.verify_access(&token, ISS, AUD, at(t0)),
+            Err(TokenVerifyError::UnknownKey)
+        );
         let mut parts: Vec<String> = token.split('.').map(str::to_owned).collect();
         let mut payload = claims(t0);
         payload.roles = vec!["ADMIN".into()];
         parts[1] = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&payload).unwrap());
-        assert_eq!(ring.verify_access(&parts.join("."), ISS, AUD, at(t0)), Err(TokenVerifyError::BadSignatureOrClaims));
-        assert_eq!(ring.verify_access("not-a-jwt", ISS, AUD, at(t0)), Err(TokenVerifyError::Malformed));
-        assert_eq!(ring.verify_access(&"a".repeat(5000), ISS, AUD, at(t0)), Err(TokenVerifyError::Malformed));
+        assert_eq!(
+            ring.verify_access(&parts.join("."), ISS, AUD, at(t0)),
+            Err(TokenVerifyError::BadSignatureOrClaims)
+        );
+        assert_eq!(
+            ring.verify_access("not-a-jwt", ISS, AUD, at(t0)),
+            Err(TokenVerifyError::Malformed)
+        );
+        assert_eq!(
+            ring.verify_access(&"a".repeat(5000), ISS, AUD, at(t0)),
+            Err(TokenVerifyError::Malformed)
+        );
     }
 
     #[test]
@@ -143,12 +185,24 @@ mod tests {
         let t0 = 1_800_000_000;
         let body = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&claims(t0)).unwrap());
         let kid = ring.current_kid.clone();
-        let none_header = URL_SAFE_NO_PAD.encode(format!(r#"{{"alg":"none","typ":"JWT","kid":"{kid}"}}"#));
-        assert!(ring.verify_access(&format!("{none_header}.{body}."), ISS, AUD, at(t0)).is_err());
+        let none_header =
+            URL_SAFE_NO_PAD.encode(format!(r#"{{"alg":"none","typ":"JWT","kid":"{kid}"}}"#));
+        assert!(
+            ring.verify_access(&format!("{none_header}.{body}."), ISS, AUD, at(t0))
+                .is_err()
+        );
         let jwk = serde_json::to_string(&ring.jwks().keys[0]).unwrap();
         let mut header = Header::new(Algorithm::HS256);
         header.kid = Some(kid);
-        let forged = jsonwebtoken::encode(&header, &claims(t0), &jsonwebtoken::EncodingKey::from_secret(jwk.as_bytes())).unwrap();
-        assert_eq!(ring.verify_access(&forged, ISS, AUD, at(t0)), Err(TokenVerifyError::BadSignatureOrClaims));
+        let forged = jsonwebtoken::encode(
+            &header,
+            &claims(t0),
+            &jsonwebtoken::EncodingKey::from_secret(jwk.as_bytes()),
+        )
+        .unwrap();
+        assert_eq!(
+            ring.verify_access(&forged, ISS, AUD, at(t0)),
+            Err(TokenVerifyError::BadSignatureOrClaims)
+        );
     }
 }

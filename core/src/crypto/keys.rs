@@ -68,9 +68,15 @@ fn new_signing_key(now: OffsetDateTime) -> Result<StoredSigningKey, Error> {
             break key;
         }
     };
-    let der = secret.to_pkcs8_der().map_err(|e| Error::internal(format!("encoding a signing key: {e}")))?;
+    let der = secret
+        .to_pkcs8_der()
+        .map_err(|e| Error::internal(format!("encoding a signing key: {e}")))?;
     let (x, y) = coordinates(&secret)?;
-    Ok(StoredSigningKey { kid: thumbprint(&x, &y), pkcs8: URL_SAFE_NO_PAD.encode(der.as_bytes()), created_at: now })
+    Ok(StoredSigningKey {
+        kid: thumbprint(&x, &y),
+        pkcs8: URL_SAFE_NO_PAD.encode(der.as_bytes()),
+        created_at: now,
+    })
 }
 
 fn coordinates(secret: &SecretKey) -> Result<(String, String), Error> {
@@ -125,7 +131,9 @@ impl KeyRing {
         if material.version != 1 {
             return Err(bad(format!("unsupported version {}", material.version)));
         }
-        let hmac_key = URL_SAFE_NO_PAD.decode(&material.hmac_key).map_err(|_| bad("hmacKey is not base64url".into()))?;
+        let hmac_key = URL_SAFE_NO_PAD
+            .decode(&material.hmac_key)
+            .map_err(|_| bad("hmacKey is not base64url".into()))?;
         if hmac_key.len() < 32 {
             return Err(bad("hmacKey must have at least 256 bits".into()));
         }
@@ -133,19 +141,37 @@ impl KeyRing {
         let mut published = Vec::new();
         let mut current = None;
         for stored in &material.signing_keys {
-            let der = URL_SAFE_NO_PAD.decode(&stored.pkcs8).map_err(|_| bad(format!("key {} is not base64url", stored.kid)))?;
-            let secret = SecretKey::from_pkcs8_der(&der).map_err(|_| bad(format!("key {} is not a P-256 PKCS#8 key", stored.kid)))?;
+            let der = URL_SAFE_NO_PAD
+                .decode(&stored.pkcs8)
+                .map_err(|_| bad(format!("key {} is not base64url", stored.kid)))?;
+            let secret = SecretKey::from_pkcs8_der(&der)
+                .map_err(|_| bad(format!("key {} is not a P-256 PKCS#8 key", stored.kid)))?;
             let (x, y) = coordinates(&secret)?;
             if thumbprint(&x, &y) != stored.kid {
                 return Err(bad(format!("key {} does not match its kid", stored.kid)));
             }
-            let dk = DecodingKey::from_ec_components(&x, &y).map_err(|e| bad(format!("key {}: {e}", stored.kid)))?;
+            let dk = DecodingKey::from_ec_components(&x, &y)
+                .map_err(|e| bad(format!("key {}: {e}", stored.kid)))?;
             decoding.insert(stored.kid.clone(), dk);
-            published.push(Jwk { kty: "EC", crv: "P-256", x, y, kid: stored.kid.clone(), use_: "sig", alg: "ES256" });
+            published.push(Jwk {
+                kty: "EC",
+                crv: "P-256",
+                x,
+                y,
+                kid: stored.kid.clone(),
+                use_: "sig",
+                alg: "ES256",
+            });
             current.get_or_insert_with(|| (stored.kid.clone(), EncodingKey::from_ec_der(&der)));
         }
         let (current_kid, encoding) = current.ok_or_else(|| bad("no signing key".into()))?;
-        Ok(Self { current_kid, encoding, decoding, jwks: Jwks { keys: published }, hmac_key })
+        Ok(Self {
+            current_kid,
+            encoding,
+            decoding,
+            jwks: Jwks { keys: published },
+            hmac_key,
+        })
     }
 
     /// The public keys as a JWKS document.
@@ -183,7 +209,10 @@ mod tests {
         assert_eq!(jwk["crv"], "P-256");
         assert_eq!(jwk["alg"], "ES256");
         assert_eq!(jwk["use"], "sig");
-        assert!(jwk.get("d").is_none(), "the private scalar must never be published");
+        assert!(
+            jwk.get("d").is_none(),
+            "the private scalar must never be published"
+        );
         assert!(!format!("{m:?}").contains(&m.signing_keys[0].pkcs8));
     }
 
@@ -196,7 +225,10 @@ mod tests {
         m.rotate(now).unwrap();
         let ring = KeyRing::from_material(&m).unwrap();
         assert_eq!(ring.jwks().keys.len(), 2);
-        assert!(!ring.decoding.contains_key(&old), "only one previous key is kept");
+        assert!(
+            !ring.decoding.contains_key(&old),
+            "only one previous key is kept"
+        );
         assert_eq!(ring.current_kid, m.signing_keys[0].kid);
     }
 

@@ -20,7 +20,11 @@ pub struct Argon2Params {
 impl Default for Argon2Params {
     /// The contract's defaults: t=3, m=64 MiB, p=2.
     fn default() -> Self {
-        Self { m_kib: 64 * 1024, t: 3, p: 2 }
+        Self {
+            m_kib: 64 * 1024,
+            t: 3,
+            p: 2,
+        }
     }
 }
 
@@ -34,7 +38,8 @@ pub struct PasswordHasher {
 
 impl PasswordHasher {
     pub fn new(p: Argon2Params) -> Result<Self, Error> {
-        let params = Params::new(p.m_kib, p.t, p.p, Some(32)).map_err(|e| Error::internal(format!("argon2 parameters: {e}")))?;
+        let params = Params::new(p.m_kib, p.t, p.p, Some(32))
+            .map_err(|e| Error::internal(format!("argon2 parameters: {e}")))?;
         // A PHC string at the live parameters whose digest no password produces: verifying
         // against it costs exactly what a real verification costs, so an unknown email takes
         // as long as a wrong password, without hashing anything at cold start.
@@ -46,7 +51,11 @@ impl PasswordHasher {
             STANDARD_NO_PAD.encode(b"latch-dummy-salt"),
             STANDARD_NO_PAD.encode([0u8; 32])
         );
-        Ok(Self { params, dummy, verifications: Arc::default() })
+        Ok(Self {
+            params,
+            dummy,
+            verifications: Arc::default(),
+        })
     }
 
     fn argon(&self) -> Argon2<'static> {
@@ -57,13 +66,19 @@ impl PasswordHasher {
     pub async fn hash(&self, password: &Password) -> Result<PasswordHash, Error> {
         let argon = self.argon();
         let pw = password.expose().to_owned();
-        let phc = blocking(move || argon.hash_password(pw.as_bytes()).map(|h| h.to_string())).await?;
-        phc.map(PasswordHash).map_err(|e| Error::internal(format!("argon2 hash: {e}")))
+        let phc =
+            blocking(move || argon.hash_password(pw.as_bytes()).map(|h| h.to_string())).await?;
+        phc.map(PasswordHash)
+            .map_err(|e| Error::internal(format!("argon2 hash: {e}")))
     }
 
     /// Constant-time check of `candidate` against a stored hash; `None` runs the dummy hash so
     /// the caller's timing does not depend on whether an account exists.
-    pub async fn verify(&self, candidate: &str, stored: Option<&PasswordHash>) -> Result<bool, Error> {
+    pub async fn verify(
+        &self,
+        candidate: &str,
+        stored: Option<&PasswordHash>,
+    ) -> Result<bool, Error> {
         self.verifications.fetch_add(1, Ordering::Relaxed);
         let phc_string = stored.map_or_else(|| self.dummy.clone(), |h| h.0.clone());
         let exists = stored.is_some();
@@ -86,16 +101,22 @@ impl PasswordHasher {
     /// Whether a stored hash was made with other parameters than the live ones.
     pub fn needs_rehash(&self, stored: &PasswordHash) -> bool {
         match phc::PasswordHash::new(&stored.0) {
-            Ok(parsed) => Params::try_from(&parsed).map_or(true, |p| {
-                p.m_cost() != self.params.m_cost() || p.t_cost() != self.params.t_cost() || p.p_cost() != self.params.p_cost()
-            }) || parsed.algorithm.as_str() != "argon2id",
+            Ok(parsed) => {
+                Params::try_from(&parsed).map_or(true, |p| {
+                    p.m_cost() != self.params.m_cost()
+                        || p.t_cost() != self.params.t_cost()
+                        || p.p_cost() != self.params.p_cost()
+                }) || parsed.algorithm.as_str() != "argon2id"
+            }
             Err(_) => true,
         }
     }
 }
 
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, Error> {
-    tokio::task::spawn_blocking(f).await.map_err(|e| Error::internal(format!("hashing task: {e}")))
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| Error::internal(format!("hashing task: {e}")))
 }
 
 #[cfg(test)]
@@ -104,20 +125,39 @@ mod tests {
     use crate::domain::{Email, PasswordPolicy};
 
     fn cheap() -> PasswordHasher {
-        PasswordHasher::new(Argon2Params { m_kib: 1024, t: 1, p: 1 }).unwrap()
+        PasswordHasher::new(Argon2Params {
+            m_kib: 1024,
+            t: 1,
+            p: 1,
+        })
+        .unwrap()
     }
 
     fn pw(raw: &str) -> Password {
-        PasswordPolicy::default().check(raw, &Email::parse("x@example.com").unwrap()).unwrap()
+        PasswordPolicy::default()
+            .check(raw, &Email::parse("x@example.com").unwrap())
+            .unwrap()
     }
 
     #[tokio::test]
     async fn contract_parameters_produce_an_argon2id_phc_string() {
         let h = PasswordHasher::new(Argon2Params::default()).unwrap();
         let hash = h.hash(&pw("violet-tractor-harbour-19")).await.unwrap();
-        assert!(hash.0.starts_with("$argon2id$v=19$m=65536,t=3,p=2$"), "{}", hash.0);
-        assert!(h.verify("violet-tractor-harbour-19", Some(&hash)).await.unwrap());
-        assert!(!h.verify("violet-tractor-harbour-18", Some(&hash)).await.unwrap());
+        assert!(
+            hash.0.starts_with("$argon2id$v=19$m=65536,t=3,p=2$"),
+            "{}",
+            hash.0
+        );
+        assert!(
+            h.verify("violet-tractor-harbour-19", Some(&hash))
+                .await
+                .unwrap()
+        );
+        assert!(
+            !h.verify("violet-tractor-harbour-18", Some(&hash))
+                .await
+                .unwrap()
+        );
         assert!(!h.needs_rehash(&hash));
     }
 
@@ -129,8 +169,16 @@ mod tests {
         assert_ne!(a, b);
         let before = h.verifications();
         assert!(!h.verify("violet-tractor-harbour-19", None).await.unwrap());
-        assert_eq!(h.verifications(), before + 1, "the dummy path runs a real verification");
-        assert!(!h.verify("anything", Some(&PasswordHash("not a phc string".into()))).await.unwrap());
+        assert_eq!(
+            h.verifications(),
+            before + 1,
+            "the dummy path runs a real verification"
+        );
+        assert!(
+            !h.verify("anything", Some(&PasswordHash("not a phc string".into())))
+                .await
+                .unwrap()
+        );
     }
 
     #[test]
@@ -138,13 +186,23 @@ mod tests {
         let h = PasswordHasher::new(Argon2Params::default()).unwrap();
         let parsed = phc::PasswordHash::new(&h.dummy).unwrap();
         let params = Params::try_from(&parsed).unwrap();
-        assert_eq!((params.m_cost(), params.t_cost(), params.p_cost()), (65536, 3, 2));
+        assert_eq!(
+            (params.m_cost(), params.t_cost(), params.p_cost()),
+            (65536, 3, 2)
+        );
     }
 
     #[tokio::test]
     async fn parameter_changes_are_detected() {
-        let old = cheap().hash(&pw("violet-tractor-harbour-19")).await.unwrap();
-        assert!(PasswordHasher::new(Argon2Params::default()).unwrap().needs_rehash(&old));
+        let old = cheap()
+            .hash(&pw("violet-tractor-harbour-19"))
+            .await
+            .unwrap();
+        assert!(
+            PasswordHasher::new(Argon2Params::default())
+                .unwrap()
+                .needs_rehash(&old)
+        );
         assert!(!cheap().needs_rehash(&old));
     }
 }

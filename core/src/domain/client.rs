@@ -27,14 +27,22 @@ impl ClientInfo {
 
     /// SHA-256 of the User-Agent with digits removed, so a browser update keeps the binding.
     pub fn user_agent_hash(&self) -> String {
-        let stripped: String = self.user_agent.chars().filter(|c| !c.is_ascii_digit()).collect();
+        let stripped: String = self
+            .user_agent
+            .chars()
+            .filter(|c| !c.is_ascii_digit())
+            .collect();
         let digest = Sha256::digest(stripped.as_bytes());
         digest.iter().map(|b| format!("{b:02x}")).collect()
     }
 
     /// The User-Agent as shown in session lists: bounded and free of control characters.
     pub fn user_agent_display(&self) -> String {
-        self.user_agent.chars().filter(|c| !c.is_control()).take(256).collect()
+        self.user_agent
+            .chars()
+            .filter(|c| !c.is_control())
+            .take(256)
+            .collect()
     }
 }
 
@@ -43,13 +51,19 @@ mod tests {
     use super::*;
 
     fn client(ip: &str, ua: &str) -> ClientInfo {
-        ClientInfo { ip: ip.parse().unwrap(), user_agent: ua.to_owned() }
+        ClientInfo {
+            ip: ip.parse().unwrap(),
+            user_agent: ua.to_owned(),
+        }
     }
 
     #[test]
     fn prefixes_are_slash_24_and_slash_48() {
         assert_eq!(client("203.0.113.77", "").ip_prefix(), "203.0.113.0/24");
-        assert_eq!(client("2001:db8:abcd:12::1", "").ip_prefix(), "2001:db8:abcd::/48");
+        assert_eq!(
+            client("2001:db8:abcd:12::1", "").ip_prefix(),
+            "2001:db8:abcd::/48"
+        );
     }
 
     #[test]

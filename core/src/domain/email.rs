@@ -31,7 +31,9 @@ impl Email {
             && !local.starts_with('.')
             && !local.ends_with('.')
             && !local.contains("..")
-            && local.chars().all(|c| c.is_ascii_alphanumeric() || LOCAL_SPECIALS.contains(c));
+            && local
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || LOCAL_SPECIALS.contains(c));
         if !local_ok {
             return Err(bad("The part before the @ is not a valid mailbox name."));
         }
@@ -45,7 +47,9 @@ impl Email {
                     && !l.ends_with('-')
                     && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
             })
-            && labels.last().is_some_and(|tld| tld.chars().any(|c| c.is_ascii_alphabetic()));
+            && labels
+                .last()
+                .is_some_and(|tld| tld.chars().any(|c| c.is_ascii_alphabetic()));
         if !domain_ok {
             return Err(bad("The part after the @ is not a valid domain name."));
         }
@@ -58,7 +62,9 @@ impl Email {
 
     /// The part before the `@`, used by the password policy.
     pub fn local_part(&self) -> &str {
-        self.0.rsplit_once('@').map_or(self.0.as_str(), |(local, _)| local)
+        self.0
+            .rsplit_once('@')
+            .map_or(self.0.as_str(), |(local, _)| local)
     }
 }
 
@@ -94,16 +100,36 @@ mod tests {
 
     #[test]
     fn normalizes_case_and_whitespace() {
-        assert_eq!(Email::parse("  Alice.Smith+tag@Example.COM ").unwrap().as_str(), "alice.smith+tag@example.com");
+        assert_eq!(
+            Email::parse("  Alice.Smith+tag@Example.COM ")
+                .unwrap()
+                .as_str(),
+            "alice.smith+tag@example.com"
+        );
     }
 
     #[test]
     fn refuses_malformed_addresses() {
         for bad in [
-            "", "plain", "@example.com", "a@", "a@example", "a@@example.com", "a..b@example.com",
-            ".a@example.com", "a.@example.com", "a b@example.com", "a@exa mple.com", "a@-x.com",
-            "a@x-.com", "\"quoted\"@example.com", "a@[127.0.0.1]", "a@example.123",
-            "é@example.com", "a@example.com\r\nBcc: x@y.z", "a,b@example.com",
+            "",
+            "plain",
+            "@example.com",
+            "a@",
+            "a@example",
+            "a@@example.com",
+            "a..b@example.com",
+            ".a@example.com",
+            "a.@example.com",
+            "a b@example.com",
+            "a@exa mple.com",
+            "a@-x.com",
+            "a@x-.com",
+            "\"quoted\"@example.com",
+            "a@[127.0.0.1]",
+            "a@example.123",
+            "é@example.com",
+            "a@example.com\r\nBcc: x@y.z",
+            "a,b@example.com",
         ] {
             assert!(Email::parse(bad).is_err(), "{bad:?} should be refused");
         }

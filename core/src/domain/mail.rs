@@ -47,7 +47,13 @@ impl Mail {
              <p><a href=\"{l}\">{l}</a></p><p>If you did not create an account, ignore this message.</p>",
             l = escape(link)
         ));
-        Self { to, kind: MailKind::Verification, subject: "Confirm your email address".into(), text, html }
+        Self {
+            to,
+            kind: MailKind::Verification,
+            subject: "Confirm your email address".into(),
+            text,
+            html,
+        }
     }
 
     /// "Someone tried to register with your address": no token, no link to act on.
@@ -63,7 +69,13 @@ impl Mail {
              <p>If it was not you, you need not do anything: your account is unchanged.</p>",
             escape(sign_in_hint)
         ));
-        Self { to, kind: MailKind::RegistrationAttempt, subject: "Someone tried to register with your address".into(), text, html }
+        Self {
+            to,
+            kind: MailKind::RegistrationAttempt,
+            subject: "Someone tried to register with your address".into(),
+            text,
+            html,
+        }
     }
 }
 
@@ -94,9 +106,19 @@ mod tests {
     #[test]
     fn verification_mail_carries_the_link_in_both_parts() {
         let to = Email::parse("dan@example.com").unwrap();
-        let m = Mail::verification(to, "https://id.example.com/v1/auth/verify-email?token=abc", 24);
-        assert!(m.text.contains("https://id.example.com/v1/auth/verify-email?token=abc"));
-        assert!(m.html.contains("href=\"https://id.example.com/v1/auth/verify-email?token=abc\""));
+        let m = Mail::verification(
+            to,
+            "https://id.example.com/v1/auth/verify-email?token=abc",
+            24,
+        );
+        assert!(
+            m.text
+                .contains("https://id.example.com/v1/auth/verify-email?token=abc")
+        );
+        assert!(
+            m.html
+                .contains("href=\"https://id.example.com/v1/auth/verify-email?token=abc\"")
+        );
         assert_eq!(format!("{m:?}"), "Mail(verification)");
     }
 

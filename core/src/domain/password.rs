@@ -40,7 +40,11 @@ pub struct PasswordPolicy {
 
 impl Default for PasswordPolicy {
     fn default() -> Self {
-        Self { min_chars: 8, max_chars: 128, min_score: 3 }
+        Self {
+            min_chars: 8,
+            max_chars: 128,
+            min_score: 3,
+        }
     }
 }
 
@@ -54,11 +58,16 @@ pub struct Strength {
 impl PasswordPolicy {
     /// Scores a password (0..=4) with the user's own data counted as guessable.
     pub fn strength(&self, password: &str, email: Option<&Email>) -> Strength {
-        let inputs: Vec<&str> = email.map(|e| vec![e.local_part(), e.as_str()]).unwrap_or_default();
+        let inputs: Vec<&str> = email
+            .map(|e| vec![e.local_part(), e.as_str()])
+            .unwrap_or_default();
         // zxcvbn is quadratic in length; past 128 chars the score is "very strong" anyway.
         let sample: String = password.chars().take(self.max_chars).collect();
         if sample.is_empty() {
-            return Strength { score: 0, feedback: vec!["Choose a password.".to_owned()] };
+            return Strength {
+                score: 0,
+                feedback: vec!["Choose a password.".to_owned()],
+            };
         }
         let estimate = zxcvbn::zxcvbn(&sample, &inputs);
         let mut feedback = Vec::new();
@@ -68,7 +77,10 @@ impl PasswordPolicy {
             }
             feedback.extend(fb.suggestions().iter().map(|s| s.to_string()));
         }
-        Strength { score: u8::from(estimate.score()), feedback }
+        Strength {
+            score: u8::from(estimate.score()),
+            feedback,
+        }
     }
 
     /// Checks a new password for `email`; every failed rule becomes one field error.
@@ -85,7 +97,11 @@ impl PasswordPolicy {
         } else {
             let local = email.local_part();
             if local.len() >= 3 && raw.to_lowercase().contains(local) {
-                errors.push(FieldError::new(field, "contains_email", "Do not use your email address in your password."));
+                errors.push(FieldError::new(
+                    field,
+                    "contains_email",
+                    "Do not use your email address in your password.",
+                ));
             }
             let strength = self.strength(raw, Some(email));
             if strength.score < self.min_score {
@@ -97,7 +113,11 @@ impl PasswordPolicy {
                 errors.push(FieldError::new(field, "too_weak", msg));
             }
         }
-        if errors.is_empty() { Ok(Password(raw.to_owned())) } else { Err(errors) }
+        if errors.is_empty() {
+            Ok(Password(raw.to_owned()))
+        } else {
+            Err(errors)
+        }
     }
 }
 
@@ -110,12 +130,18 @@ mod tests {
     }
 
     fn codes(r: Result<Password, Vec<FieldError>>) -> Vec<String> {
-        r.err().unwrap_or_default().into_iter().map(|e| e.code).collect()
+        r.err()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|e| e.code)
+            .collect()
     }
 
     #[test]
     fn accepts_a_strong_passphrase_and_never_trims_it() {
-        let p = PasswordPolicy::default().check("  correct horse battery staple  ", &email()).unwrap();
+        let p = PasswordPolicy::default()
+            .check("  correct horse battery staple  ", &email())
+            .unwrap();
         assert_eq!(p.expose(), "  correct horse battery staple  ");
         assert_eq!(format!("{p:?}"), "Password(<redacted>)");
     }
@@ -124,15 +150,24 @@ mod tests {
     fn refuses_short_long_weak_and_personal_passwords() {
         let policy = PasswordPolicy::default();
         assert_eq!(codes(policy.check("Ab1!", &email())), ["too_short"]);
-        assert_eq!(codes(policy.check(&"x".repeat(129), &email())), ["too_long"]);
+        assert_eq!(
+            codes(policy.check(&"x".repeat(129), &email())),
+            ["too_long"]
+        );
         assert_eq!(codes(policy.check("password1", &email())), ["too_weak"]);
-        assert!(codes(policy.check("Carol-likes-zebras-2024", &email())).contains(&"contains_email".to_owned()));
+        assert!(
+            codes(policy.check("Carol-likes-zebras-2024", &email()))
+                .contains(&"contains_email".to_owned())
+        );
     }
 
     #[test]
     fn counts_characters_not_bytes() {
         // Seven multi-byte characters are too short even though they are 21 bytes.
-        assert_eq!(codes(PasswordPolicy::default().check("ääääääää".get(..14).unwrap(), &email())), ["too_short"]);
+        assert_eq!(
+            codes(PasswordPolicy::default().check("ääääääää".get(..14).unwrap(), &email())),
+            ["too_short"]
+        );
         let unicode = "Zürich-Äpfel-Öl-Straße-❤";
         assert!(PasswordPolicy::default().check(unicode, &email()).is_ok());
     }

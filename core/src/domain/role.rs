@@ -3,7 +3,19 @@
 use serde::{Deserialize, Serialize};
 
 /// What a user may do; `USER` is everyone's.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Role {
     User,
@@ -23,7 +35,9 @@ impl Role {
     }
 
     pub fn parse(raw: &str) -> Option<Self> {
-        [Role::User, Role::Support, Role::BillingAdmin, Role::Admin].into_iter().find(|r| r.as_str() == raw)
+        [Role::User, Role::Support, Role::BillingAdmin, Role::Admin]
+            .into_iter()
+            .find(|r| r.as_str() == raw)
     }
 }
 
@@ -44,7 +58,9 @@ impl Plan {
     }
 
     pub fn parse(raw: &str) -> Option<Self> {
-        [Plan::Free, Plan::Pro].into_iter().find(|p| p.as_str() == raw)
+        [Plan::Free, Plan::Pro]
+            .into_iter()
+            .find(|p| p.as_str() == raw)
     }
 }
 

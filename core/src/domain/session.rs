@@ -20,13 +20,23 @@ pub struct Session {
     pub idle_expires_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
     pub absolute_expires_at: OffsetDateTime,
-    #[serde(with = "time::serde::rfc3339::option", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        with = "time::serde::rfc3339::option",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub revoked_at: Option<OffsetDateTime>,
 }
 
 impl Session {
     /// A new session with a fresh id (no fixation), bound to `client`.
-    pub fn start(user_id: UserId, client: &ClientInfo, now: OffsetDateTime, idle: Duration, absolute: Duration) -> Self {
+    pub fn start(
+        user_id: UserId,
+        client: &ClientInfo,
+        now: OffsetDateTime,
+        idle: Duration,
+        absolute: Duration,
+    ) -> Self {
         Self {
             id: SessionId::new(now),
             user_id,
@@ -48,7 +58,11 @@ impl Session {
     /// Whether `client` is the User-Agent this session was created for (checked on every call).
     pub fn user_agent_matches(&self, client: &ClientInfo) -> bool {
         use subtle::ConstantTimeEq;
-        bool::from(self.user_agent_hash.as_bytes().ct_eq(client.user_agent_hash().as_bytes()))
+        bool::from(
+            self.user_agent_hash
+                .as_bytes()
+                .ct_eq(client.user_agent_hash().as_bytes()),
+        )
     }
 }
 
@@ -72,14 +86,29 @@ mod tests {
     #[test]
     fn a_session_expires_idle_absolute_or_revoked() {
         let now = OffsetDateTime::now_utc();
-        let client = ClientInfo { ip: "198.51.100.7".parse().unwrap(), user_agent: "UA/1".into() };
-        let mut s = Session::start(UserId::new(now), &client, now, Duration::days(14), Duration::days(30));
+        let client = ClientInfo {
+            ip: "198.51.100.7".parse().unwrap(),
+            user_agent: "UA/1".into(),
+        };
+        let mut s = Session::start(
+            UserId::new(now),
+            &client,
+            now,
+            Duration::days(14),
+            Duration::days(30),
+        );
         assert!(s.is_active(now));
         assert_eq!(s.ip_prefix, "198.51.100.0/24");
         assert!(!s.is_active(now + Duration::days(14)));
         s.revoked_at = Some(now);
         assert!(!s.is_active(now));
-        assert!(s.user_agent_matches(&ClientInfo { user_agent: "UA/2".into(), ..client.clone() }));
-        assert!(!s.user_agent_matches(&ClientInfo { user_agent: "Other/1".into(), ..client }));
+        assert!(s.user_agent_matches(&ClientInfo {
+            user_agent: "UA/2".into(),
+            ..client.clone()
+        }));
+        assert!(!s.user_agent_matches(&ClientInfo {
+            user_agent: "Other/1".into(),
+            ..client
+        }));
     }
 }

@@ -27,7 +27,9 @@ impl TokenPurpose {
     }
 
     pub fn parse(raw: &str) -> Option<Self> {
-        [Self::EmailVerification, Self::PasswordReset, Self::MfaLogin].into_iter().find(|p| p.as_str() == raw)
+        [Self::EmailVerification, Self::PasswordReset, Self::MfaLogin]
+            .into_iter()
+            .find(|p| p.as_str() == raw)
     }
 }
 
@@ -45,7 +47,12 @@ impl TokenHash {
     }
 
     fn of_bytes(bytes: &[u8]) -> Self {
-        Self(Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect())
+        Self(
+            Sha256::digest(bytes)
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect(),
+        )
     }
 
     /// Rebuilds a hash read back from the store.
@@ -73,7 +80,10 @@ pub struct OneTimeToken {
 impl OneTimeToken {
     pub fn generate() -> Self {
         let bytes = crate::crypto::random::bytes32();
-        Self { secret: URL_SAFE_NO_PAD.encode(bytes), hash: TokenHash::of_bytes(&bytes) }
+        Self {
+            secret: URL_SAFE_NO_PAD.encode(bytes),
+            hash: TokenHash::of_bytes(&bytes),
+        }
     }
 
     /// The base64url secret that goes into a link or a response body, never into a log.
@@ -121,7 +131,14 @@ mod tests {
     #[test]
     fn malformed_presented_tokens_hash_to_nothing() {
         let t = OneTimeToken::generate();
-        for bad in ["", "abc", &t.secret()[..42], &format!("{}A", t.secret()), "!!!!", "a/b+c="] {
+        for bad in [
+            "",
+            "abc",
+            &t.secret()[..42],
+            &format!("{}A", t.secret()),
+            "!!!!",
+            "a/b+c=",
+        ] {
             assert_eq!(TokenHash::of_presented(bad), None, "{bad:?}");
         }
     }

@@ -17,7 +17,9 @@ pub fn client_info(req: &Request) -> Result<ClientInfo, Error> {
     let ip = match req.extensions().get::<ClientAddr>() {
         Some(addr) => Some(addr.0),
         None => match req.request_context_ref() {
-            Some(RequestContext::ApiGatewayV2(ctx)) => ctx.http.source_ip.as_deref().and_then(|ip| ip.parse().ok()),
+            Some(RequestContext::ApiGatewayV2(ctx)) => {
+                ctx.http.source_ip.as_deref().and_then(|ip| ip.parse().ok())
+            }
             _ => None,
         },
     };
@@ -63,7 +65,9 @@ fn describe_json_error(e: &serde_json::Error) -> String {
         Category::Data => {
             let msg = e.to_string();
             // serde names fields in backticks; values it would quote are never kept.
-            let field = msg.split('`').nth(1).filter(|f| f.len() <= 64 && f.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'));
+            let field = msg.split('`').nth(1).filter(|f| {
+                f.len() <= 64 && f.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            });
             match field {
                 Some(f) if msg.starts_with("unknown field") => format!("Unknown field `{f}`."),
                 Some(f) if msg.starts_with("missing field") => format!("Missing field `{f}`."),
@@ -77,12 +81,18 @@ fn describe_json_error(e: &serde_json::Error) -> String {
 /// The first value of query parameter `name`, percent-decoded.
 pub fn query(req: &Request, name: &str) -> Option<String> {
     let raw = req.uri().query()?;
-    form_urlencoded::parse(raw.as_bytes()).find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
+    form_urlencoded::parse(raw.as_bytes())
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
 }
 
 /// The token of an `Authorization: Bearer <token>` header.
 pub fn bearer(req: &Request) -> Option<&str> {
-    let value = req.headers().get(lambda_http::http::header::AUTHORIZATION)?.to_str().ok()?;
+    let value = req
+        .headers()
+        .get(lambda_http::http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?;
     let (scheme, token) = value.split_once(' ')?;
     let token = token.trim();
     (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
@@ -102,11 +112,15 @@ mod tests {
     }
 
     fn req(ct: Option<&str>, body: &str) -> Request {
-        let mut b = http::Request::builder().method("POST").uri("/x?token=a%2Bb&x=1");
+        let mut b = http::Request::builder()
+            .method("POST")
+            .uri("/x?token=a%2Bb&x=1");
         if let Some(ct) = ct {
             b = b.header("content-type", ct);
         }
-        b.header("authorization", "Bearer abc.def").body(Body::Text(body.to_owned())).unwrap()
+        b.header("authorization", "Bearer abc.def")
+            .body(Body::Text(body.to_owned()))
+            .unwrap()
     }
 
     fn bad(r: Result<Body2, Error>) -> String {
@@ -118,16 +132,34 @@ mod tests {
 
     #[test]
     fn content_type_must_be_json() {
-        assert!(matches!(json::<Body2>(&req(None, "{}")), Err(Error::UnsupportedMediaType)));
-        assert!(matches!(json::<Body2>(&req(Some("text/plain"), "{}")), Err(Error::UnsupportedMediaType)));
-        assert!(json::<Body2>(&req(Some("Application/JSON; charset=utf-8"), r#"{"email":"a","age":1}"#)).is_ok());
+        assert!(matches!(
+            json::<Body2>(&req(None, "{}")),
+            Err(Error::UnsupportedMediaType)
+        ));
+        assert!(matches!(
+            json::<Body2>(&req(Some("text/plain"), "{}")),
+            Err(Error::UnsupportedMediaType)
+        ));
+        assert!(
+            json::<Body2>(&req(
+                Some("Application/JSON; charset=utf-8"),
+                r#"{"email":"a","age":1}"#
+            ))
+            .is_ok()
+        );
     }
 
     #[test]
     fn errors_name_fields_but_never_values() {
         let ct = Some("application/json");
-        assert_eq!(bad(json(&req(ct, r#"{"email":"a","age":1,"admin":true}"#))), "Unknown field `admin`.");
-        assert_eq!(bad(json(&req(ct, r#"{"age":1}"#))), "Missing field `email`.");
+        assert_eq!(
+            bad(json(&req(ct, r#"{"email":"a","age":1,"admin":true}"#))),
+            "Unknown field `admin`."
+        );
+        assert_eq!(
+            bad(json(&req(ct, r#"{"age":1}"#))),
+            "Missing field `email`."
+        );
         let wrong = bad(json(&req(ct, r#"{"email":"a","age":"hunter2-secret"}"#)));
         assert!(wrong.starts_with("A field has the wrong type"), "{wrong}");
         assert!(!wrong.contains("hunter2"));

@@ -10,17 +10,28 @@ pub fn request_id(headers: &HeaderMap, now: time::OffsetDateTime) -> String {
     headers
         .get(&REQUEST_ID)
         .and_then(|v| v.to_str().ok())
-        .filter(|v| !v.is_empty() && v.len() <= 128 && v.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')))
+        .filter(|v| {
+            !v.is_empty()
+                && v.len() <= 128
+                && v.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+        })
         .map_or_else(|| crate::crypto::random::ulid(now), str::to_owned)
 }
 
 /// Sets the security headers, the request id and the cache policy.
 pub fn apply(headers: &mut HeaderMap, request_id: &str, cache: Cache) {
     let fixed: [(HeaderName, &'static str); 5] = [
-        (header::STRICT_TRANSPORT_SECURITY, "max-age=63072000; includeSubDomains"),
+        (
+            header::STRICT_TRANSPORT_SECURITY,
+            "max-age=63072000; includeSubDomains",
+        ),
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::X_FRAME_OPTIONS, "DENY"),
-        (header::CONTENT_SECURITY_POLICY, "default-src 'none'; frame-ancestors 'none'"),
+        (
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'none'; frame-ancestors 'none'",
+        ),
         (header::REFERRER_POLICY, "no-referrer"),
     ];
     for (name, value) in fixed {
@@ -30,7 +41,10 @@ pub fn apply(headers: &mut HeaderMap, request_id: &str, cache: Cache) {
         Cache::NoStore => "no-store",
         Cache::Public => "public, max-age=300",
     };
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache_control));
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static(cache_control),
+    );
     if let Ok(v) = HeaderValue::from_str(request_id) {
         headers.insert(REQUEST_ID, v);
     }

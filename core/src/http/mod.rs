@@ -9,7 +9,7 @@ pub mod routes;
 mod serve;
 
 pub use extract::ClientAddr;
-pub use routes::{Cache, Doc, Route, ROUTES};
+pub use routes::{Cache, Doc, ROUTES, Route};
 pub use serve::{BoxFuture, Call, Handler, Reply, fail, serve};
 
 /// Request bodies above this many bytes are refused with 413.

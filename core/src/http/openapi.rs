@@ -5,12 +5,14 @@ use super::routes::{ROUTES, Route, schema_of};
 use crate::Error;
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
-use utoipa::openapi::path::{HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn, PathItem};
+use utoipa::openapi::path::{
+    HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn, PathItem,
+};
 use utoipa::openapi::request_body::RequestBodyBuilder;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::{
-    ComponentsBuilder, ContentBuilder, InfoBuilder, ObjectBuilder, OpenApi, OpenApiBuilder, PathsBuilder, Ref, RefOr,
-    Required, ResponseBuilder, Schema, Type,
+    ComponentsBuilder, ContentBuilder, InfoBuilder, ObjectBuilder, OpenApi, OpenApiBuilder,
+    PathsBuilder, Ref, RefOr, Required, ResponseBuilder, Schema, Type,
 };
 
 /// Failures every operation may answer (the contract's "Every operation may also answer").
@@ -47,43 +49,97 @@ pub fn document() -> OpenApi {
     let mut paths = PathsBuilder::new();
     for route in ROUTES {
         let d = &route.doc;
-        let mut op = OperationBuilder::new().operation_id(Some(route.name)).summary(Some(d.summary)).tag(d.tag);
+        let mut op = OperationBuilder::new()
+            .operation_id(Some(route.name))
+            .summary(Some(d.summary))
+            .tag(d.tag);
         if route.auth {
             op = op.security(SecurityRequirement::new("bearer", Vec::<String>::new()));
         }
         if let Some(request) = d.request {
             let name = request(&mut schemas);
-            let content = ContentBuilder::new().schema(Some(Ref::from_schema_name(name))).build();
-            op = op.request_body(Some(RequestBodyBuilder::new().content("application/json", content).required(Some(Required::True)).build()));
+            let content = ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name(name)))
+                .build();
+            op = op.request_body(Some(
+                RequestBodyBuilder::new()
+                    .content("application/json", content)
+                    .required(Some(Required::True))
+                    .build(),
+            ));
         }
         for q in d.query {
-            let schema = ObjectBuilder::new().schema_type(Type::String).max_length(Some(4096)).build();
-            let required = if q.required { Required::True } else { Required::False };
+            let schema = ObjectBuilder::new()
+                .schema_type(Type::String)
+                .max_length(Some(4096))
+                .build();
+            let required = if q.required {
+                Required::True
+            } else {
+                Required::False
+            };
             op = op.parameter(
-                ParameterBuilder::new().name(q.name).parameter_in(ParameterIn::Query).description(Some(q.description)).required(required).schema(Some(schema)),
+                ParameterBuilder::new()
+                    .name(q.name)
+                    .parameter_in(ParameterIn::Query)
+                    .description(Some(q.description))
+                    .required(required)
+                    .schema(Some(schema)),
             );
         }
         let mut ok = ResponseBuilder::new().description(d.success_description);
         match d.response {
             Some(response) => {
                 let name = response(&mut schemas);
-                ok = ok.content(d.content_type, ContentBuilder::new().schema(Some(Ref::from_schema_name(name))).build());
+                ok = ok.content(
+                    d.content_type,
+                    ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name(name)))
+                        .build(),
+                );
             }
-            None => ok = ok.content(d.content_type, ContentBuilder::new().schema(Some(ObjectBuilder::new().build())).build()),
+            None => {
+                ok = ok.content(
+                    d.content_type,
+                    ContentBuilder::new()
+                        .schema(Some(ObjectBuilder::new().build()))
+                        .build(),
+                )
+            }
         }
         op = op.response(d.success.to_string(), ok.build());
         for (status, codes) in failures(route) {
             let listed: Vec<String> = codes.iter().map(|c| format!("`{c}`")).collect();
-            let content = ContentBuilder::new().schema(Some(Ref::from_schema_name(problem.clone()))).build();
-            let resp = ResponseBuilder::new().description(format!("Problem; code: {}", listed.join(", "))).content("application/problem+json", content);
+            let content = ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name(problem.clone())))
+                .build();
+            let resp = ResponseBuilder::new()
+                .description(format!("Problem; code: {}", listed.join(", ")))
+                .content("application/problem+json", content);
             op = op.response(status.to_string(), resp.build());
         }
         paths = paths.path(route.path, PathItem::new(method_of(route), op.build()));
     }
-    let bearer = SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build());
-    let components = ComponentsBuilder::new().schemas_from_iter(schemas).security_scheme("bearer", bearer).build();
-    let info = InfoBuilder::new().title("Latch").version(env!("CARGO_PKG_VERSION")).description(Some("Identity, account, admin and provisioning API.")).build();
-    OpenApiBuilder::new().info(info).paths(paths.build()).components(Some(components)).build()
+    let bearer = SecurityScheme::Http(
+        HttpBuilder::new()
+            .scheme(HttpAuthScheme::Bearer)
+            .bearer_format("JWT")
+            .build(),
+    );
+    let components = ComponentsBuilder::new()
+        .schemas_from_iter(schemas)
+        .security_scheme("bearer", bearer)
+        .build();
+    let info = InfoBuilder::new()
+        .title("Latch")
+        .version(env!("CARGO_PKG_VERSION"))
+        .description(Some("Identity, account, admin and provisioning API."))
+        .build();
+    OpenApiBuilder::new()
+        .info(info)
+        .paths(paths.build())
+        .components(Some(components))
+        .build()
 }
 
 fn method_of(route: &Route) -> HttpMethod {
@@ -120,20 +176,43 @@ mod tests {
         for route in ROUTES {
             let method = route.method.as_str().to_lowercase();
             let op = &d["paths"][route.path][&method];
-            assert_eq!(op["operationId"], route.name, "{} {}", route.method, route.path);
-            assert!(op["responses"][route.doc.success.to_string()].is_object(), "{}", route.name);
+            assert_eq!(
+                op["operationId"], route.name,
+                "{} {}",
+                route.method, route.path
+            );
+            assert!(
+                op["responses"][route.doc.success.to_string()].is_object(),
+                "{}",
+                route.name
+            );
             for (status, codes) in failures(route) {
-                let desc = op["responses"][status.to_string()]["description"].as_str().unwrap_or_default();
+                let desc = op["responses"][status.to_string()]["description"]
+                    .as_str()
+                    .unwrap_or_default();
                 for code in codes {
-                    assert!(desc.contains(&format!("`{code}`")), "{} {status} lacks {code}", route.name);
+                    assert!(
+                        desc.contains(&format!("`{code}`")),
+                        "{} {status} lacks {code}",
+                        route.name
+                    );
                 }
             }
             assert_eq!(op["security"].is_array(), route.auth, "{}", route.name);
-            assert_eq!(op["requestBody"].is_object(), route.doc.request.is_some(), "{}", route.name);
+            assert_eq!(
+                op["requestBody"].is_object(),
+                route.doc.request.is_some(),
+                "{}",
+                route.name
+            );
         }
         let paths = d["paths"].as_object().unwrap();
         let ops: usize = paths.values().map(|p| p.as_object().unwrap().len()).sum();
-        assert_eq!(ops, ROUTES.len(), "the document describes exactly the route table");
+        assert_eq!(
+            ops,
+            ROUTES.len(),
+            "the document describes exactly the route table"
+        );
     }
 
     #[test]
@@ -146,6 +225,12 @@ mod tests {
             assert!(schemas.contains_key(name), "dangling $ref to {name}");
         }
         assert!(schemas.contains_key("Problem"));
-        assert!(schemas["RegisterRequest"]["required"].as_array().unwrap().iter().any(|f| f == "password"));
+        assert!(
+            schemas["RegisterRequest"]["required"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|f| f == "password")
+        );
     }
 }

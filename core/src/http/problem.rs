@@ -30,22 +30,78 @@ pub fn classify(err: &Error) -> (StatusCode, &'static str, String) {
     use StatusCode as S;
     let (status, code, detail): (StatusCode, &str, &str) = match err {
         Error::BadRequest(d) => return (S::BAD_REQUEST, "bad_request", d.clone()),
-        Error::Validation(_) => (S::UNPROCESSABLE_ENTITY, "validation_failed", "Some fields are not valid."),
-        Error::WeakPassword(_) => (S::UNPROCESSABLE_ENTITY, "weak_password", "The password does not meet the password policy."),
-        Error::InvalidCredentials => (S::UNAUTHORIZED, "invalid_credentials", "Invalid email or password."),
-        Error::InvalidOneTimeToken => (S::BAD_REQUEST, "invalid_token", "The link or token is invalid, expired or already used."),
-        Error::InvalidToken => (S::UNAUTHORIZED, "invalid_token", "The access token is missing, invalid or expired."),
-        Error::SessionBindingMismatch => (S::UNAUTHORIZED, "session_binding_mismatch", "This session was created on another client; sign in again."),
-        Error::EmailNotVerified => (S::FORBIDDEN, "email_not_verified", "Confirm your email address first."),
+        Error::Validation(_) => (
+            S::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+            "Some fields are not valid.",
+        ),
+        Error::WeakPassword(_) => (
+            S::UNPROCESSABLE_ENTITY,
+            "weak_password",
+            "The password does not meet the password policy.",
+        ),
+        Error::InvalidCredentials => (
+            S::UNAUTHORIZED,
+            "invalid_credentials",
+            "Invalid email or password.",
+        ),
+        Error::InvalidOneTimeToken => (
+            S::BAD_REQUEST,
+            "invalid_token",
+            "The link or token is invalid, expired or already used.",
+        ),
+        Error::InvalidToken => (
+            S::UNAUTHORIZED,
+            "invalid_token",
+            "The access token is missing, invalid or expired.",
+        ),
+        Error::SessionBindingMismatch => (
+            S::UNAUTHORIZED,
+            "session_binding_mismatch",
+            "This session was created on another client; sign in again.",
+        ),
+        Error::EmailNotVerified => (
+            S::FORBIDDEN,
+            "email_not_verified",
+            "Confirm your email address first.",
+        ),
         Error::Forbidden => (S::FORBIDDEN, "forbidden", "You may not do this."),
         Error::NotFound => (S::NOT_FOUND, "not_found", "Nothing here."),
-        Error::Conflict => (S::CONFLICT, "conflict", "This conflicts with the current state."),
-        Error::PayloadTooLarge => (S::PAYLOAD_TOO_LARGE, "payload_too_large", "The request body is larger than 16 KiB."),
-        Error::UnsupportedMediaType => (S::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "Send the body as application/json."),
-        Error::AccountLocked { .. } => (S::LOCKED, "account_locked", "This account is locked for now; try again later or reset the password."),
-        Error::RateLimited { .. } => (S::TOO_MANY_REQUESTS, "rate_limited", "Too many requests; slow down."),
-        Error::Unavailable(_) => (S::SERVICE_UNAVAILABLE, "unavailable", "A dependency is unavailable; try again shortly."),
-        Error::Internal(_) => (S::INTERNAL_SERVER_ERROR, "internal", "Something went wrong on our side."),
+        Error::Conflict => (
+            S::CONFLICT,
+            "conflict",
+            "This conflicts with the current state.",
+        ),
+        Error::PayloadTooLarge => (
+            S::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            "The request body is larger than 16 KiB.",
+        ),
+        Error::UnsupportedMediaType => (
+            S::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "Send the body as application/json.",
+        ),
+        Error::AccountLocked { .. } => (
+            S::LOCKED,
+            "account_locked",
+            "This account is locked for now; try again later or reset the password.",
+        ),
+        Error::RateLimited { .. } => (
+            S::TOO_MANY_REQUESTS,
+            "rate_limited",
+            "Too many requests; slow down.",
+        ),
+        Error::Unavailable(_) => (
+            S::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "A dependency is unavailable; try again shortly.",
+        ),
+        Error::Internal(_) => (
+            S::INTERNAL_SERVER_ERROR,
+            "internal",
+            "Something went wrong on our side.",
+        ),
     };
     (status, code, detail.to_owned())
 }
@@ -66,14 +122,22 @@ pub fn response(err: &Error, request_id: &str) -> Response<Body> {
         request_id: request_id.to_owned(),
         errors,
     };
-    let body = serde_json::to_string(&problem).unwrap_or_else(|_| String::from(r#"{"type":"about:blank","status":500,"code":"internal"}"#));
+    let body = serde_json::to_string(&problem).unwrap_or_else(|_| {
+        String::from(r#"{"type":"about:blank","status":500,"code":"internal"}"#)
+    });
     let mut res = Response::new(Body::Text(body));
     *res.status_mut() = status;
     let h = res.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/problem+json"),
+    );
     match err {
         Error::InvalidToken | Error::SessionBindingMismatch => {
-            h.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer error=\"invalid_token\""));
+            h.insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer error=\"invalid_token\""),
+            );
         }
         Error::AccountLocked { retry_after_secs } | Error::RateLimited { retry_after_secs } => {
             h.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
@@ -90,8 +154,13 @@ mod tests {
     fn check(err: Error, status: u16, code: &str) -> serde_json::Value {
         let res = response(&err, "req-1");
         assert_eq!(res.status().as_u16(), status, "{err:?}");
-        assert_eq!(res.headers()[header::CONTENT_TYPE], "application/problem+json");
-        let Body::Text(body) = res.body() else { panic!("text body") };
+        assert_eq!(
+            res.headers()[header::CONTENT_TYPE],
+            "application/problem+json"
+        );
+        let Body::Text(body) = res.body() else {
+            panic!("text body")
+        };
         let v: serde_json::Value = serde_json::from_str(body).unwrap();
         assert_eq!(v["code"], code);
         assert_eq!(v["status"], status);
@@ -103,7 +172,11 @@ mod tests {
 
     #[test]
     fn every_variant_has_its_status_and_code() {
-        check(Error::BadRequest("Unknown field `x`.".into()), 400, "bad_request");
+        check(
+            Error::BadRequest("Unknown field `x`.".into()),
+            400,
+            "bad_request",
+        );
         check(Error::InvalidCredentials, 401, "invalid_credentials");
         check(Error::InvalidOneTimeToken, 400, "invalid_token");
         check(Error::EmailNotVerified, 403, "email_not_verified");
@@ -116,40 +189,89 @@ mod tests {
 
     #[test]
     fn field_errors_are_listed() {
-        let e = vec![FieldError::new("password", "too_short", "Use at least 8 characters.")];
+        let e = vec![FieldError::new(
+            "password",
+            "too_short",
+            "Use at least 8 characters.",
+        )];
         let v = check(Error::WeakPassword(e.clone()), 422, "weak_password");
         assert_eq!(v["errors"][0]["field"], "password");
         assert_eq!(v["errors"][0]["code"], "too_short");
         let v = check(Error::Validation(e), 422, "validation_failed");
         assert_eq!(v["errors"].as_array().unwrap().len(), 1);
-        assert!(check(Error::Conflict, 409, "conflict").get("errors").is_none());
+        assert!(
+            check(Error::Conflict, 409, "conflict")
+                .get("errors")
+                .is_none()
+        );
     }
 
     #[test]
     fn credential_errors_challenge_with_bearer() {
-        for (err, code) in [(Error::InvalidToken, "invalid_token"), (Error::SessionBindingMismatch, "session_binding_mismatch")] {
+        for (err, code) in [
+            (Error::InvalidToken, "invalid_token"),
+            (Error::SessionBindingMismatch, "session_binding_mismatch"),
+        ] {
             let res = response(&err, "r");
-            assert_eq!(res.headers()[header::WWW_AUTHENTICATE], "Bearer error=\"invalid_token\"");
+            assert_eq!(
+                res.headers()[header::WWW_AUTHENTICATE],
+                "Bearer error=\"invalid_token\""
+            );
             check(err, 401, code);
         }
-        assert!(response(&Error::InvalidCredentials, "r").headers().get(header::WWW_AUTHENTICATE).is_none());
+        assert!(
+            response(&Error::InvalidCredentials, "r")
+                .headers()
+                .get(header::WWW_AUTHENTICATE)
+                .is_none()
+        );
     }
 
     #[test]
     fn locks_and_limits_say_when_to_retry() {
-        let res = response(&Error::AccountLocked { retry_after_secs: 900 }, "r");
+        let res = response(
+            &Error::AccountLocked {
+                retry_after_secs: 900,
+            },
+            "r",
+        );
         assert_eq!(res.headers()[header::RETRY_AFTER], "900");
-        check(Error::AccountLocked { retry_after_secs: 900 }, 423, "account_locked");
-        let res = response(&Error::RateLimited { retry_after_secs: 42 }, "r");
+        check(
+            Error::AccountLocked {
+                retry_after_secs: 900,
+            },
+            423,
+            "account_locked",
+        );
+        let res = response(
+            &Error::RateLimited {
+                retry_after_secs: 42,
+            },
+            "r",
+        );
         assert_eq!(res.headers()[header::RETRY_AFTER], "42");
-        check(Error::RateLimited { retry_after_secs: 42 }, 429, "rate_limited");
+        check(
+            Error::RateLimited {
+                retry_after_secs: 42,
+            },
+            429,
+            "rate_limited",
+        );
     }
 
     #[test]
     fn failures_never_leak_internals() {
-        let v = check(Error::internal("db password=hunter2 at line 7"), 500, "internal");
+        let v = check(
+            Error::internal("db password=hunter2 at line 7"),
+            500,
+            "internal",
+        );
         assert!(!v.to_string().contains("hunter2"));
-        let v = check(Error::unavailable("dynamodb timeout to 10.0.0.7"), 503, "unavailable");
+        let v = check(
+            Error::unavailable("dynamodb timeout to 10.0.0.7"),
+            503,
+            "unavailable",
+        );
         assert!(!v.to_string().contains("10.0.0.7"));
     }
 }

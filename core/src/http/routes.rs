@@ -78,7 +78,10 @@ pub fn by_name(name: &str) -> Option<&'static Route> {
 
 /// The route for `method path` and its path parameters (`{name}` segments).
 pub fn matching(method: &Method, path: &str) -> Option<(&'static Route, Vec<(String, String)>)> {
-    ROUTES.iter().filter(|r| r.method == method).find_map(|r| match_template(r.path, path).map(|params| (r, params)))
+    ROUTES
+        .iter()
+        .filter(|r| r.method == method)
+        .find_map(|r| match_template(r.path, path).map(|params| (r, params)))
 }
 
 fn match_template(template: &str, path: &str) -> Option<Vec<(String, String)>> {
@@ -113,15 +116,31 @@ mod tests {
         let mut keys = std::collections::HashSet::new();
         for r in ROUTES {
             assert!(names.insert(r.name), "duplicate name {}", r.name);
-            assert!(keys.insert((r.method.clone(), r.path)), "duplicate {} {}", r.method, r.path);
-            assert!(r.name.chars().all(|c| c.is_ascii_lowercase() || c == '-'), "{}", r.name);
-            assert!(r.path.starts_with("/v1/") || r.path.starts_with("/.well-known/"), "{}", r.path);
+            assert!(
+                keys.insert((r.method.clone(), r.path)),
+                "duplicate {} {}",
+                r.method,
+                r.path
+            );
+            assert!(
+                r.name.chars().all(|c| c.is_ascii_lowercase() || c == '-'),
+                "{}",
+                r.name
+            );
+            assert!(
+                r.path.starts_with("/v1/") || r.path.starts_with("/.well-known/"),
+                "{}",
+                r.path
+            );
         }
     }
 
     #[test]
     fn templates_match_segments_and_capture_parameters() {
-        assert_eq!(match_template("/v1/a/{id}", "/v1/a/42"), Some(vec![("id".into(), "42".into())]));
+        assert_eq!(
+            match_template("/v1/a/{id}", "/v1/a/42"),
+            Some(vec![("id".into(), "42".into())])
+        );
         assert_eq!(match_template("/v1/a/{id}", "/v1/a/"), None);
         assert_eq!(match_template("/v1/a/{id}", "/v1/a/42/b"), None);
         assert_eq!(match_template("/v1/a", "/v1/a"), Some(vec![]));

@@ -46,23 +46,37 @@ pub struct Reply {
 
 impl Reply {
     pub fn json<T: Serialize>(status: StatusCode, value: &T) -> Result<Self, Error> {
-        let body = serde_json::to_string(value).map_err(|e| Error::internal(format!("serializing a response: {e}")))?;
-        Ok(Self { status, body: Body::Text(body), content_type: Some("application/json") })
+        let body = serde_json::to_string(value)
+            .map_err(|e| Error::internal(format!("serializing a response: {e}")))?;
+        Ok(Self {
+            status,
+            body: Body::Text(body),
+            content_type: Some("application/json"),
+        })
     }
 
     pub fn text(status: StatusCode, content_type: &'static str, body: String) -> Self {
-        Self { status, body: Body::Text(body), content_type: Some(content_type) }
+        Self {
+            status,
+            body: Body::Text(body),
+            content_type: Some(content_type),
+        }
     }
 
     pub fn empty(status: StatusCode) -> Self {
-        Self { status, body: Body::Empty, content_type: None }
+        Self {
+            status,
+            body: Body::Empty,
+            content_type: None,
+        }
     }
 
     fn into_response(self) -> Response<Body> {
         let mut res = Response::new(self.body);
         *res.status_mut() = self.status;
         if let Some(ct) = self.content_type {
-            res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(ct));
+            res.headers_mut()
+                .insert(header::CONTENT_TYPE, HeaderValue::from_static(ct));
         }
         res
     }
@@ -74,7 +88,14 @@ pub async fn serve(deps: &Deps, route: &Route, req: Request) -> Response<Body> {
     let request_id = headers::request_id(req.headers(), deps.clock.now());
     let method = req.method().clone();
     let result = run(deps, route, req, &request_id).await;
-    finish(result, &request_id, method.as_str(), route.path, route.cache, started)
+    finish(
+        result,
+        &request_id,
+        method.as_str(),
+        route.path,
+        route.cache,
+        started,
+    )
 }
 
 async fn run(deps: &Deps, route: &Route, req: Request, request_id: &str) -> Result<Reply, Error> {
@@ -82,17 +103,39 @@ async fn run(deps: &Deps, route: &Route, req: Request, request_id: &str) -> Resu
         return Err(Error::PayloadTooLarge);
     }
     let client = extract::client_info(&req)?;
-    let caller = Caller { request_id: request_id.to_owned(), client };
+    let caller = Caller {
+        request_id: request_id.to_owned(),
+        client,
+    };
     (route.handler)(deps, Call { req, caller }).await
 }
 
 /// The answer for a request refused before any route ran (no such route, body too large).
-pub fn fail(err: Error, request_headers: &HeaderMap, method: &str, now: time::OffsetDateTime) -> Response<Body> {
+pub fn fail(
+    err: Error,
+    request_headers: &HeaderMap,
+    method: &str,
+    now: time::OffsetDateTime,
+) -> Response<Body> {
     let request_id = headers::request_id(request_headers, now);
-    finish(Err(err), &request_id, method, "-", Cache::NoStore, Instant::now())
+    finish(
+        Err(err),
+        &request_id,
+        method,
+        "-",
+        Cache::NoStore,
+        Instant::now(),
+    )
 }
 
-fn finish(result: Result<Reply, Error>, request_id: &str, method: &str, route: &str, cache: Cache, started: Instant) -> Response<Body> {
+fn finish(
+    result: Result<Reply, Error>,
+    request_id: &str,
+    method: &str,
+    route: &str,
+    cache: Cache,
+    started: Instant,
+) -> Response<Body> {
     let mut res = match result {
         Ok(reply) => reply.into_response(),
         Err(err) => {
@@ -104,6 +147,12 @@ fn finish(result: Result<Reply, Error>, request_id: &str, method: &str, route: &
         }
     };
     headers::apply(res.headers_mut(), request_id, cache);
-    crate::telemetry::request_line(request_id, method, route, res.status().as_u16(), started.elapsed());
+    crate::telemetry::request_line(
+        request_id,
+        method,
+        route,
+        res.status().as_u16(),
+        started.elapsed(),
+    );
     res
 }

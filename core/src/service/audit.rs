@@ -16,7 +16,10 @@ pub async fn record(
     metadata: &[(&str, &str)],
 ) -> Result<(), Error> {
     let now = deps.clock.now();
-    let metadata: Map<String, Value> = metadata.iter().map(|(k, v)| ((*k).to_owned(), Value::from(*v))).collect();
+    let metadata: Map<String, Value> = metadata
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), Value::from(*v)))
+        .collect();
     let event = AuditEvent {
         id: crate::crypto::random::ulid(now),
         at: now,

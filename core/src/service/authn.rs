@@ -14,21 +14,43 @@ pub struct Authenticated {
     pub claims: AccessClaims,
 }
 
-pub async fn authenticate(deps: &Deps, caller: &Caller, bearer: Option<&str>) -> Result<Authenticated, Error> {
+pub async fn authenticate(
+    deps: &Deps,
+    caller: &Caller,
+    bearer: Option<&str>,
+) -> Result<Authenticated, Error> {
     let s = &deps.settings;
     let now = deps.clock.now();
     let token = bearer.ok_or(Error::InvalidToken)?;
-    let claims = deps.keys.verify_access(token, &s.issuer, &s.audience, now).map_err(|_| Error::InvalidToken)?;
+    let claims = deps
+        .keys
+        .verify_access(token, &s.issuer, &s.audience, now)
+        .map_err(|_| Error::InvalidToken)?;
     let sid = SessionId::parse(&claims.sid).ok_or(Error::InvalidToken)?;
     let uid = UserId::parse(&claims.sub).ok_or(Error::InvalidToken)?;
-    let (session, user) = tokio::try_join!(deps.sessions.session(&sid), deps.users.user_by_id(&uid))?;
-    let session = session.filter(|s| s.user_id == uid && s.is_active(now)).ok_or(Error::InvalidToken)?;
+    let (session, user) =
+        tokio::try_join!(deps.sessions.session(&sid), deps.users.user_by_id(&uid))?;
+    let session = session
+        .filter(|s| s.user_id == uid && s.is_active(now))
+        .ok_or(Error::InvalidToken)?;
     let user = user.ok_or(Error::InvalidToken)?;
     if !session.user_agent_matches(&caller.client) {
         deps.sessions.revoke_session(&session.id, now).await?;
         let meta = [("sessionId", session.id.as_str()), ("check", "user_agent")];
-        audit::record(deps, caller, AuditType::SessionBindingMismatch, Some(&uid), Outcome::Failure, &meta).await?;
+        audit::record(
+            deps,
+            caller,
+            AuditType::SessionBindingMismatch,
+            Some(&uid),
+            Outcome::Failure,
+            &meta,
+        )
+        .await?;
         return Err(Error::SessionBindingMismatch);
     }
-    Ok(Authenticated { user, session, claims })
+    Ok(Authenticated {
+        user,
+        session,
+        claims,
+    })
 }

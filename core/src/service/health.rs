@@ -27,7 +27,13 @@ pub async fn health(deps: &Deps) -> Health {
     if let Err(err) = &result {
         tracing::error!(error = %err, "health check: store unavailable");
     }
-    let store = Check { ok: result.is_ok(), latency_ms };
+    let store = Check {
+        ok: result.is_ok(),
+        latency_ms,
+    };
     let status = if store.ok { "ok" } else { "unavailable" };
-    Health { status, checks: BTreeMap::from([("store", store)]) }
+    Health {
+        status,
+        checks: BTreeMap::from([("store", store)]),
+    }
 }

@@ -36,23 +36,54 @@ pub async fn login(deps: &Deps, caller: &Caller, req: LoginRequest) -> Result<To
         Ok(email) => deps.users.user_by_email(&email).await?,
         Err(_) => None,
     };
-    let password_ok = deps.hasher.verify(&req.password, user.as_ref().map(|u| &u.password_hash)).await?;
+    let password_ok = deps
+        .hasher
+        .verify(&req.password, user.as_ref().map(|u| &u.password_hash))
+        .await?;
     let user = match user {
         Some(user) if password_ok => user,
         other => {
             let id = other.as_ref().map(|u| &u.id);
-            let reason = if other.is_some() { "wrong_password" } else { "unknown_email" };
-            audit::record(deps, caller, AuditType::LoginFailed, id, Outcome::Failure, &[("reason", reason)]).await?;
+            let reason = if other.is_some() {
+                "wrong_password"
+            } else {
+                "unknown_email"
+            };
+            audit::record(
+                deps,
+                caller,
+                AuditType::LoginFailed,
+                id,
+                Outcome::Failure,
+                &[("reason", reason)],
+            )
+            .await?;
             return Err(Error::InvalidCredentials);
         }
     };
     if !user.email_verified {
         let reason = [("reason", "email_not_verified")];
-        audit::record(deps, caller, AuditType::LoginFailed, Some(&user.id), Outcome::Failure, &reason).await?;
+        audit::record(
+            deps,
+            caller,
+            AuditType::LoginFailed,
+            Some(&user.id),
+            Outcome::Failure,
+            &reason,
+        )
+        .await?;
         return Err(Error::EmailNotVerified);
     }
     let tokens = start_session(deps, caller, &user).await?;
-    audit::record(deps, caller, AuditType::LoginSucceeded, Some(&user.id), Outcome::Success, &[]).await?;
+    audit::record(
+        deps,
+        caller,
+        AuditType::LoginSucceeded,
+        Some(&user.id),
+        Outcome::Success,
+        &[],
+    )
+    .await?;
     Ok(tokens)
 }
 
@@ -60,7 +91,13 @@ pub async fn login(deps: &Deps, caller: &Caller, req: LoginRequest) -> Result<To
 pub async fn start_session(deps: &Deps, caller: &Caller, user: &User) -> Result<TokenPair, Error> {
     let s = &deps.settings;
     let now = deps.clock.now();
-    let session = Session::start(user.id.clone(), &caller.client, now, s.session_idle, s.session_absolute);
+    let session = Session::start(
+        user.id.clone(),
+        &caller.client,
+        now,
+        s.session_idle,
+        s.session_absolute,
+    );
     let refresh = OneTimeToken::generate();
     let record = RefreshTokenRecord {
         hash: refresh.hash.clone(),

@@ -2,7 +2,9 @@
 
 use super::{Caller, Deps, audit};
 use crate::Error;
-use crate::domain::{AuditType, Email, Mail, OneTimeToken, OneTimeTokenRecord, Outcome, TokenPurpose, User};
+use crate::domain::{
+    AuditType, Email, Mail, OneTimeToken, OneTimeTokenRecord, Outcome, TokenPurpose, User,
+};
 use crate::ports::CreateUser;
 use serde::{Deserialize, Serialize};
 
@@ -24,10 +26,18 @@ pub struct Accepted {
 
 pub const ACCEPTED: &str = "If this address can be registered, a message is on its way to it. Follow the link in it to continue.";
 
-pub async fn register(deps: &Deps, caller: &Caller, req: RegisterRequest) -> Result<Accepted, Error> {
+pub async fn register(
+    deps: &Deps,
+    caller: &Caller,
+    req: RegisterRequest,
+) -> Result<Accepted, Error> {
     let email = Email::parse(&req.email);
     let password = match &email {
-        Ok(email) => deps.settings.password_policy.check(&req.password, email).map_err(Some),
+        Ok(email) => deps
+            .settings
+            .password_policy
+            .check(&req.password, email)
+            .map_err(Some),
         Err(_) => Err(None),
     };
     let (email, password) = match (email, password) {
@@ -48,16 +58,40 @@ pub async fn register(deps: &Deps, caller: &Caller, req: RegisterRequest) -> Res
     };
     match deps.users.create_user(&user, &record).await? {
         CreateUser::Created => {
-            let link = format!("{}/v1/auth/verify-email?token={}", deps.settings.public_url, token.secret());
+            let link = format!(
+                "{}/v1/auth/verify-email?token={}",
+                deps.settings.public_url,
+                token.secret()
+            );
             let hours = deps.settings.verification_ttl.whole_hours();
-            deps.mailer.send(&Mail::verification(email, &link, hours)).await?;
-            audit::record(deps, caller, AuditType::UserRegistered, Some(&user.id), Outcome::Success, &[]).await?;
+            deps.mailer
+                .send(&Mail::verification(email, &link, hours))
+                .await?;
+            audit::record(
+                deps,
+                caller,
+                AuditType::UserRegistered,
+                Some(&user.id),
+                Outcome::Success,
+                &[],
+            )
+            .await?;
         }
         CreateUser::EmailTaken(existing) => {
             let hint = format!(" at {}", deps.settings.app_url);
-            deps.mailer.send(&Mail::registration_attempt(email, &hint)).await?;
+            deps.mailer
+                .send(&Mail::registration_attempt(email, &hint))
+                .await?;
             let reason = [("reason", "email_taken")];
-            audit::record(deps, caller, AuditType::UserRegistered, Some(&existing), Outcome::Failure, &reason).await?;
+            audit::record(
+                deps,
+                caller,
+                AuditType::UserRegistered,
+                Some(&existing),
+                Outcome::Failure,
+                &reason,
+            )
+            .await?;
         }
     }
     Ok(Accepted { message: ACCEPTED })

@@ -10,9 +10,27 @@ pub struct Verified {
     pub verified: bool,
 }
 
-pub async fn verify_email(deps: &Deps, caller: &Caller, token: Option<&str>) -> Result<Verified, Error> {
-    let hash = token.and_then(TokenHash::of_presented).ok_or(Error::InvalidOneTimeToken)?;
-    let user = deps.users.redeem_email_verification(&hash, deps.clock.now()).await?.ok_or(Error::InvalidOneTimeToken)?;
-    audit::record(deps, caller, AuditType::EmailVerified, Some(&user), Outcome::Success, &[]).await?;
+pub async fn verify_email(
+    deps: &Deps,
+    caller: &Caller,
+    token: Option<&str>,
+) -> Result<Verified, Error> {
+    let hash = token
+        .and_then(TokenHash::of_presented)
+        .ok_or(Error::InvalidOneTimeToken)?;
+    let user = deps
+        .users
+        .redeem_email_verification(&hash, deps.clock.now())
+        .await?
+        .ok_or(Error::InvalidOneTimeToken)?;
+    audit::record(
+        deps,
+        caller,
+        AuditType::EmailVerified,
+        Some(&user),
+        Outcome::Success,
+        &[],
+    )
+    .await?;
     Ok(Verified { verified: true })
 }

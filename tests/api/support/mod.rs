@@ -39,18 +39,30 @@ pub async fn spawn_app() -> TestApp {
 
 /// Starts the local server with extra `LATCH_*` settings and, for the AWS adapters, an SDK
 /// configuration (the emulator's).
-pub async fn spawn_app_with(settings: &[(&str, &str)], aws: Option<aws_config::SdkConfig>) -> TestApp {
+pub async fn spawn_app_with(
+    settings: &[(&str, &str)],
+    aws: Option<aws_config::SdkConfig>,
+) -> TestApp {
     let data_dir = tempfile::tempdir().unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let mut vars: HashMap<String, String> = HashMap::from([
         ("LATCH_ADDR".into(), addr.to_string()),
-        ("LATCH_DATA_DIR".into(), data_dir.path().display().to_string()),
+        (
+            "LATCH_DATA_DIR".into(),
+            data_dir.path().display().to_string(),
+        ),
         ("LATCH_PUBLIC_URL".into(), format!("http://{addr}")),
     ]);
-    vars.extend(settings.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+    vars.extend(
+        settings
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+    );
     let config = Config::from_lookup(|k| vars.get(k).cloned()).unwrap();
-    let mut deps = latch_core::wiring::build_with(&config, Arc::new(SystemClock), aws).await.unwrap();
+    let mut deps = latch_core::wiring::build_with(&config, Arc::new(SystemClock), aws)
+        .await
+        .unwrap();
     // For the embedded store, wire a second file the test keeps a handle on, so it can read
     // what the server wrote (redb lets one handle own a file).
     let store = match config.store {
@@ -64,9 +76,20 @@ pub async fn spawn_app_with(settings: &[(&str, &str)], aws: Option<aws_config::S
         StoreChoice::DynamoDb(_) => None,
     };
     let deps = Arc::new(deps);
-    let server = tokio::spawn(latch_functions::local::serve_on(listener, Arc::clone(&deps), config.trust_proxy));
+    let server = tokio::spawn(latch_functions::local::serve_on(
+        listener,
+        Arc::clone(&deps),
+        config.trust_proxy,
+    ));
     let client = reqwest::Client::builder().user_agent(UA).build().unwrap();
-    TestApp { base: format!("http://{addr}"), deps, store, data_dir, client, server }
+    TestApp {
+        base: format!("http://{addr}"),
+        deps,
+        store,
+        data_dir,
+        client,
+        server,
+    }
 }
 
 /// A response read whole: status, headers and JSON body (Null when empty or not JSON).
@@ -81,18 +104,28 @@ impl Reply {
         let status = res.status();
         let headers = res.headers().clone();
         let text = res.text().await.unwrap();
-        Self { status, headers, body: serde_json::from_str(&text).unwrap_or(Value::Null) }
+        Self {
+            status,
+            headers,
+            body: serde_json::from_str(&text).unwrap_or(Value::Null),
+        }
     }
 
     pub fn header(&self, name: &str) -> &str {
-        self.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("")
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
     }
 
     /// Asserts a problem response with this status and code.
     pub fn assert_problem(&self, status: u16, code: &str) {
         assert_eq!(self.status.as_u16(), status, "body: {}", self.body);
         assert_eq!(self.body["code"], code, "body: {}", self.body);
-        assert!(self.header("content-type").starts_with("application/problem+json"));
+        assert!(
+            self.header("content-type")
+                .starts_with("application/problem+json")
+        );
     }
 
     /// The body without its request id, for comparing two answers.
@@ -111,7 +144,15 @@ impl TestApp {
     }
 
     pub async fn post_json(&self, path: &str, body: &Value) -> Reply {
-        Reply::of(self.client.post(self.url(path)).json(body).send().await.unwrap()).await
+        Reply::of(
+            self.client
+                .post(self.url(path))
+                .json(body)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await
     }
 
     pub async fn get(&self, path: &str) -> Reply {
@@ -119,19 +160,36 @@ impl TestApp {
     }
 
     pub async fn register(&self, email: &str, password: &str) -> Reply {
-        self.post_json("/v1/auth/register", &json!({ "email": email, "password": password })).await
+        self.post_json(
+            "/v1/auth/register",
+            &json!({ "email": email, "password": password }),
+        )
+        .await
     }
 
     pub async fn verify_email(&self, token: &str) -> Reply {
-        self.get(&format!("/v1/auth/verify-email?token={token}")).await
+        self.get(&format!("/v1/auth/verify-email?token={token}"))
+            .await
     }
 
     pub async fn login(&self, email: &str, password: &str) -> Reply {
-        self.post_json("/v1/auth/login", &json!({ "email": email, "password": password })).await
+        self.post_json(
+            "/v1/auth/login",
+            &json!({ "email": email, "password": password }),
+        )
+        .await
     }
 
     pub async fn me(&self, access_token: &str) -> Reply {
-        Reply::of(self.client.get(self.url("/v1/auth/me")).bearer_auth(access_token).send().await.unwrap()).await
+        Reply::of(
+            self.client
+                .get(self.url("/v1/auth/me"))
+                .bearer_auth(access_token)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await
     }
 
     /// Messages in the outbox, oldest first: (file name, content).
@@ -141,7 +199,12 @@ impl TestApp {
             Ok(entries) => entries
                 .map(|e| e.unwrap())
                 .filter(|e| e.file_name().to_string_lossy().ends_with(".eml"))
-                .map(|e| (e.file_name().to_string_lossy().into_owned(), std::fs::read_to_string(e.path()).unwrap()))
+                .map(|e| {
+                    (
+                        e.file_name().to_string_lossy().into_owned(),
+                        std::fs::read_to_string(e.path()).unwrap(),
+                    )
+                })
                 .collect(),
             Err(_) => Vec::new(),
         };
@@ -152,7 +215,11 @@ impl TestApp {
     /// Outbox messages to `email` of one kind (`verification`, `registration_attempt`).
     pub fn mail_to(&self, email: &str, kind: &str) -> Vec<String> {
         let to = format!("To: {email}\r\n");
-        self.outbox().into_iter().filter(|(name, body)| name.ends_with(&format!("-{kind}.eml")) && body.contains(&to)).map(|(_, b)| b).collect()
+        self.outbox()
+            .into_iter()
+            .filter(|(name, body)| name.ends_with(&format!("-{kind}.eml")) && body.contains(&to))
+            .map(|(_, b)| b)
+            .collect()
     }
 
     /// Registers, verifies through the mailed link, and returns the address.
@@ -175,6 +242,12 @@ impl TestApp {
 
 /// The token of the first verify-email link in a message.
 pub fn token_in(message: &str) -> String {
-    let start = message.find("verify-email?token=").expect("a verification link") + "verify-email?token=".len();
-    message[start..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_').collect()
+    let start = message
+        .find("verify-email?token=")
+        .expect("a verification link")
+        + "verify-email?token=".len();
+    message[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .collect()
 }

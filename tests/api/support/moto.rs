@@ -50,7 +50,10 @@ fn start() -> Moto {
         (Ok(_), Ok(port)) => port,
         _ => {
             let _ = child.kill();
-            panic!("moto did not start (is moto[server] installed in {}? run scripts/test.sh)", python.display());
+            panic!(
+                "moto did not start (is moto[server] installed in {}? run scripts/test.sh)",
+                python.display()
+            );
         }
     };
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -61,7 +64,10 @@ fn start() -> Moto {
         }
         std::thread::sleep(Duration::from_millis(50));
     }
-    Moto { endpoint: format!("http://127.0.0.1:{port}"), _child: Mutex::new(child) }
+    Moto {
+        endpoint: format!("http://127.0.0.1:{port}"),
+        _child: Mutex::new(child),
+    }
 }
 
 /// SDK configuration pointing every client at the emulator with dummy credentials.
@@ -69,19 +75,31 @@ pub async fn aws() -> SdkConfig {
     aws_config::defaults(BehaviorVersion::latest())
         .endpoint_url(&moto().endpoint)
         .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new("testing", "testing", None, None, "latch-tests"))
+        .credentials_provider(Credentials::new(
+            "testing",
+            "testing",
+            None,
+            None,
+            "latch-tests",
+        ))
         .load()
         .await
 }
 
 /// A name no other test uses, so tests share one emulator without resets.
 pub fn unique(prefix: &str) -> String {
-    format!("{prefix}-{}", latch_core::crypto::random::ulid(time::OffsetDateTime::now_utc()).to_lowercase())
+    format!(
+        "{prefix}-{}",
+        latch_core::crypto::random::ulid(time::OffsetDateTime::now_utc()).to_lowercase()
+    )
 }
 
 /// Messages SES accepted, as moto records them.
 pub async fn sent_mail() -> Vec<serde_json::Value> {
     let url = format!("{}/moto-api/data.json", moto().endpoint);
     let data: serde_json::Value = reqwest::get(url).await.unwrap().json().await.unwrap();
-    data["ses"]["Message"].as_array().cloned().unwrap_or_default()
+    data["ses"]["Message"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
 }

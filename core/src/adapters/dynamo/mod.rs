@@ -2,9 +2,9 @@
 //! the item kind (`USER#`, `EMAIL#`, `TOKEN#`, `SESSION#`, `REFRESH#`, `EVENT#`); `ttl` (epoch
 //! seconds) lets DynamoDB collect expired items, but expiry is always checked on read.
 
+pub mod schema;
 mod sessions;
 mod users;
-pub mod schema;
 
 use crate::Error;
 use crate::domain::AuditEvent;
@@ -58,11 +58,19 @@ impl DynamoStore {
 }
 
 /// A record as an item, with its key and optional expiry.
-pub(crate) fn to_item<T: Serialize>(pk: String, value: &T, ttl: Option<OffsetDateTime>) -> Result<Item, Error> {
-    let mut item: Item = serde_dynamo::to_item(value).map_err(|e| Error::internal(format!("encoding an item: {e}")))?;
+pub(crate) fn to_item<T: Serialize>(
+    pk: String,
+    value: &T,
+    ttl: Option<OffsetDateTime>,
+) -> Result<Item, Error> {
+    let mut item: Item = serde_dynamo::to_item(value)
+        .map_err(|e| Error::internal(format!("encoding an item: {e}")))?;
     item.insert("pk".to_owned(), AttributeValue::S(pk));
     if let Some(ttl) = ttl {
-        item.insert("ttl".to_owned(), AttributeValue::N(ttl.unix_timestamp().to_string()));
+        item.insert(
+            "ttl".to_owned(),
+            AttributeValue::N(ttl.unix_timestamp().to_string()),
+        );
     }
     Ok(item)
 }
@@ -82,7 +90,11 @@ pub(crate) fn s(value: impl Into<String>) -> AttributeValue {
 #[async_trait]
 impl AuditLog for DynamoStore {
     async fn append(&self, event: &AuditEvent) -> Result<(), Error> {
-        let item = to_item(format!("EVENT#{}", event.id), event, Some(event.at + AUDIT_RETENTION))?;
+        let item = to_item(
+            format!("EVENT#{}", event.id),
+            event,
+            Some(event.at + AUDIT_RETENTION),
+        )?;
         self.client
             .put_item()
             .table_name(&self.tables.audit)

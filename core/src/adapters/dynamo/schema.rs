@@ -5,12 +5,19 @@ use super::TableNames;
 use crate::Error;
 use crate::adapters::sdk_error;
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::types::{AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType, TimeToLiveSpecification};
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+    TimeToLiveSpecification,
+};
 
 /// Creates the three tables and turns on their TTL.
 pub async fn create_tables(client: &Client, names: &TableNames) -> Result<(), Error> {
     for table in [&names.users, &names.sessions, &names.audit] {
-        let key = KeySchemaElement::builder().attribute_name("pk").key_type(KeyType::Hash).build().map_err(super::build_err)?;
+        let key = KeySchemaElement::builder()
+            .attribute_name("pk")
+            .key_type(KeyType::Hash)
+            .build()
+            .map_err(super::build_err)?;
         let attr = AttributeDefinition::builder()
             .attribute_name("pk")
             .attribute_type(ScalarAttributeType::S)
@@ -25,7 +32,11 @@ pub async fn create_tables(client: &Client, names: &TableNames) -> Result<(), Er
             .send()
             .await
             .map_err(|e| sdk_error("dynamodb CreateTable", e))?;
-        let ttl = TimeToLiveSpecification::builder().attribute_name("ttl").enabled(true).build().map_err(super::build_err)?;
+        let ttl = TimeToLiveSpecification::builder()
+            .attribute_name("ttl")
+            .enabled(true)
+            .build()
+            .map_err(super::build_err)?;
         client
             .update_time_to_live()
             .table_name(table)

@@ -17,14 +17,34 @@ fn session_pk(id: &SessionId) -> String {
 
 #[async_trait]
 impl SessionStore for DynamoStore {
-    async fn create_session(&self, session: &Session, refresh: &RefreshTokenRecord) -> Result<(), Error> {
+    async fn create_session(
+        &self,
+        session: &Session,
+        refresh: &RefreshTokenRecord,
+    ) -> Result<(), Error> {
         let table = &self.tables.sessions;
         let put = |item| {
-            Put::builder().table_name(table).set_item(Some(item)).condition_expression("attribute_not_exists(pk)").build().map_err(build_err)
+            Put::builder()
+                .table_name(table)
+                .set_item(Some(item))
+                .condition_expression("attribute_not_exists(pk)")
+                .build()
+                .map_err(build_err)
         };
-        let session_put = put(to_item(session_pk(&session.id), session, Some(session.absolute_expires_at))?)?;
-        let refresh_put = put(to_item(format!("REFRESH#{}", refresh.hash.as_str()), refresh, Some(refresh.expires_at))?)?;
-        let items = vec![TransactWriteItem::builder().put(session_put).build(), TransactWriteItem::builder().put(refresh_put).build()];
+        let session_put = put(to_item(
+            session_pk(&session.id),
+            session,
+            Some(session.absolute_expires_at),
+        )?)?;
+        let refresh_put = put(to_item(
+            format!("REFRESH#{}", refresh.hash.as_str()),
+            refresh,
+            Some(refresh.expires_at),
+        )?)?;
+        let items = vec![
+            TransactWriteItem::builder().put(session_put).build(),
+            TransactWriteItem::builder().put(refresh_put).build(),
+        ];
         self.client
             .transact_write_items()
             .set_transact_items(Some(items))
@@ -35,11 +55,16 @@ impl SessionStore for DynamoStore {
     }
 
     async fn session(&self, id: &SessionId) -> Result<Option<Session>, Error> {
-        self.get(&self.tables.sessions, session_pk(id)).await?.map(from_item).transpose()
+        self.get(&self.tables.sessions, session_pk(id))
+            .await?
+            .map(from_item)
+            .transpose()
     }
 
     async fn revoke_session(&self, id: &SessionId, now: OffsetDateTime) -> Result<(), Error> {
-        let at = now.format(&Rfc3339).map_err(|e| Error::internal(format!("formatting a time: {e}")))?;
+        let at = now
+            .format(&Rfc3339)
+            .map_err(|e| Error::internal(format!("formatting a time: {e}")))?;
         let result = self
             .client
             .update_item()
@@ -53,7 +78,14 @@ impl SessionStore for DynamoStore {
         match result {
             Ok(_) => Ok(()),
             // Revoking a session that does not exist leaves nothing to revoke.
-            Err(e) if matches!(e.as_service_error(), Some(UpdateItemError::ConditionalCheckFailedException(_))) => Ok(()),
+            Err(e)
+                if matches!(
+                    e.as_service_error(),
+                    Some(UpdateItemError::ConditionalCheckFailedException(_))
+                ) =>
+            {
+                Ok(())
+            }
             Err(e) => Err(sdk_error("dynamodb UpdateItem (revoke session)", e)),
         }
     }

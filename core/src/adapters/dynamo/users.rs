@@ -8,7 +8,9 @@ use crate::ports::{CreateUser, UserStore};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{
+    AttributeValue, Delete, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
+};
 use time::OffsetDateTime;
 
 fn user_pk(id: &UserId) -> String {
@@ -29,7 +31,12 @@ fn failed_conditions(err: &SdkError<TransactWriteItemsError>) -> Option<Vec<(boo
         Some(TransactWriteItemsError::TransactionCanceledException(e)) => Some(
             e.cancellation_reasons()
                 .iter()
-                .map(|r| (r.code() == Some("ConditionalCheckFailed"), r.item().cloned()))
+                .map(|r| {
+                    (
+                        r.code() == Some("ConditionalCheckFailed"),
+                        r.item().cloned(),
+                    )
+                })
                 .collect(),
         ),
         _ => None,
@@ -48,7 +55,11 @@ impl DynamoStore {
 
 #[async_trait]
 impl UserStore for DynamoStore {
-    async fn create_user(&self, user: &User, verification: &OneTimeTokenRecord) -> Result<CreateUser, Error> {
+    async fn create_user(
+        &self,
+        user: &User,
+        verification: &OneTimeTokenRecord,
+    ) -> Result<CreateUser, Error> {
         let table = &self.tables.users;
         let claim = Put::builder()
             .table_name(table)
@@ -66,12 +77,22 @@ impl UserStore for DynamoStore {
             .map_err(build_err)?;
         let token = Put::builder()
             .table_name(table)
-            .set_item(Some(to_item(token_pk(&verification.hash), verification, Some(verification.expires_at))?))
+            .set_item(Some(to_item(
+                token_pk(&verification.hash),
+                verification,
+                Some(verification.expires_at),
+            )?))
             .condition_expression("attribute_not_exists(pk)")
             .build()
             .map_err(build_err)?;
         let items = [claim, account, token].map(|p| TransactWriteItem::builder().put(p).build());
-        match self.client.transact_write_items().set_transact_items(Some(items.to_vec())).send().await {
+        match self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(items.to_vec()))
+            .send()
+            .await
+        {
             Ok(_) => Ok(CreateUser::Created),
             Err(err) => match failed_conditions(&err).as_deref() {
                 Some([(true, old), ..]) => {
@@ -83,7 +104,9 @@ impl UserStore for DynamoStore {
                         Some(id) => Some(id),
                         None => self.claimed_by(&user.email).await?,
                     };
-                    existing.map(CreateUser::EmailTaken).ok_or_else(|| Error::internal("email claim vanished during registration"))
+                    existing
+                        .map(CreateUser::EmailTaken)
+                        .ok_or_else(|| Error::internal("email claim vanished during registration"))
                 }
                 _ => Err(sdk_error("dynamodb TransactWriteItems (create user)", err)),
             },
@@ -98,13 +121,25 @@ impl UserStore for DynamoStore {
     }
 
     async fn user_by_id(&self, id: &UserId) -> Result<Option<User>, Error> {
-        self.get(&self.tables.users, user_pk(id)).await?.map(from_item).transpose()
+        self.get(&self.tables.users, user_pk(id))
+            .await?
+            .map(from_item)
+            .transpose()
     }
 
-    async fn redeem_email_verification(&self, token: &TokenHash, now: OffsetDateTime) -> Result<Option<UserId>, Error> {
+    async fn redeem_email_verification(
+        &self,
+        token: &TokenHash,
+        now: OffsetDateTime,
+    ) -> Result<Option<UserId>, Error> {
         let table = &self.tables.users;
-        let record: Option<OneTimeTokenRecord> = self.get(table, token_pk(token)).await?.map(from_item).transpose()?;
-        let Some(record) = record.filter(|r| r.is_live(TokenPurpose::EmailVerification, now)) else {
+        let record: Option<OneTimeTokenRecord> = self
+            .get(table, token_pk(token))
+            .await?
+            .map(from_item)
+            .transpose()?;
+        let Some(record) = record.filter(|r| r.is_live(TokenPurpose::EmailVerification, now))
+        else {
             return Ok(None);
         };
         // Spending the token and verifying the user is one transaction: if another request spent
@@ -124,10 +159,23 @@ impl UserStore for DynamoStore {
             .expression_attribute_values(":one", AttributeValue::N("1".into()))
             .build()
             .map_err(build_err)?;
-        let items = vec![TransactWriteItem::builder().delete(spend).build(), TransactWriteItem::builder().update(verify).build()];
-        match self.client.transact_write_items().set_transact_items(Some(items)).send().await {
+        let items = vec![
+            TransactWriteItem::builder().delete(spend).build(),
+            TransactWriteItem::builder().update(verify).build(),
+        ];
+        match self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await
+        {
             Ok(_) => Ok(Some(record.user_id)),
-            Err(err) if failed_conditions(&err).is_some_and(|r| r.iter().any(|(failed, _)| *failed)) => Ok(None),
+            Err(err)
+                if failed_conditions(&err).is_some_and(|r| r.iter().any(|(failed, _)| *failed)) =>
+            {
+                Ok(None)
+            }
             Err(err) => Err(sdk_error("dynamodb TransactWriteItems (verify email)", err)),
         }
     }

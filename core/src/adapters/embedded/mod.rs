@@ -31,9 +31,15 @@ impl EmbeddedStore {
     /// Opens (or creates) the store at `path`, creating its tables.
     pub fn open(path: &Path) -> Result<Self, Error> {
         if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| Error::internal(format!("creating {}: {e}", dir.display())))?;
+            std::fs::create_dir_all(dir)
+                .map_err(|e| Error::internal(format!("creating {}: {e}", dir.display())))?;
         }
-        let db = Database::create(path).map_err(|e| Error::internal(format!("opening the embedded store {}: {e}", path.display())))?;
+        let db = Database::create(path).map_err(|e| {
+            Error::internal(format!(
+                "opening the embedded store {}: {e}",
+                path.display()
+            ))
+        })?;
         let txn = db.begin_write().map_err(db_err)?;
         {
             txn.open_table(USERS).map_err(db_err)?;
@@ -48,9 +54,14 @@ impl EmbeddedStore {
     }
 
     /// Runs `f` on a blocking thread: redb does file I/O and fsyncs on commit.
-    pub(crate) async fn with_db<T: Send + 'static>(&self, f: impl FnOnce(&Database) -> Result<T, Error> + Send + 'static) -> Result<T, Error> {
+    pub(crate) async fn with_db<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Database) -> Result<T, Error> + Send + 'static,
+    ) -> Result<T, Error> {
         let db = Arc::clone(&self.db);
-        tokio::task::spawn_blocking(move || f(&db)).await.map_err(|e| Error::internal(format!("embedded store task: {e}")))?
+        tokio::task::spawn_blocking(move || f(&db))
+            .await
+            .map_err(|e| Error::internal(format!("embedded store task: {e}")))?
     }
 
     /// Every audit event, oldest first (for tests and local inspection).
@@ -93,7 +104,9 @@ impl AuditLog for EmbeddedStore {
                 if table.get(id.as_str()).map_err(db_err)?.is_some() {
                     return Err(Error::internal(format!("audit event {id} already exists")));
                 }
-                table.insert(id.as_str(), bytes.as_slice()).map_err(db_err)?;
+                table
+                    .insert(id.as_str(), bytes.as_slice())
+                    .map_err(db_err)?;
             }
             txn.commit().map_err(db_err)
         })

@@ -10,7 +10,11 @@ use time::OffsetDateTime;
 
 #[async_trait]
 impl UserStore for EmbeddedStore {
-    async fn create_user(&self, user: &User, verification: &OneTimeTokenRecord) -> Result<CreateUser, Error> {
+    async fn create_user(
+        &self,
+        user: &User,
+        verification: &OneTimeTokenRecord,
+    ) -> Result<CreateUser, Error> {
         let (user, token) = (user.clone(), verification.clone());
         let (user_bytes, token_bytes) = (encode(&user)?, encode(&token)?);
         self.with_db(move |db| {
@@ -18,16 +22,24 @@ impl UserStore for EmbeddedStore {
             {
                 let mut emails = txn.open_table(EMAILS).map_err(db_err)?;
                 if let Some(existing) = emails.get(user.email.as_str()).map_err(db_err)? {
-                    let id = UserId::parse(existing.value()).ok_or_else(|| Error::internal("corrupt email claim"))?;
+                    let id = UserId::parse(existing.value())
+                        .ok_or_else(|| Error::internal("corrupt email claim"))?;
                     return Ok(CreateUser::EmailTaken(id));
                 }
-                emails.insert(user.email.as_str(), user.id.as_str()).map_err(db_err)?;
+                emails
+                    .insert(user.email.as_str(), user.id.as_str())
+                    .map_err(db_err)?;
                 let mut users = txn.open_table(USERS).map_err(db_err)?;
                 if users.get(user.id.as_str()).map_err(db_err)?.is_some() {
                     return Err(Error::internal("user id collision"));
                 }
-                users.insert(user.id.as_str(), user_bytes.as_slice()).map_err(db_err)?;
-                txn.open_table(TOKENS).map_err(db_err)?.insert(token.hash.as_str(), token_bytes.as_slice()).map_err(db_err)?;
+                users
+                    .insert(user.id.as_str(), user_bytes.as_slice())
+                    .map_err(db_err)?;
+                txn.open_table(TOKENS)
+                    .map_err(db_err)?
+                    .insert(token.hash.as_str(), token_bytes.as_slice())
+                    .map_err(db_err)?;
             }
             txn.commit().map_err(db_err)?;
             Ok(CreateUser::Created)
@@ -39,11 +51,21 @@ impl UserStore for EmbeddedStore {
         let email = email.clone();
         self.with_db(move |db| {
             let txn = db.begin_read().map_err(db_err)?;
-            let Some(id) = txn.open_table(EMAILS).map_err(db_err)?.get(email.as_str()).map_err(db_err)?.map(|v| v.value().to_owned()) else {
+            let Some(id) = txn
+                .open_table(EMAILS)
+                .map_err(db_err)?
+                .get(email.as_str())
+                .map_err(db_err)?
+                .map(|v| v.value().to_owned())
+            else {
                 return Ok(None);
             };
             let users = txn.open_table(USERS).map_err(db_err)?;
-            users.get(id.as_str()).map_err(db_err)?.map(|v| decode(v.value())).transpose()
+            users
+                .get(id.as_str())
+                .map_err(db_err)?
+                .map(|v| decode(v.value()))
+                .transpose()
         })
         .await
     }
@@ -53,30 +75,50 @@ impl UserStore for EmbeddedStore {
         self.with_db(move |db| {
             let txn = db.begin_read().map_err(db_err)?;
             let users = txn.open_table(USERS).map_err(db_err)?;
-            users.get(id.as_str()).map_err(db_err)?.map(|v| decode(v.value())).transpose()
+            users
+                .get(id.as_str())
+                .map_err(db_err)?
+                .map(|v| decode(v.value()))
+                .transpose()
         })
         .await
     }
 
-    async fn redeem_email_verification(&self, token: &TokenHash, now: OffsetDateTime) -> Result<Option<UserId>, Error> {
+    async fn redeem_email_verification(
+        &self,
+        token: &TokenHash,
+        now: OffsetDateTime,
+    ) -> Result<Option<UserId>, Error> {
         let hash = token.clone();
         self.with_db(move |db| {
             let txn = db.begin_write().map_err(db_err)?;
             let user_id = {
                 let mut tokens = txn.open_table(TOKENS).map_err(db_err)?;
-                let record: Option<OneTimeTokenRecord> = tokens.get(hash.as_str()).map_err(db_err)?.map(|v| decode(v.value())).transpose()?;
-                let Some(record) = record.filter(|r| r.is_live(TokenPurpose::EmailVerification, now)) else {
+                let record: Option<OneTimeTokenRecord> = tokens
+                    .get(hash.as_str())
+                    .map_err(db_err)?
+                    .map(|v| decode(v.value()))
+                    .transpose()?;
+                let Some(record) =
+                    record.filter(|r| r.is_live(TokenPurpose::EmailVerification, now))
+                else {
                     return Ok(None);
                 };
                 tokens.remove(hash.as_str()).map_err(db_err)?;
                 let mut users = txn.open_table(USERS).map_err(db_err)?;
-                let user: Option<User> = users.get(record.user_id.as_str()).map_err(db_err)?.map(|v| decode(v.value())).transpose()?;
+                let user: Option<User> = users
+                    .get(record.user_id.as_str())
+                    .map_err(db_err)?
+                    .map(|v| decode(v.value()))
+                    .transpose()?;
                 let Some(mut user) = user else {
                     return Ok(None);
                 };
                 user.email_verified = true;
                 user.version += 1;
-                users.insert(user.id.as_str(), encode(&user)?.as_slice()).map_err(db_err)?;
+                users
+                    .insert(user.id.as_str(), encode(&user)?.as_slice())
+                    .map_err(db_err)?;
                 user.id
             };
             txn.commit().map_err(db_err)?;
@@ -88,7 +130,10 @@ impl UserStore for EmbeddedStore {
     async fn ping(&self) -> Result<(), Error> {
         self.with_db(|db| {
             let txn = db.begin_read().map_err(db_err)?;
-            txn.open_table(USERS).map_err(db_err)?.first().map_err(db_err)?;
+            txn.open_table(USERS)
+                .map_err(db_err)?
+                .first()
+                .map_err(db_err)?;
             Ok(())
         })
         .await

@@ -22,7 +22,10 @@ pub const ROUTE: Route = Route {
         success_description: "An access token and the session's first refresh token",
         response: Some(schema_of::<login::TokenPair>),
         content_type: "application/json",
-        errors: &[(401, &["invalid_credentials"]), (403, &["email_not_verified"])],
+        errors: &[
+            (401, &["invalid_credentials"]),
+            (403, &["email_not_verified"]),
+        ],
     },
 };
 

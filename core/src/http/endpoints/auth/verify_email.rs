@@ -17,7 +17,11 @@ pub const ROUTE: Route = Route {
         summary: "Confirm an email address with the token from the verification mail",
         tag: "auth",
         request: None,
-        query: &[QueryParam { name: "token", description: "The one-time token from the mailed link", required: true }],
+        query: &[QueryParam {
+            name: "token",
+            description: "The one-time token from the mailed link",
+            required: true,
+        }],
         success: 200,
         success_description: "The address is verified; the token is spent",
         response: Some(schema_of::<verify_email::Verified>),

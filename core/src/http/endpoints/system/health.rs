@@ -29,7 +29,11 @@ pub const ROUTE: Route = Route {
 fn handler(deps: &Deps, _call: Call) -> BoxFuture<'_, Result<Reply, Error>> {
     Box::pin(async move {
         let report = health::health(deps).await;
-        let status = if report.status == "ok" { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+        let status = if report.status == "ok" {
+            StatusCode::OK
+        } else {
+            StatusCode::SERVICE_UNAVAILABLE
+        };
         Reply::json(status, &report)
     })
 }

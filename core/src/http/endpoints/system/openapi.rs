@@ -27,5 +27,11 @@ pub const ROUTE: Route = Route {
 };
 
 fn handler(_deps: &Deps, _call: Call) -> BoxFuture<'_, Result<Reply, Error>> {
-    Box::pin(async move { Ok(Reply::text(StatusCode::OK, "application/json", crate::http::openapi::json()?.to_owned())) })
+    Box::pin(async move {
+        Ok(Reply::text(
+            StatusCode::OK,
+            "application/json",
+            crate::http::openapi::json()?.to_owned(),
+        ))
+    })
 }

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Runs every test of Latch. First installs what the tests need, idempotently (quick when it is
+# already there): a virtualenv in .venv with the Python peers of requirements-test.txt (moto's
+# AWS emulator, cfn-lint). Extra arguments go to `cargo test`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+venv=.venv
+stamp="$venv/.requirements.sha256"
+want=$(sha256sum requirements-test.txt | cut -d' ' -f1)
+if [ ! -x "$venv/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  echo "test.sh: installing the test peers into $venv (moto[server], cfn-lint)"
+  if ! python3 -m venv "$venv" 2>/dev/null; then
+    echo "test.sh: python3 cannot make a virtualenv; installing Debian's python3-venv"
+    apt-get update -qq && apt-get install -y -qq python3-venv
+    python3 -m venv "$venv"
+  fi
+  "$venv/bin/pip" install --quiet --disable-pip-version-check -r requirements-test.txt
+  echo "$want" > "$stamp"
+fi
+
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+status=0
+cargo test --workspace "$@" 2>&1 | tee "$log" || status=$?
+# cargo's last "test result" line belongs to whichever target ran last (often one with no
+# tests), so close with the totals over every target.
+awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i) ~ /^passed;?$/) p += $(i-1); if ($(i) ~ /^failed;?$/) f += $(i-1) } }
+     END { printf "tests: %d passed, %d failed\n", p, f }' "$log"
+exit "$status"
