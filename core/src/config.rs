@@ -141,6 +141,16 @@ pub const VARIABLES: &[(&str, Option<&str>, &str)] = &[
         "session absolute lifetime (30 days)",
     ),
     (
+        "LATCH_REFRESH_REUSE_GRACE_S",
+        Some("10"),
+        "a spent refresh token replayed within this many seconds, from inside the binding, keeps the session",
+    ),
+    (
+        "LATCH_SESSION_BIND_IP",
+        Some("true"),
+        "refresh also checks the client's /24 (IPv4) or /48 (IPv6) prefix",
+    ),
+    (
         "LATCH_PASSWORD_MIN_SCORE",
         Some("3"),
         "least zxcvbn score (0..=4) a new password needs",
@@ -183,6 +193,12 @@ impl Config {
         settings.verification_ttl = v.seconds("LATCH_VERIFICATION_TTL_S")?;
         settings.session_idle = v.seconds("LATCH_SESSION_IDLE_S")?;
         settings.session_absolute = v.seconds("LATCH_SESSION_ABSOLUTE_S")?;
+        let grace: i64 = v.parse("LATCH_REFRESH_REUSE_GRACE_S", "a whole number of seconds")?;
+        if grace < 0 {
+            return Err(v.bad("LATCH_REFRESH_REUSE_GRACE_S", "zero or more seconds"));
+        }
+        settings.refresh_reuse_grace = Duration::seconds(grace);
+        settings.bind_ip_on_refresh = v.parse("LATCH_SESSION_BIND_IP", "true or false")?;
         let min_score: u8 = v.parse("LATCH_PASSWORD_MIN_SCORE", "a score from 0 to 4")?;
         if min_score > 4 {
             return Err(v.bad("LATCH_PASSWORD_MIN_SCORE", "a score from 0 to 4"));

@@ -22,6 +22,9 @@ pub enum Error {
     /// A credential (access, refresh or MFA token): 401.
     #[error("invalid token")]
     InvalidToken,
+    /// A spent refresh token presented again.
+    #[error("refresh token reused")]
+    TokenReused,
     #[error("session binding mismatch")]
     SessionBindingMismatch,
     #[error("email not verified")]

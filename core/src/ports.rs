@@ -37,6 +37,14 @@ pub trait UserStore: Send + Sync {
         token: &TokenHash,
         now: OffsetDateTime,
     ) -> Result<Option<UserId>, Error>;
+    /// Voids every session of the user created before `now`, except `keep` (one write; every
+    /// authenticated call and refresh checks it through `User::allows`).
+    async fn revoke_sessions_before(
+        &self,
+        user: &UserId,
+        now: OffsetDateTime,
+        keep: Option<&SessionId>,
+    ) -> Result<(), Error>;
     /// A cheap read proving the store answers (for `/v1/health`).
     async fn ping(&self) -> Result<(), Error>;
 }
@@ -54,6 +62,20 @@ pub trait SessionStore: Send + Sync {
     async fn session(&self, id: &SessionId) -> Result<Option<Session>, Error>;
     /// Marks the session revoked at `now`; revoking twice keeps the first time.
     async fn revoke_session(&self, id: &SessionId, now: OffsetDateTime) -> Result<(), Error>;
+    /// The refresh token with this hash, spent or not.
+    async fn refresh_token(&self, hash: &TokenHash) -> Result<Option<RefreshTokenRecord>, Error>;
+    /// Rotation, as one conditional write: marks `old` spent at `rotated.last_used_at`, stores
+    /// `next`, and saves `rotated` (whose `refresh_hash` is `next`'s) — only if the stored session
+    /// is not revoked, `old` is its current token and `old` is unspent. `false` when another
+    /// request won the race or the session was revoked meanwhile; nothing is written then.
+    async fn rotate_refresh(
+        &self,
+        rotated: &Session,
+        old: &TokenHash,
+        next: &RefreshTokenRecord,
+    ) -> Result<bool, Error>;
+    /// The user's sessions, newest first, at most `limit` (revoked ones included).
+    async fn sessions_of(&self, user: &UserId, limit: usize) -> Result<Vec<Session>, Error>;
 }
 
 /// The append-only audit trail.

@@ -10,6 +10,7 @@ mod events;
 mod flows;
 mod mail_and_keys;
 mod readme;
+mod sessions;
 mod store_contract;
 mod support;
 mod template;

@@ -16,6 +16,8 @@ pub struct Session {
     pub user_agent: String,
     pub user_agent_hash: String,
     pub ip_prefix: String,
+    /// The hash of the one refresh token of this session that may be used next.
+    pub refresh_hash: TokenHash,
     #[serde(with = "time::serde::rfc3339")]
     pub idle_expires_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
@@ -36,6 +38,7 @@ impl Session {
         now: OffsetDateTime,
         idle: Duration,
         absolute: Duration,
+        refresh_hash: TokenHash,
     ) -> Self {
         Self {
             id: SessionId::new(now),
@@ -45,6 +48,7 @@ impl Session {
             user_agent: client.user_agent_display(),
             user_agent_hash: client.user_agent_hash(),
             ip_prefix: client.ip_prefix(),
+            refresh_hash,
             idle_expires_at: now + idle,
             absolute_expires_at: now + absolute,
             revoked_at: None,
@@ -53,6 +57,11 @@ impl Session {
 
     pub fn is_active(&self, now: OffsetDateTime) -> bool {
         self.revoked_at.is_none() && now < self.idle_expires_at && now < self.absolute_expires_at
+    }
+
+    /// Whether `client` calls from the network prefix this session was created in.
+    pub fn prefix_matches(&self, client: &ClientInfo) -> bool {
+        self.ip_prefix == client.ip_prefix()
     }
 
     /// Whether `client` is the User-Agent this session was created for (checked on every call).
@@ -77,6 +86,13 @@ pub struct RefreshTokenRecord {
     pub issued_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
     pub expires_at: OffsetDateTime,
+    /// When this token was exchanged for the next one; a spent token presented again is reuse.
+    #[serde(
+        with = "time::serde::rfc3339::option",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub spent_at: Option<OffsetDateTime>,
 }
 
 #[cfg(test)]
@@ -90,12 +106,14 @@ mod tests {
             ip: "198.51.100.7".parse().unwrap(),
             user_agent: "UA/1".into(),
         };
+        let hash = crate::domain::OneTimeToken::generate().hash;
         let mut s = Session::start(
             UserId::new(now),
             &client,
             now,
             Duration::days(14),
             Duration::days(30),
+            hash,
         );
         assert!(s.is_active(now));
         assert_eq!(s.ip_prefix, "198.51.100.0/24");

@@ -1,6 +1,6 @@
 //! A user account as the services see it.
 
-use super::{Email, PasswordHash, Plan, Role, UserId};
+use super::{Email, PasswordHash, Plan, Role, Session, SessionId, UserId};
 use time::OffsetDateTime;
 
 /// One account. `version` increases with every write, for optimistic concurrency.
@@ -17,6 +17,16 @@ pub struct User {
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
     pub version: u64,
+    /// Sessions created before this instant are void (logout-all, password reset and change).
+    #[serde(
+        with = "time::serde::rfc3339::option",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub sessions_not_before: Option<OffsetDateTime>,
+    /// The one older session a password change keeps: the caller's own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_kept: Option<SessionId>,
 }
 
 impl User {
@@ -32,6 +42,18 @@ impl User {
             mfa_enabled: false,
             created_at: now,
             version: 1,
+            sessions_not_before: None,
+            session_kept: None,
+        }
+    }
+
+    /// Whether `session` survived the account's mass revocations.
+    pub fn allows(&self, session: &Session) -> bool {
+        match self.sessions_not_before {
+            None => true,
+            Some(cut) => {
+                session.created_at >= cut || self.session_kept.as_ref() == Some(&session.id)
+            }
         }
     }
 }

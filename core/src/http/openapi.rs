@@ -1,7 +1,7 @@
 //! The OpenAPI 3.1 document, generated from the route table and the request/response types.
 
 use super::problem::Problem;
-use super::routes::{ROUTES, Route, schema_of};
+use super::routes::{Body, ROUTES, Route, schema_of};
 use crate::Error;
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
@@ -56,17 +56,34 @@ pub fn document() -> OpenApi {
         if route.auth {
             op = op.security(SecurityRequirement::new("bearer", Vec::<String>::new()));
         }
-        if let Some(request) = d.request {
-            let name = request(&mut schemas);
+        let body = match d.body {
+            Body::None => None,
+            Body::Required(schema) => Some((schema, Required::True)),
+            Body::Optional(schema) => Some((schema, Required::False)),
+        };
+        if let Some((schema, required)) = body {
+            let name = schema(&mut schemas);
             let content = ContentBuilder::new()
                 .schema(Some(Ref::from_schema_name(name)))
                 .build();
             op = op.request_body(Some(
                 RequestBodyBuilder::new()
                     .content("application/json", content)
-                    .required(Some(Required::True))
+                    .required(Some(required))
                     .build(),
             ));
+        }
+        for segment in route.path.split('/') {
+            if let Some(name) = segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+                let schema = ObjectBuilder::new().schema_type(Type::String).build();
+                op = op.parameter(
+                    ParameterBuilder::new()
+                        .name(name)
+                        .parameter_in(ParameterIn::Path)
+                        .required(Required::True)
+                        .schema(Some(schema)),
+                );
+            }
         }
         for q in d.query {
             let schema = ObjectBuilder::new()
@@ -98,6 +115,7 @@ pub fn document() -> OpenApi {
                         .build(),
                 );
             }
+            None if d.content_type.is_empty() => {}
             None => {
                 ok = ok.content(
                     d.content_type,
@@ -201,10 +219,20 @@ mod tests {
             assert_eq!(op["security"].is_array(), route.auth, "{}", route.name);
             assert_eq!(
                 op["requestBody"].is_object(),
-                route.doc.request.is_some(),
+                !matches!(route.doc.body, Body::None),
                 "{}",
                 route.name
             );
+            if route.path.contains('{') {
+                assert_eq!(op["parameters"][0]["in"], "path", "{}", route.name);
+            }
+            if route.doc.success == 204 {
+                assert!(
+                    op["responses"]["204"].get("content").is_none(),
+                    "{}: a 204 has no body",
+                    route.name
+                );
+            }
         }
         let paths = d["paths"].as_object().unwrap();
         let ops: usize = paths.values().map(|p| p.as_object().unwrap().len()).sum();

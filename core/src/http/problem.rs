@@ -55,6 +55,11 @@ pub fn classify(err: &Error) -> (StatusCode, &'static str, String) {
             "invalid_token",
             "The access token is missing, invalid or expired.",
         ),
+        Error::TokenReused => (
+            S::UNAUTHORIZED,
+            "token_reused",
+            "This refresh token was already used; sign in again if this session was revoked.",
+        ),
         Error::SessionBindingMismatch => (
             S::UNAUTHORIZED,
             "session_binding_mismatch",
@@ -133,7 +138,7 @@ pub fn response(err: &Error, request_id: &str) -> Response<Body> {
         HeaderValue::from_static("application/problem+json"),
     );
     match err {
-        Error::InvalidToken | Error::SessionBindingMismatch => {
+        Error::InvalidToken | Error::SessionBindingMismatch | Error::TokenReused => {
             h.insert(
                 header::WWW_AUTHENTICATE,
                 HeaderValue::from_static("Bearer error=\"invalid_token\""),
@@ -210,6 +215,7 @@ mod tests {
     fn credential_errors_challenge_with_bearer() {
         for (err, code) in [
             (Error::InvalidToken, "invalid_token"),
+            (Error::TokenReused, "token_reused"),
             (Error::SessionBindingMismatch, "session_binding_mismatch"),
         ] {
             let res = response(&err, "r");

@@ -32,16 +32,25 @@ pub struct QueryParam {
     pub required: bool,
 }
 
+/// The JSON request body a route takes.
+#[derive(Debug, Clone, Copy)]
+pub enum Body {
+    None,
+    Required(SchemaFn),
+    Optional(SchemaFn),
+}
+
 /// What the OpenAPI document says of a route.
 #[derive(Debug)]
 pub struct Doc {
     pub summary: &'static str,
     pub tag: &'static str,
-    pub request: Option<SchemaFn>,
+    pub body: Body,
     pub query: &'static [QueryParam],
     pub success: u16,
     pub success_description: &'static str,
     pub response: Option<SchemaFn>,
+    /// Of the success response; empty for a response without a body.
     pub content_type: &'static str,
     /// Route-specific failures: status and the problem `code`s it may carry.
     pub errors: &'static [(u16, &'static [&'static str])],
@@ -66,6 +75,11 @@ pub static ROUTES: &[Route] = &[
     auth::verify_email::ROUTE,
     auth::login::ROUTE,
     auth::me::ROUTE,
+    auth::refresh::ROUTE,
+    auth::list_sessions::ROUTE,
+    auth::revoke_session::ROUTE,
+    auth::logout::ROUTE,
+    auth::logout_all::ROUTE,
     system::health::ROUTE,
     system::jwks::ROUTE,
     system::openapi::ROUTE,

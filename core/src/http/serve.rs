@@ -32,6 +32,24 @@ impl Call {
         extract::query(&self.req, name)
     }
 
+    /// A `{name}` segment of the route's path.
+    pub fn path(&self, name: &str) -> Option<String> {
+        use lambda_http::RequestExt;
+        self.req
+            .path_parameters_ref()
+            .and_then(|p| p.first(name))
+            .map(str::to_owned)
+    }
+
+    /// The JSON body, or `None` when the request has no body at all.
+    pub fn optional_json<T: serde::de::DeserializeOwned>(&self) -> Result<Option<T>, Error> {
+        if extract::body_bytes(&self.req).is_empty() {
+            Ok(None)
+        } else {
+            self.json().map(Some)
+        }
+    }
+
     pub fn bearer(&self) -> Option<&str> {
         extract::bearer(&self.req)
     }

@@ -33,7 +33,9 @@ pub async fn authenticate(
     let session = session
         .filter(|s| s.user_id == uid && s.is_active(now))
         .ok_or(Error::InvalidToken)?;
-    let user = user.ok_or(Error::InvalidToken)?;
+    let user = user
+        .filter(|u| u.allows(&session))
+        .ok_or(Error::InvalidToken)?;
     if !session.user_agent_matches(&caller.client) {
         deps.sessions.revoke_session(&session.id, now).await?;
         let meta = [("sessionId", session.id.as_str()), ("check", "user_agent")];

@@ -1,10 +1,10 @@
 //! POST /v1/auth/login: password check with a dummy hash for unknown emails, then a new session.
 
+use super::tokens::{self, TokenPair};
 use super::{Caller, Deps, audit};
 use crate::Error;
-use crate::crypto::AccessClaims;
-use crate::domain::{AuditType, Email, OneTimeToken, Outcome, RefreshTokenRecord, Session, User};
-use serde::{Deserialize, Serialize};
+use crate::domain::{AuditType, Email, Outcome};
+use serde::Deserialize;
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -15,19 +15,6 @@ pub struct LoginRequest {
     pub password: String,
     /// Cloudflare Turnstile token, when the server asks for one.
     pub captcha_token: Option<String>,
-}
-
-/// An access token and the refresh token of its session.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct TokenPair {
-    pub access_token: String,
-    pub refresh_token: String,
-    #[schema(example = "Bearer")]
-    pub token_type: &'static str,
-    /// Seconds until the access token expires.
-    #[schema(example = 900)]
-    pub expires_in: i64,
 }
 
 pub async fn login(deps: &Deps, caller: &Caller, req: LoginRequest) -> Result<TokenPair, Error> {
@@ -74,7 +61,7 @@ pub async fn login(deps: &Deps, caller: &Caller, req: LoginRequest) -> Result<To
         .await?;
         return Err(Error::EmailNotVerified);
     }
-    let tokens = start_session(deps, caller, &user).await?;
+    let tokens = tokens::start_session(deps, caller, &user).await?;
     audit::record(
         deps,
         caller,
@@ -85,44 +72,4 @@ pub async fn login(deps: &Deps, caller: &Caller, req: LoginRequest) -> Result<To
     )
     .await?;
     Ok(tokens)
-}
-
-/// Creates a session bound to the caller and issues its first token pair.
-pub async fn start_session(deps: &Deps, caller: &Caller, user: &User) -> Result<TokenPair, Error> {
-    let s = &deps.settings;
-    let now = deps.clock.now();
-    let session = Session::start(
-        user.id.clone(),
-        &caller.client,
-        now,
-        s.session_idle,
-        s.session_absolute,
-    );
-    let refresh = OneTimeToken::generate();
-    let record = RefreshTokenRecord {
-        hash: refresh.hash.clone(),
-        session_id: session.id.clone(),
-        user_id: user.id.clone(),
-        issued_at: now,
-        expires_at: session.absolute_expires_at,
-    };
-    deps.sessions.create_session(&session, &record).await?;
-    let iat = now.unix_timestamp();
-    let claims = AccessClaims {
-        iss: s.issuer.clone(),
-        aud: s.audience.clone(),
-        sub: user.id.to_string(),
-        sid: session.id.to_string(),
-        roles: user.roles.iter().map(|r| r.as_str().to_owned()).collect(),
-        iat,
-        nbf: iat,
-        exp: iat + s.access_ttl.whole_seconds(),
-        jti: crate::crypto::random::ulid(now),
-    };
-    Ok(TokenPair {
-        access_token: deps.keys.sign_access(&claims)?,
-        refresh_token: refresh.secret().to_owned(),
-        token_type: "Bearer",
-        expires_in: s.access_ttl.whole_seconds(),
-    })
 }

@@ -5,7 +5,10 @@ pub mod authn;
 pub mod health;
 pub mod login;
 pub mod me;
+pub mod refresh;
 pub mod register;
+pub mod sessions;
+pub mod tokens;
 pub mod verify_email;
 
 use crate::crypto::{KeyRing, PasswordHasher};
@@ -27,6 +30,11 @@ pub struct Settings {
     pub verification_ttl: Duration,
     pub session_idle: Duration,
     pub session_absolute: Duration,
+    /// How long after a refresh token is spent a replay from inside the binding is taken for a
+    /// client retry (answered `token_reused`, session kept) rather than theft.
+    pub refresh_reuse_grace: Duration,
+    /// Whether refresh checks the client's IP prefix as well as its User-Agent.
+    pub bind_ip_on_refresh: bool,
     pub password_policy: PasswordPolicy,
 }
 
@@ -43,6 +51,8 @@ impl Settings {
             verification_ttl: Duration::hours(24),
             session_idle: Duration::days(14),
             session_absolute: Duration::days(30),
+            refresh_reuse_grace: Duration::seconds(10),
+            bind_ip_on_refresh: true,
             password_policy: PasswordPolicy::default(),
         }
     }

@@ -192,6 +192,26 @@ impl TestApp {
         .await
     }
 
+    pub async fn refresh(&self, refresh_token: &str) -> Reply {
+        self.post_json(
+            "/v1/auth/refresh",
+            &json!({ "refreshToken": refresh_token }),
+        )
+        .await
+    }
+
+    pub async fn bearer(&self, method: reqwest::Method, path: &str, access_token: &str) -> Reply {
+        Reply::of(
+            self.client
+                .request(method, self.url(path))
+                .bearer_auth(access_token)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await
+    }
+
     /// Messages in the outbox, oldest first: (file name, content).
     pub fn outbox(&self) -> Vec<(String, String)> {
         let dir: PathBuf = self.data_dir.path().join("outbox");

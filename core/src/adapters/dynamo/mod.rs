@@ -3,7 +3,7 @@
 //! seconds) lets DynamoDB collect expired items, but expiry is always checked on read.
 
 pub mod schema;
-mod sessions;
+pub mod sessions;
 mod users;
 
 use crate::Error;

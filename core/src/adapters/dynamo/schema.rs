@@ -5,9 +5,10 @@ use super::TableNames;
 use crate::Error;
 use crate::adapters::sdk_error;
 use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::operation::create_table::builders::CreateTableFluentBuilder;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
-    TimeToLiveSpecification,
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
+    ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
 };
 
 /// Creates the three tables and turns on their TTL.
@@ -23,12 +24,16 @@ pub async fn create_tables(client: &Client, names: &TableNames) -> Result<(), Er
             .attribute_type(ScalarAttributeType::S)
             .build()
             .map_err(super::build_err)?;
-        client
+        let mut create = client
             .create_table()
             .table_name(table)
             .key_schema(key)
             .attribute_definitions(attr)
-            .billing_mode(BillingMode::PayPerRequest)
+            .billing_mode(BillingMode::PayPerRequest);
+        if table == &names.sessions {
+            create = with_by_user_index(create)?;
+        }
+        create
             .send()
             .await
             .map_err(|e| sdk_error("dynamodb CreateTable", e))?;
@@ -46,4 +51,37 @@ pub async fn create_tables(client: &Client, names: &TableNames) -> Result<(), Er
             .map_err(|e| sdk_error("dynamodb UpdateTimeToLive", e))?;
     }
     Ok(())
+}
+
+/// The sparse `byUser` index of the sessions table: hash `byUser`, range `createdAt`.
+fn with_by_user_index(create: CreateTableFluentBuilder) -> Result<CreateTableFluentBuilder, Error> {
+    let attr = |name: &str| {
+        AttributeDefinition::builder()
+            .attribute_name(name)
+            .attribute_type(ScalarAttributeType::S)
+            .build()
+            .map_err(super::build_err)
+    };
+    let key = |name: &str, kind| {
+        KeySchemaElement::builder()
+            .attribute_name(name)
+            .key_type(kind)
+            .build()
+            .map_err(super::build_err)
+    };
+    let index = GlobalSecondaryIndex::builder()
+        .index_name(super::sessions::BY_USER_INDEX)
+        .key_schema(key(super::sessions::BY_USER_INDEX, KeyType::Hash)?)
+        .key_schema(key("createdAt", KeyType::Range)?)
+        .projection(
+            Projection::builder()
+                .projection_type(ProjectionType::All)
+                .build(),
+        )
+        .build()
+        .map_err(super::build_err)?;
+    Ok(create
+        .attribute_definitions(attr(super::sessions::BY_USER_INDEX)?)
+        .attribute_definitions(attr("createdAt")?)
+        .global_secondary_indexes(index))
 }

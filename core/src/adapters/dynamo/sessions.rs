@@ -1,18 +1,33 @@
-//! `SessionStore` on DynamoDB: sessions and refresh-token hashes in the sessions table.
+//! `SessionStore` on DynamoDB: sessions and refresh-token hashes in the sessions table; the
+//! sparse `byUser` index (only session items carry `byUser`) lists a user's sessions.
 
 use super::{DynamoStore, build_err, from_item, s, to_item};
 use crate::Error;
 use crate::adapters::sdk_error;
-use crate::domain::{RefreshTokenRecord, Session, SessionId};
+use crate::domain::{RefreshTokenRecord, Session, SessionId, TokenHash, UserId};
 use crate::ports::SessionStore;
 use async_trait::async_trait;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
-use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
+use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+/// The index listing a user's sessions: hash `byUser`, range `createdAt`.
+pub const BY_USER_INDEX: &str = "byUser";
+
 fn session_pk(id: &SessionId) -> String {
     format!("SESSION#{id}")
+}
+
+fn refresh_pk(hash: &TokenHash) -> String {
+    format!("REFRESH#{}", hash.as_str())
+}
+
+fn rfc3339(t: OffsetDateTime) -> Result<AttributeValue, Error> {
+    t.format(&Rfc3339)
+        .map(AttributeValue::S)
+        .map_err(|e| Error::internal(format!("formatting a time: {e}")))
 }
 
 #[async_trait]
@@ -31,13 +46,15 @@ impl SessionStore for DynamoStore {
                 .build()
                 .map_err(build_err)
         };
-        let session_put = put(to_item(
+        let mut session_item = to_item(
             session_pk(&session.id),
             session,
             Some(session.absolute_expires_at),
-        )?)?;
+        )?;
+        session_item.insert(BY_USER_INDEX.to_owned(), s(session.user_id.as_str()));
+        let session_put = put(session_item)?;
         let refresh_put = put(to_item(
-            format!("REFRESH#{}", refresh.hash.as_str()),
+            refresh_pk(&refresh.hash),
             refresh,
             Some(refresh.expires_at),
         )?)?;
@@ -62,9 +79,6 @@ impl SessionStore for DynamoStore {
     }
 
     async fn revoke_session(&self, id: &SessionId, now: OffsetDateTime) -> Result<(), Error> {
-        let at = now
-            .format(&Rfc3339)
-            .map_err(|e| Error::internal(format!("formatting a time: {e}")))?;
         let result = self
             .client
             .update_item()
@@ -72,7 +86,7 @@ impl SessionStore for DynamoStore {
             .key("pk", s(session_pk(id)))
             .update_expression("SET revokedAt = if_not_exists(revokedAt, :now)")
             .condition_expression("attribute_exists(pk)")
-            .expression_attribute_values(":now", AttributeValue::S(at))
+            .expression_attribute_values(":now", rfc3339(now)?)
             .send()
             .await;
         match result {
@@ -88,5 +102,98 @@ impl SessionStore for DynamoStore {
             }
             Err(e) => Err(sdk_error("dynamodb UpdateItem (revoke session)", e)),
         }
+    }
+
+    async fn refresh_token(&self, hash: &TokenHash) -> Result<Option<RefreshTokenRecord>, Error> {
+        self.get(&self.tables.sessions, refresh_pk(hash))
+            .await?
+            .map(from_item)
+            .transpose()
+    }
+
+    async fn rotate_refresh(
+        &self,
+        rotated: &Session,
+        old: &TokenHash,
+        next: &RefreshTokenRecord,
+    ) -> Result<bool, Error> {
+        let table = &self.tables.sessions;
+        let spend = Update::builder()
+            .table_name(table)
+            .key("pk", s(refresh_pk(old)))
+            .update_expression("SET spentAt = :now")
+            .condition_expression("attribute_exists(pk) AND attribute_not_exists(spentAt)")
+            .expression_attribute_values(":now", rfc3339(rotated.last_used_at)?)
+            .build()
+            .map_err(build_err)?;
+        let store_next = Put::builder()
+            .table_name(table)
+            .set_item(Some(to_item(
+                refresh_pk(&next.hash),
+                next,
+                Some(next.expires_at),
+            )?))
+            .condition_expression("attribute_not_exists(pk)")
+            .build()
+            .map_err(build_err)?;
+        let move_session = Update::builder()
+            .table_name(table)
+            .key("pk", s(session_pk(&rotated.id)))
+            .update_expression("SET refreshHash = :next, lastUsedAt = :now, idleExpiresAt = :idle")
+            .condition_expression("refreshHash = :old AND attribute_not_exists(revokedAt)")
+            .expression_attribute_values(":next", s(next.hash.as_str()))
+            .expression_attribute_values(":old", s(old.as_str()))
+            .expression_attribute_values(":now", rfc3339(rotated.last_used_at)?)
+            .expression_attribute_values(":idle", rfc3339(rotated.idle_expires_at)?)
+            .build()
+            .map_err(build_err)?;
+        let items = vec![
+            TransactWriteItem::builder().update(spend).build(),
+            TransactWriteItem::builder().put(store_next).build(),
+            TransactWriteItem::builder().update(move_session).build(),
+        ];
+        match self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(e) => match e.as_service_error() {
+                Some(TransactWriteItemsError::TransactionCanceledException(c))
+                    if c.cancellation_reasons()
+                        .iter()
+                        .any(|r| r.code() == Some("ConditionalCheckFailed")) =>
+                {
+                    Ok(false)
+                }
+                _ => Err(sdk_error("dynamodb TransactWriteItems (rotate refresh)", e)),
+            },
+        }
+    }
+
+    async fn sessions_of(&self, user: &UserId, limit: usize) -> Result<Vec<Session>, Error> {
+        let out = self
+            .client
+            .query()
+            .table_name(&self.tables.sessions)
+            .index_name(BY_USER_INDEX)
+            .key_condition_expression("#u = :u")
+            .expression_attribute_names("#u", BY_USER_INDEX)
+            .expression_attribute_values(":u", s(user.as_str()))
+            .scan_index_forward(false)
+            .limit(i32::try_from(limit).unwrap_or(i32::MAX))
+            .send()
+            .await
+            .map_err(|e| sdk_error("dynamodb Query (sessions by user)", e))?;
+        let mut sessions: Vec<Session> = out
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .map(from_item)
+            .collect::<Result<_, _>>()?;
+        sessions.sort_by(|a, b| b.created_at.cmp(&a.created_at));
+        Ok(sessions)
     }
 }

@@ -3,7 +3,7 @@
 use super::{DynamoStore, Item, build_err, from_item, s, to_item};
 use crate::Error;
 use crate::adapters::sdk_error;
-use crate::domain::{Email, OneTimeTokenRecord, TokenHash, TokenPurpose, User, UserId};
+use crate::domain::{Email, OneTimeTokenRecord, SessionId, TokenHash, TokenPurpose, User, UserId};
 use crate::ports::{CreateUser, UserStore};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::error::SdkError;
@@ -12,6 +12,7 @@ use aws_sdk_dynamodb::types::{
     AttributeValue, Delete, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
 };
 use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
 
 fn user_pk(id: &UserId) -> String {
     format!("USER#{id}")
@@ -177,6 +178,40 @@ impl UserStore for DynamoStore {
                 Ok(None)
             }
             Err(err) => Err(sdk_error("dynamodb TransactWriteItems (verify email)", err)),
+        }
+    }
+
+    async fn revoke_sessions_before(
+        &self,
+        user: &UserId,
+        now: OffsetDateTime,
+        keep: Option<&SessionId>,
+    ) -> Result<(), Error> {
+        let at = now
+            .format(&Rfc3339)
+            .map_err(|e| Error::internal(format!("formatting a time: {e}")))?;
+        let mut update = self
+            .client
+            .update_item()
+            .table_name(&self.tables.users)
+            .key("pk", s(user_pk(user)))
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":now", AttributeValue::S(at))
+            .expression_attribute_values(":one", AttributeValue::N("1".into()));
+        update = match keep {
+            Some(kept) => update
+                .update_expression(
+                    "SET sessionsNotBefore = :now, sessionKept = :kept, version = version + :one",
+                )
+                .expression_attribute_values(":kept", s(kept.as_str())),
+            None => update.update_expression(
+                "SET sessionsNotBefore = :now, version = version + :one REMOVE sessionKept",
+            ),
+        };
+        match update.send().await {
+            Ok(_) => Ok(()),
+            Err(e) if matches!(e.as_service_error(), Some(aws_sdk_dynamodb::operation::update_item::UpdateItemError::ConditionalCheckFailedException(_))) => Ok(()),
+            Err(e) => Err(sdk_error("dynamodb UpdateItem (revoke sessions)", e)),
         }
     }
 

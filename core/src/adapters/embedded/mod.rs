@@ -19,6 +19,8 @@ pub(crate) const EMAILS: TableDefinition<&str, &str> = TableDefinition::new("ema
 pub(crate) const TOKENS: TableDefinition<&str, &[u8]> = TableDefinition::new("tokens");
 pub(crate) const SESSIONS: TableDefinition<&str, &[u8]> = TableDefinition::new("sessions");
 pub(crate) const REFRESH: TableDefinition<&str, &[u8]> = TableDefinition::new("refresh_tokens");
+/// `<user id>/<session id>` → nothing: lists a user's sessions by key range.
+pub(crate) const USER_SESSIONS: TableDefinition<&str, ()> = TableDefinition::new("user_sessions");
 pub(crate) const AUDIT: TableDefinition<&str, &[u8]> = TableDefinition::new("audit");
 
 /// A store in one file. Cheap to clone; one process may hold the file at a time.
@@ -47,6 +49,7 @@ impl EmbeddedStore {
             txn.open_table(TOKENS).map_err(db_err)?;
             txn.open_table(SESSIONS).map_err(db_err)?;
             txn.open_table(REFRESH).map_err(db_err)?;
+            txn.open_table(USER_SESSIONS).map_err(db_err)?;
             txn.open_table(AUDIT).map_err(db_err)?;
         }
         txn.commit().map_err(db_err)?;

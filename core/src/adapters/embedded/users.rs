@@ -2,7 +2,7 @@
 
 use super::{EMAILS, EmbeddedStore, TOKENS, USERS, db_err, decode, encode};
 use crate::Error;
-use crate::domain::{Email, OneTimeTokenRecord, TokenHash, TokenPurpose, User, UserId};
+use crate::domain::{Email, OneTimeTokenRecord, SessionId, TokenHash, TokenPurpose, User, UserId};
 use crate::ports::{CreateUser, UserStore};
 use async_trait::async_trait;
 use redb::{ReadableDatabase, ReadableTable};
@@ -123,6 +123,37 @@ impl UserStore for EmbeddedStore {
             };
             txn.commit().map_err(db_err)?;
             Ok(Some(user_id))
+        })
+        .await
+    }
+
+    async fn revoke_sessions_before(
+        &self,
+        user: &UserId,
+        now: OffsetDateTime,
+        keep: Option<&SessionId>,
+    ) -> Result<(), Error> {
+        let (id, keep) = (user.clone(), keep.cloned());
+        self.with_db(move |db| {
+            let txn = db.begin_write().map_err(db_err)?;
+            {
+                let mut users = txn.open_table(USERS).map_err(db_err)?;
+                let found: Option<User> = users
+                    .get(id.as_str())
+                    .map_err(db_err)?
+                    .map(|v| decode(v.value()))
+                    .transpose()?;
+                let Some(mut user) = found else {
+                    return Ok(());
+                };
+                user.sessions_not_before = Some(now);
+                user.session_kept = keep;
+                user.version += 1;
+                users
+                    .insert(id.as_str(), encode(&user)?.as_slice())
+                    .map_err(db_err)?;
+            }
+            txn.commit().map_err(db_err)
         })
         .await
     }

@@ -1,9 +1,9 @@
 //! POST /v1/auth/login
 
 use crate::Error;
-use crate::http::routes::{Cache, Doc, Route, schema_of};
+use crate::http::routes::{Body, Cache, Doc, Route, schema_of};
 use crate::http::{BoxFuture, Call, Reply};
-use crate::service::{Deps, login};
+use crate::service::{Deps, login, tokens};
 use lambda_http::http::{Method, StatusCode};
 
 pub const ROUTE: Route = Route {
@@ -16,11 +16,11 @@ pub const ROUTE: Route = Route {
     doc: Doc {
         summary: "Sign in with email and password; starts a new session",
         tag: "auth",
-        request: Some(schema_of::<login::LoginRequest>),
+        body: Body::Required(schema_of::<login::LoginRequest>),
         query: &[],
         success: 200,
         success_description: "An access token and the session's first refresh token",
-        response: Some(schema_of::<login::TokenPair>),
+        response: Some(schema_of::<tokens::TokenPair>),
         content_type: "application/json",
         errors: &[
             (401, &["invalid_credentials"]),

@@ -1,7 +1,7 @@
 //! GET /v1/auth/me
 
 use crate::Error;
-use crate::http::routes::{Cache, Doc, Route, schema_of};
+use crate::http::routes::{Body, Cache, Doc, Route, schema_of};
 use crate::http::{BoxFuture, Call, Reply};
 use crate::service::{Deps, authn, me};
 use lambda_http::http::{Method, StatusCode};
@@ -16,7 +16,7 @@ pub const ROUTE: Route = Route {
     doc: Doc {
         summary: "The caller's own account",
         tag: "auth",
-        request: None,
+        body: Body::None,
         query: &[],
         success: 200,
         success_description: "The account as stored now (roles are read on every call)",

@@ -1,7 +1,7 @@
 //! POST /v1/auth/register
 
 use crate::Error;
-use crate::http::routes::{Cache, Doc, Route, schema_of};
+use crate::http::routes::{Body, Cache, Doc, Route, schema_of};
 use crate::http::{BoxFuture, Call, Reply};
 use crate::service::{Deps, register};
 use lambda_http::http::{Method, StatusCode};
@@ -16,7 +16,7 @@ pub const ROUTE: Route = Route {
     doc: Doc {
         summary: "Register an account; a new address gets a verification mail, a known one a notice",
         tag: "auth",
-        request: Some(schema_of::<register::RegisterRequest>),
+        body: Body::Required(schema_of::<register::RegisterRequest>),
         query: &[],
         success: 202,
         success_description: "Accepted; the same answer whether or not the address already has an account",

@@ -1,7 +1,7 @@
 //! GET /v1/auth/verify-email?token=
 
 use crate::Error;
-use crate::http::routes::{Cache, Doc, QueryParam, Route, schema_of};
+use crate::http::routes::{Body, Cache, Doc, QueryParam, Route, schema_of};
 use crate::http::{BoxFuture, Call, Reply};
 use crate::service::{Deps, verify_email};
 use lambda_http::http::{Method, StatusCode};
@@ -16,7 +16,7 @@ pub const ROUTE: Route = Route {
     doc: Doc {
         summary: "Confirm an email address with the token from the verification mail",
         tag: "auth",
-        request: None,
+        body: Body::None,
         query: &[QueryParam {
             name: "token",
             description: "The one-time token from the mailed link",

@@ -1,7 +1,7 @@
 //! GET /v1/health
 
 use crate::Error;
-use crate::http::routes::{Cache, Doc, Route, schema_of};
+use crate::http::routes::{Body, Cache, Doc, Route, schema_of};
 use crate::http::{BoxFuture, Call, Reply};
 use crate::service::{Deps, health};
 use lambda_http::http::{Method, StatusCode};
@@ -16,7 +16,7 @@ pub const ROUTE: Route = Route {
     doc: Doc {
         summary: "Whether Latch and its store answer",
         tag: "system",
-        request: None,
+        body: Body::None,
         query: &[],
         success: 200,
         success_description: "Every check passed (503 with the same body shape when one failed)",

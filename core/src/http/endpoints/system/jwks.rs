@@ -2,7 +2,7 @@
 
 use crate::Error;
 use crate::crypto::keys::Jwks;
-use crate::http::routes::{Cache, Doc, Route, schema_of};
+use crate::http::routes::{Body, Cache, Doc, Route, schema_of};
 use crate::http::{BoxFuture, Call, Reply};
 use crate::service::Deps;
 use lambda_http::http::{Method, StatusCode};
@@ -17,7 +17,7 @@ pub const ROUTE: Route = Route {
     doc: Doc {
         summary: "The public keys that verify access tokens (current and previous kid)",
         tag: "system",
-        request: None,
+        body: Body::None,
         query: &[],
         success: 200,
         success_description: "A JWK Set",

@@ -1,7 +1,7 @@
 //! GET /v1/openapi.json
 
 use crate::Error;
-use crate::http::routes::{Cache, Doc, Route};
+use crate::http::routes::{Body, Cache, Doc, Route};
 use crate::http::{BoxFuture, Call, Reply};
 use crate::service::Deps;
 use lambda_http::http::{Method, StatusCode};
@@ -16,7 +16,7 @@ pub const ROUTE: Route = Route {
     doc: Doc {
         summary: "This API's OpenAPI 3.1 document, generated from the route table",
         tag: "system",
-        request: None,
+        body: Body::None,
         query: &[],
         success: 200,
         success_description: "The OpenAPI document",

@@ -1,0 +1,34 @@
+//! GET /v1/auth/sessions
+
+use crate::Error;
+use crate::http::routes::{Body, Cache, Doc, Route, schema_of};
+use crate::http::{BoxFuture, Call, Reply};
+use crate::service::{Deps, authn, sessions};
+use lambda_http::http::{Method, StatusCode};
+
+pub const ROUTE: Route = Route {
+    name: "list-sessions",
+    method: Method::GET,
+    path: "/v1/auth/sessions",
+    auth: true,
+    cache: Cache::NoStore,
+    handler,
+    doc: Doc {
+        summary: "The caller's active sessions, newest first",
+        tag: "auth",
+        body: Body::None,
+        query: &[],
+        success: 200,
+        success_description: "Active sessions; `current` marks the caller's",
+        response: Some(schema_of::<sessions::SessionList>),
+        content_type: "application/json",
+        errors: &[],
+    },
+};
+
+fn handler(deps: &Deps, call: Call) -> BoxFuture<'_, Result<Reply, Error>> {
+    Box::pin(async move {
+        let auth = authn::authenticate(deps, &call.caller, call.bearer()).await?;
+        Reply::json(StatusCode::OK, &sessions::list(deps, &auth).await?)
+    })
+}

@@ -1,0 +1,109 @@
+//! POST /v1/auth/refresh: single-use rotation with reuse detection. A spent token presented
+//! again revokes the session, unless it comes within the grace from inside the binding (a client
+//! retrying after a lost response), which only answers `token_reused`.
+
+use super::tokens::{self, TokenPair};
+use super::{Caller, Deps, audit};
+use crate::Error;
+use crate::domain::{AuditType, Outcome, Session, TokenHash};
+use serde::Deserialize;
+use time::OffsetDateTime;
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RefreshRequest {
+    pub refresh_token: String,
+}
+
+pub async fn refresh(
+    deps: &Deps,
+    caller: &Caller,
+    req: RefreshRequest,
+) -> Result<TokenPair, Error> {
+    let now = deps.clock.now();
+    let hash = TokenHash::of_presented(&req.refresh_token).ok_or(Error::InvalidToken)?;
+    let record = deps
+        .sessions
+        .refresh_token(&hash)
+        .await?
+        .ok_or(Error::InvalidToken)?;
+    let (session, user) = tokio::try_join!(
+        deps.sessions.session(&record.session_id),
+        deps.users.user_by_id(&record.user_id)
+    )?;
+    let session = session
+        .filter(|s| s.is_active(now) && now < record.expires_at)
+        .ok_or(Error::InvalidToken)?;
+    let user = user
+        .filter(|u| u.allows(&session))
+        .ok_or(Error::InvalidToken)?;
+    let s = &deps.settings;
+    let bound = session.user_agent_matches(&caller.client)
+        && (!s.bind_ip_on_refresh || session.prefix_matches(&caller.client));
+    if !bound {
+        return binding_mismatch(deps, caller, &session, now).await;
+    }
+    if record.spent_at.is_some() || session.refresh_hash != hash {
+        return reuse(deps, caller, &session, record.spent_at, now).await;
+    }
+    let (next, next_record) =
+        tokens::mint_refresh(&session.id, &user, now, session.absolute_expires_at);
+    let mut rotated = session.clone();
+    rotated.refresh_hash = next.hash.clone();
+    rotated.last_used_at = now;
+    rotated.idle_expires_at = now + s.session_idle;
+    if !deps
+        .sessions
+        .rotate_refresh(&rotated, &hash, &next_record)
+        .await?
+    {
+        // A concurrent refresh with the same token won a moment ago, from inside the binding:
+        // exactly the retry the grace is for.
+        return Err(Error::TokenReused);
+    }
+    tokens::pair(deps, &user, &session.id, &next, now)
+}
+
+async fn binding_mismatch(
+    deps: &Deps,
+    caller: &Caller,
+    session: &Session,
+    now: OffsetDateTime,
+) -> Result<TokenPair, Error> {
+    deps.sessions.revoke_session(&session.id, now).await?;
+    let meta = [("sessionId", session.id.as_str()), ("check", "refresh")];
+    audit::record(
+        deps,
+        caller,
+        AuditType::SessionBindingMismatch,
+        Some(&session.user_id),
+        Outcome::Failure,
+        &meta,
+    )
+    .await?;
+    Err(Error::SessionBindingMismatch)
+}
+
+async fn reuse(
+    deps: &Deps,
+    caller: &Caller,
+    session: &Session,
+    spent_at: Option<OffsetDateTime>,
+    now: OffsetDateTime,
+) -> Result<TokenPair, Error> {
+    let within_grace = spent_at.is_some_and(|t| now - t < deps.settings.refresh_reuse_grace);
+    if !within_grace {
+        deps.sessions.revoke_session(&session.id, now).await?;
+        let meta = [("sessionId", session.id.as_str())];
+        audit::record(
+            deps,
+            caller,
+            AuditType::TokenReuseDetected,
+            Some(&session.user_id),
+            Outcome::Failure,
+            &meta,
+        )
+        .await?;
+    }
+    Err(Error::TokenReused)
+}

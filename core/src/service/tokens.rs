@@ -1,0 +1,88 @@
+//! Issuing token pairs: a session's first at login, and each rotation at refresh.
+
+use super::{Caller, Deps};
+use crate::Error;
+use crate::crypto::AccessClaims;
+use crate::domain::{OneTimeToken, RefreshTokenRecord, Session, SessionId, User};
+use serde::Serialize;
+use time::OffsetDateTime;
+
+/// An access token and the refresh token of its session.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TokenPair {
+    pub access_token: String,
+    pub refresh_token: String,
+    #[schema(example = "Bearer")]
+    pub token_type: &'static str,
+    /// Seconds until the access token expires.
+    #[schema(example = 900)]
+    pub expires_in: i64,
+}
+
+/// A refresh token of `session`, minted now: the secret for the client, the record for the store.
+pub fn mint_refresh(
+    session_id: &SessionId,
+    user: &User,
+    now: OffsetDateTime,
+    expires_at: OffsetDateTime,
+) -> (OneTimeToken, RefreshTokenRecord) {
+    let token = OneTimeToken::generate();
+    let record = RefreshTokenRecord {
+        hash: token.hash.clone(),
+        session_id: session_id.clone(),
+        user_id: user.id.clone(),
+        issued_at: now,
+        expires_at,
+        spent_at: None,
+    };
+    (token, record)
+}
+
+/// Creates a session bound to the caller and issues its first token pair.
+pub async fn start_session(deps: &Deps, caller: &Caller, user: &User) -> Result<TokenPair, Error> {
+    let s = &deps.settings;
+    let now = deps.clock.now();
+    let session_id = SessionId::new(now);
+    let (refresh, record) = mint_refresh(&session_id, user, now, now + s.session_absolute);
+    let mut session = Session::start(
+        user.id.clone(),
+        &caller.client,
+        now,
+        s.session_idle,
+        s.session_absolute,
+        refresh.hash.clone(),
+    );
+    session.id = session_id;
+    deps.sessions.create_session(&session, &record).await?;
+    pair(deps, user, &session.id, &refresh, now)
+}
+
+/// Signs an access token for `user` in `session` and pairs it with `refresh`.
+pub fn pair(
+    deps: &Deps,
+    user: &User,
+    session: &SessionId,
+    refresh: &OneTimeToken,
+    now: OffsetDateTime,
+) -> Result<TokenPair, Error> {
+    let s = &deps.settings;
+    let iat = now.unix_timestamp();
+    let claims = AccessClaims {
+        iss: s.issuer.clone(),
+        aud: s.audience.clone(),
+        sub: user.id.to_string(),
+        sid: session.to_string(),
+        roles: user.roles.iter().map(|r| r.as_str().to_owned()).collect(),
+        iat,
+        nbf: iat,
+        exp: iat + s.access_ttl.whole_seconds(),
+        jti: crate::crypto::random::ulid(now),
+    };
+    Ok(TokenPair {
+        access_token: deps.keys.sign_access(&claims)?,
+        refresh_token: refresh.secret().to_owned(),
+        token_type: "Bearer",
+        expires_in: s.access_ttl.whole_seconds(),
+    })
+}
