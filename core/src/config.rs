@@ -151,6 +151,21 @@ pub const VARIABLES: &[(&str, Option<&str>, &str)] = &[
         "refresh also checks the client's /24 (IPv4) or /48 (IPv6) prefix",
     ),
     (
+        "LATCH_RESET_TTL_S",
+        Some("3600"),
+        "password reset token lifetime",
+    ),
+    (
+        "LATCH_PASSWORD_HISTORY",
+        Some("5"),
+        "how many recent passwords (the current one included) may not be reused",
+    ),
+    (
+        "LATCH_PASSWORD_COMPOSITION",
+        Some("false"),
+        "also require upper, lower, digit and symbol",
+    ),
+    (
         "LATCH_PASSWORD_MIN_SCORE",
         Some("3"),
         "least zxcvbn score (0..=4) a new password needs",
@@ -204,6 +219,13 @@ impl Config {
             return Err(v.bad("LATCH_PASSWORD_MIN_SCORE", "a score from 0 to 4"));
         }
         settings.password_policy.min_score = min_score;
+        settings.password_policy.composition =
+            v.parse("LATCH_PASSWORD_COMPOSITION", "true or false")?;
+        settings.reset_ttl = v.seconds("LATCH_RESET_TTL_S")?;
+        settings.password_history = v.parse("LATCH_PASSWORD_HISTORY", "a whole number")?;
+        if settings.password_history == 0 || settings.password_history > 24 {
+            return Err(v.bad("LATCH_PASSWORD_HISTORY", "1 to 24"));
+        }
         let store = match v.string("LATCH_STORE")?.as_str() {
             "embedded" => StoreChoice::Embedded,
             "dynamodb" => StoreChoice::DynamoDb(TableNames {

@@ -14,6 +14,9 @@ pub enum Error {
     Validation(Vec<FieldError>),
     #[error("weak password")]
     WeakPassword(Vec<FieldError>),
+    /// The new password is one of the last ones.
+    #[error("password reused")]
+    PasswordReused(Vec<FieldError>),
     #[error("invalid credentials")]
     InvalidCredentials,
     /// A one-time token in a body or query (verification, reset): 400.

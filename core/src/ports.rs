@@ -45,6 +45,19 @@ pub trait UserStore: Send + Sync {
         now: OffsetDateTime,
         keep: Option<&SessionId>,
     ) -> Result<(), Error>;
+    /// Writes `user` whole if the stored version is still `expected_version` (the caller has set
+    /// `user.version` to the next one), spending the one-time token `spend` in the same write.
+    /// `false` when the version moved on or the token is gone; nothing is written then.
+    async fn save_user(
+        &self,
+        user: &User,
+        expected_version: u64,
+        spend: Option<&TokenHash>,
+    ) -> Result<bool, Error>;
+    /// Stores a one-time token (password reset, a new verification token).
+    async fn put_token(&self, token: &OneTimeTokenRecord) -> Result<(), Error>;
+    /// The one-time token with this hash, live or not, without spending it.
+    async fn token(&self, hash: &TokenHash) -> Result<Option<OneTimeTokenRecord>, Error>;
     /// A cheap read proving the store answers (for `/v1/health`).
     async fn ping(&self) -> Result<(), Error>;
 }

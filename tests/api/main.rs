@@ -9,6 +9,7 @@ mod cli;
 mod events;
 mod flows;
 mod mail_and_keys;
+mod passwords;
 mod readme;
 mod sessions;
 mod store_contract;

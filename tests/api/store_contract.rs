@@ -455,6 +455,60 @@ pub async fn mass_revocation_is_one_write_on_the_user(s: Stores) {
     assert!(!stored.allows(&kept), "a later logout-all keeps nothing");
 }
 
+pub async fn saving_a_user_is_optimistic_and_spends_its_token(s: Stores) {
+    let u = user(&unique_email());
+    s.users
+        .create_user(
+            &u,
+            &token(&u, TokenPurpose::EmailVerification, Duration::hours(1)),
+        )
+        .await
+        .unwrap();
+    let reset = token(&u, TokenPurpose::PasswordReset, Duration::hours(1));
+    s.users.put_token(&reset).await.unwrap();
+    assert_eq!(
+        s.users.token(&reset.hash).await.unwrap(),
+        Some(reset.clone())
+    );
+    let mut next = u.clone();
+    next.email_verified = true;
+    next.version = u.version + 1;
+    assert!(
+        !s.users
+            .save_user(&next, u.version + 7, Some(&reset.hash))
+            .await
+            .unwrap(),
+        "a stale version writes nothing"
+    );
+    assert_eq!(
+        s.users.token(&reset.hash).await.unwrap(),
+        Some(reset.clone()),
+        "and spends nothing"
+    );
+    assert!(
+        s.users
+            .save_user(&next, u.version, Some(&reset.hash))
+            .await
+            .unwrap()
+    );
+    assert_eq!(s.users.user_by_id(&u.id).await.unwrap(), Some(next.clone()));
+    assert_eq!(
+        s.users.token(&reset.hash).await.unwrap(),
+        None,
+        "spent in the same write"
+    );
+    let mut again = next.clone();
+    again.version += 1;
+    assert!(
+        !s.users
+            .save_user(&again, next.version, Some(&reset.hash))
+            .await
+            .unwrap(),
+        "a spent token fails the write"
+    );
+    assert!(s.users.save_user(&again, next.version, None).await.unwrap());
+}
+
 pub async fn audit_events_are_append_only(s: Stores) {
     let at = now();
     let event = AuditEvent {
@@ -528,6 +582,11 @@ macro_rules! contract_suite {
             #[tokio::test]
             async fn mass_revocation_is_one_write_on_the_user() {
                 super::mass_revocation_is_one_write_on_the_user(super::$backend().await).await
+            }
+            #[tokio::test]
+            async fn saving_a_user_is_optimistic_and_spends_its_token() {
+                super::saving_a_user_is_optimistic_and_spends_its_token(super::$backend().await)
+                    .await
             }
             #[tokio::test]
             async fn audit_events_are_append_only() {

@@ -64,8 +64,18 @@ impl PasswordHasher {
 
     /// Hashes with a fresh random salt.
     pub async fn hash(&self, password: &Password) -> Result<PasswordHash, Error> {
+        self.hash_str(password.expose()).await
+    }
+
+    /// Hashes a password that was just verified against its stored hash (an upgrade to the live
+    /// parameters at login): it met the policy of its day, which a rehash must not re-judge.
+    pub async fn rehash(&self, verified: &str) -> Result<PasswordHash, Error> {
+        self.hash_str(verified).await
+    }
+
+    async fn hash_str(&self, password: &str) -> Result<PasswordHash, Error> {
         let argon = self.argon();
-        let pw = password.expose().to_owned();
+        let pw = password.to_owned();
         let phc =
             blocking(move || argon.hash_password(pw.as_bytes()).map(|h| h.to_string())).await?;
         phc.map(PasswordHash)

@@ -7,6 +7,8 @@ use super::Email;
 pub enum MailKind {
     Verification,
     RegistrationAttempt,
+    PasswordReset,
+    PasswordChanged,
 }
 
 impl MailKind {
@@ -14,6 +16,8 @@ impl MailKind {
         match self {
             MailKind::Verification => "verification",
             MailKind::RegistrationAttempt => "registration_attempt",
+            MailKind::PasswordReset => "password_reset",
+            MailKind::PasswordChanged => "password_changed",
         }
     }
 }
@@ -73,6 +77,46 @@ impl Mail {
             to,
             kind: MailKind::RegistrationAttempt,
             subject: "Someone tried to register with your address".into(),
+            text,
+            html,
+        }
+    }
+}
+
+impl Mail {
+    /// "Reset your password", with the one-time reset link (valid one hour).
+    pub fn password_reset(to: Email, link: &str, valid_minutes: i64) -> Self {
+        let text = format!(
+            "Someone asked to reset the password of your Latch account.\n\nTo choose a new password, open this link within {valid_minutes} minutes:\n\n{link}\n\n\
+             If it was not you, ignore this message: your password stays as it is.\n"
+        );
+        let html = page(&format!(
+            "<p>Someone asked to reset the password of your Latch account.</p><p>To choose a new password, open this link within {valid_minutes} minutes:</p>\
+             <p><a href=\"{l}\">{l}</a></p><p>If it was not you, ignore this message: your password stays as it is.</p>",
+            l = escape(link)
+        ));
+        Self {
+            to,
+            kind: MailKind::PasswordReset,
+            subject: "Reset your password".into(),
+            text,
+            html,
+        }
+    }
+
+    /// "Your password was changed": no link, only what to do if it was not the owner.
+    pub fn password_changed(to: Email) -> Self {
+        let text = "The password of your Latch account was just changed, and your other sessions were signed out.\n\n\
+                    If it was not you, reset your password at once with \"Forgot password\" and review your account.\n"
+            .to_owned();
+        let html = page(
+            "<p>The password of your Latch account was just changed, and your other sessions were signed out.</p>\
+             <p>If it was not you, reset your password at once with “Forgot password” and review your account.</p>",
+        );
+        Self {
+            to,
+            kind: MailKind::PasswordChanged,
+            subject: "Your password was changed".into(),
             text,
             html,
         }

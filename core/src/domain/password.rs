@@ -36,6 +36,43 @@ pub struct PasswordPolicy {
     pub min_chars: usize,
     pub max_chars: usize,
     pub min_score: u8,
+    /// Require an upper-case letter, a lower-case letter, a digit and a symbol (off by default,
+    /// as ASVS 5 and NIST 800-63B advise).
+    pub composition: bool,
+}
+
+/// The shipped list: sorted big-endian u64 prefixes of SHA-256(lower-cased password), built by
+/// `scripts/build-password-list.py` from RockYou's most frequent and SecLists' breached passwords.
+static COMMON: &[u8] = include_bytes!("../../data/common-passwords.bin");
+
+/// How many passwords the shipped list holds.
+pub fn common_list_len() -> usize {
+    COMMON.len() / 8
+}
+
+/// Whether `password` (case-insensitively) is in the shipped list; a binary search, no allocation
+/// beyond the lower-cased copy.
+pub fn is_common(password: &str) -> bool {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(password.to_lowercase().as_bytes());
+    let mut key = [0u8; 8];
+    key.copy_from_slice(&digest[..8]);
+    let key = u64::from_be_bytes(key);
+    let entry = |i: usize| {
+        let mut b = [0u8; 8];
+        b.copy_from_slice(&COMMON[i * 8..i * 8 + 8]);
+        u64::from_be_bytes(b)
+    };
+    let (mut lo, mut hi) = (0, common_list_len());
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        match entry(mid).cmp(&key) {
+            std::cmp::Ordering::Less => lo = mid + 1,
+            std::cmp::Ordering::Greater => hi = mid,
+            std::cmp::Ordering::Equal => return true,
+        }
+    }
+    false
 }
 
 impl Default for PasswordPolicy {
@@ -44,6 +81,7 @@ impl Default for PasswordPolicy {
             min_chars: 8,
             max_chars: 128,
             min_score: 3,
+            composition: false,
         }
     }
 }
@@ -85,25 +123,62 @@ impl PasswordPolicy {
 
     /// Checks a new password for `email`; every failed rule becomes one field error.
     pub fn check(&self, raw: &str, email: &Email) -> Result<Password, Vec<FieldError>> {
-        let field = "password";
+        self.check_field("password", raw, Some(email))
+    }
+
+    /// The same checks, naming `field` in the errors, with or without an email to compare.
+    pub fn check_field(
+        &self,
+        field: &str,
+        raw: &str,
+        email: Option<&Email>,
+    ) -> Result<Password, Vec<FieldError>> {
         let chars = raw.chars().count();
         let mut errors = Vec::new();
         if chars < self.min_chars {
-            let msg = format!("Use at least {} characters.", self.min_chars);
-            errors.push(FieldError::new(field, "too_short", msg));
+            errors.push(FieldError::new(
+                field,
+                "too_short",
+                format!("Use at least {} characters.", self.min_chars),
+            ));
         } else if chars > self.max_chars {
-            let msg = format!("Use at most {} characters.", self.max_chars);
-            errors.push(FieldError::new(field, "too_long", msg));
+            errors.push(FieldError::new(
+                field,
+                "too_long",
+                format!("Use at most {} characters.", self.max_chars),
+            ));
         } else {
-            let local = email.local_part();
-            if local.len() >= 3 && raw.to_lowercase().contains(local) {
+            if let Some(local) = email.map(Email::local_part).filter(|l| l.len() >= 3) {
+                if raw.to_lowercase().contains(local) {
+                    errors.push(FieldError::new(
+                        field,
+                        "contains_email",
+                        "Do not use your email address in your password.",
+                    ));
+                }
+            }
+            if is_common(raw) {
                 errors.push(FieldError::new(
                     field,
-                    "contains_email",
-                    "Do not use your email address in your password.",
+                    "breached",
+                    "This password appears in lists of common or breached passwords.",
                 ));
             }
-            let strength = self.strength(raw, Some(email));
+            if self.composition {
+                let has = |f: fn(&char) -> bool| raw.chars().any(|c| f(&c));
+                if !(has(char::is_ascii_uppercase)
+                    && has(char::is_ascii_lowercase)
+                    && has(char::is_ascii_digit)
+                    && has(|c| !c.is_alphanumeric()))
+                {
+                    errors.push(FieldError::new(
+                        field,
+                        "composition",
+                        "Use upper- and lower-case letters, a digit and a symbol.",
+                    ));
+                }
+            }
+            let strength = self.strength(raw, email);
             if strength.score < self.min_score {
                 let mut msg = String::from("This password is too easy to guess.");
                 for hint in &strength.feedback {
@@ -154,7 +229,10 @@ mod tests {
             codes(policy.check(&"x".repeat(129), &email())),
             ["too_long"]
         );
-        assert_eq!(codes(policy.check("password1", &email())), ["too_weak"]);
+        assert_eq!(
+            codes(policy.check("password1", &email())),
+            ["breached", "too_weak"]
+        );
         assert!(
             codes(policy.check("Carol-likes-zebras-2024", &email()))
                 .contains(&"contains_email".to_owned())
@@ -170,6 +248,47 @@ mod tests {
         );
         let unicode = "Zürich-Äpfel-Öl-Straße-❤";
         assert!(PasswordPolicy::default().check(unicode, &email()).is_ok());
+    }
+
+    #[test]
+    fn the_shipped_list_is_large_and_found_case_insensitively() {
+        assert!(common_list_len() >= 100_000, "{}", common_list_len());
+        for common in [
+            "password123",
+            "PASSWORD123",
+            "iloveyou2",
+            "qwertyuiop",
+            "1q2w3e4r5t",
+        ] {
+            assert!(is_common(common), "{common}");
+        }
+        assert!(!is_common("violet-tractor-harbour-19"));
+        let codes = codes(
+            PasswordPolicy {
+                min_score: 0,
+                ..PasswordPolicy::default()
+            }
+            .check("qwertyuiop", &email()),
+        );
+        assert_eq!(codes, ["breached"]);
+    }
+
+    #[test]
+    fn composition_rules_are_an_option() {
+        let strict = PasswordPolicy {
+            composition: true,
+            ..PasswordPolicy::default()
+        };
+        assert_eq!(
+            codes(strict.check("violet-tractor-harbour-19", &email())),
+            ["composition"]
+        );
+        assert!(strict.check("Violet-Tractor-Harbour-19", &email()).is_ok());
+        assert!(
+            PasswordPolicy::default()
+                .check("violet-tractor-harbour-19", &email())
+                .is_ok()
+        );
     }
 
     #[test]

@@ -17,6 +17,9 @@ pub struct User {
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
     pub version: u64,
+    /// Hashes of the previous passwords, newest first (the current one is `password_hash`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub password_history: Vec<PasswordHash>,
     /// Sessions created before this instant are void (logout-all, password reset and change).
     #[serde(
         with = "time::serde::rfc3339::option",
@@ -42,9 +45,26 @@ impl User {
             mfa_enabled: false,
             created_at: now,
             version: 1,
+            password_history: Vec::new(),
             sessions_not_before: None,
             session_kept: None,
         }
+    }
+
+    /// Replaces the password, keeping the old hash in the history (at most `keep` in all,
+    /// counting the current one), and voids every session but `keep_session`.
+    pub fn set_password(
+        &mut self,
+        hash: PasswordHash,
+        keep: usize,
+        now: OffsetDateTime,
+        keep_session: Option<SessionId>,
+    ) {
+        let old = std::mem::replace(&mut self.password_hash, hash);
+        self.password_history.insert(0, old);
+        self.password_history.truncate(keep.saturating_sub(1));
+        self.sessions_not_before = Some(now);
+        self.session_kept = keep_session;
     }
 
     /// Whether `session` survived the account's mass revocations.

@@ -40,6 +40,11 @@ pub fn classify(err: &Error) -> (StatusCode, &'static str, String) {
             "weak_password",
             "The password does not meet the password policy.",
         ),
+        Error::PasswordReused(_) => (
+            S::UNPROCESSABLE_ENTITY,
+            "password_reused",
+            "Choose a password you have not used recently.",
+        ),
         Error::InvalidCredentials => (
             S::UNAUTHORIZED,
             "invalid_credentials",
@@ -115,7 +120,7 @@ pub fn classify(err: &Error) -> (StatusCode, &'static str, String) {
 pub fn response(err: &Error, request_id: &str) -> Response<Body> {
     let (status, code, detail) = classify(err);
     let errors = match err {
-        Error::Validation(e) | Error::WeakPassword(e) => Some(e.clone()),
+        Error::Validation(e) | Error::WeakPassword(e) | Error::PasswordReused(e) => Some(e.clone()),
         _ => None,
     };
     let problem = Problem {
@@ -202,6 +207,7 @@ mod tests {
         let v = check(Error::WeakPassword(e.clone()), 422, "weak_password");
         assert_eq!(v["errors"][0]["field"], "password");
         assert_eq!(v["errors"][0]["code"], "too_short");
+        check(Error::PasswordReused(e.clone()), 422, "password_reused");
         let v = check(Error::Validation(e), 422, "validation_failed");
         assert_eq!(v["errors"].as_array().unwrap().len(), 1);
         assert!(

@@ -61,6 +61,7 @@ pub async fn login(deps: &Deps, caller: &Caller, req: LoginRequest) -> Result<To
         .await?;
         return Err(Error::EmailNotVerified);
     }
+    rehash_if_outdated(deps, &user, &req.password).await;
     let tokens = tokens::start_session(deps, caller, &user).await?;
     audit::record(
         deps,
@@ -72,4 +73,21 @@ pub async fn login(deps: &Deps, caller: &Caller, req: LoginRequest) -> Result<To
     )
     .await?;
     Ok(tokens)
+}
+
+/// Re-hashes at the live Argon2 parameters when the stored hash was made with others. Best
+/// effort: a concurrent write (or a store hiccup) leaves the old hash, to be upgraded next time.
+async fn rehash_if_outdated(deps: &Deps, user: &crate::domain::User, password: &str) {
+    if !deps.hasher.needs_rehash(&user.password_hash) {
+        return;
+    }
+    let Ok(hash) = deps.hasher.rehash(password).await else {
+        return;
+    };
+    let mut next = user.clone();
+    next.password_hash = hash;
+    next.version = user.version + 1;
+    if let Err(err) = deps.users.save_user(&next, user.version, None).await {
+        tracing::warn!(error = %err, "password rehash not saved");
+    }
 }

@@ -5,6 +5,7 @@ pub mod authn;
 pub mod health;
 pub mod login;
 pub mod me;
+pub mod passwords;
 pub mod refresh;
 pub mod register;
 pub mod sessions;
@@ -28,6 +29,9 @@ pub struct Settings {
     pub app_url: String,
     pub access_ttl: Duration,
     pub verification_ttl: Duration,
+    pub reset_ttl: Duration,
+    /// How many passwords (the current one included) a new one may not repeat.
+    pub password_history: usize,
     pub session_idle: Duration,
     pub session_absolute: Duration,
     /// How long after a refresh token is spent a replay from inside the binding is taken for a
@@ -49,6 +53,8 @@ impl Settings {
             public_url,
             access_ttl: Duration::minutes(15),
             verification_ttl: Duration::hours(24),
+            reset_ttl: Duration::hours(1),
+            password_history: 5,
             session_idle: Duration::days(14),
             session_absolute: Duration::days(30),
             refresh_reuse_grace: Duration::seconds(10),

@@ -215,6 +215,73 @@ impl UserStore for DynamoStore {
         }
     }
 
+    async fn save_user(
+        &self,
+        user: &User,
+        expected_version: u64,
+        spend: Option<&TokenHash>,
+    ) -> Result<bool, Error> {
+        let table = &self.tables.users;
+        let put = Put::builder()
+            .table_name(table)
+            .set_item(Some(to_item(user_pk(&user.id), user, None)?))
+            .condition_expression("version = :expected")
+            .expression_attribute_values(
+                ":expected",
+                AttributeValue::N(expected_version.to_string()),
+            )
+            .build()
+            .map_err(build_err)?;
+        let mut items = vec![TransactWriteItem::builder().put(put).build()];
+        if let Some(hash) = spend {
+            let delete = Delete::builder()
+                .table_name(table)
+                .key("pk", s(token_pk(hash)))
+                .condition_expression("attribute_exists(pk)")
+                .build()
+                .map_err(build_err)?;
+            items.push(TransactWriteItem::builder().delete(delete).build());
+        }
+        match self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(err)
+                if failed_conditions(&err).is_some_and(|r| r.iter().any(|(failed, _)| *failed)) =>
+            {
+                Ok(false)
+            }
+            Err(err) => Err(sdk_error("dynamodb TransactWriteItems (save user)", err)),
+        }
+    }
+
+    async fn put_token(&self, token: &OneTimeTokenRecord) -> Result<(), Error> {
+        self.client
+            .put_item()
+            .table_name(&self.tables.users)
+            .set_item(Some(to_item(
+                token_pk(&token.hash),
+                token,
+                Some(token.expires_at),
+            )?))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await
+            .map_err(|e| sdk_error("dynamodb PutItem (token)", e))?;
+        Ok(())
+    }
+
+    async fn token(&self, hash: &TokenHash) -> Result<Option<OneTimeTokenRecord>, Error> {
+        self.get(&self.tables.users, token_pk(hash))
+            .await?
+            .map(from_item)
+            .transpose()
+    }
+
     async fn ping(&self) -> Result<(), Error> {
         self.client
             .get_item()

@@ -158,6 +158,68 @@ impl UserStore for EmbeddedStore {
         .await
     }
 
+    async fn save_user(
+        &self,
+        user: &User,
+        expected_version: u64,
+        spend: Option<&TokenHash>,
+    ) -> Result<bool, Error> {
+        let (id, bytes, spend) = (user.id.clone(), encode(user)?, spend.cloned());
+        self.with_db(move |db| {
+            let txn = db.begin_write().map_err(db_err)?;
+            {
+                let mut users = txn.open_table(USERS).map_err(db_err)?;
+                let stored: Option<User> = users
+                    .get(id.as_str())
+                    .map_err(db_err)?
+                    .map(|v| decode(v.value()))
+                    .transpose()?;
+                if stored.is_none_or(|s| s.version != expected_version) {
+                    return Ok(false);
+                }
+                if let Some(hash) = spend {
+                    let mut tokens = txn.open_table(TOKENS).map_err(db_err)?;
+                    if tokens.remove(hash.as_str()).map_err(db_err)?.is_none() {
+                        return Ok(false);
+                    }
+                }
+                users
+                    .insert(id.as_str(), bytes.as_slice())
+                    .map_err(db_err)?;
+            }
+            txn.commit().map_err(db_err)?;
+            Ok(true)
+        })
+        .await
+    }
+
+    async fn put_token(&self, token: &OneTimeTokenRecord) -> Result<(), Error> {
+        let (hash, bytes) = (token.hash.clone(), encode(token)?);
+        self.with_db(move |db| {
+            let txn = db.begin_write().map_err(db_err)?;
+            txn.open_table(TOKENS)
+                .map_err(db_err)?
+                .insert(hash.as_str(), bytes.as_slice())
+                .map_err(db_err)?;
+            txn.commit().map_err(db_err)
+        })
+        .await
+    }
+
+    async fn token(&self, hash: &TokenHash) -> Result<Option<OneTimeTokenRecord>, Error> {
+        let hash = hash.clone();
+        self.with_db(move |db| {
+            let txn = db.begin_read().map_err(db_err)?;
+            let tokens = txn.open_table(TOKENS).map_err(db_err)?;
+            tokens
+                .get(hash.as_str())
+                .map_err(db_err)?
+                .map(|v| decode(v.value()))
+                .transpose()
+        })
+        .await
+    }
+
     async fn ping(&self) -> Result<(), Error> {
         self.with_db(|db| {
             let txn = db.begin_read().map_err(db_err)?;
