@@ -20,6 +20,23 @@ pub enum MailChoice {
     Ses,
 }
 
+/// Turnstile's siteverify endpoint and secret.
+#[derive(Clone, PartialEq, Eq)]
+pub struct CaptchaChoice {
+    pub verify_url: String,
+    pub secret: String,
+}
+
+impl std::fmt::Debug for CaptchaChoice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "CaptchaChoice {{ verify_url: {:?}, secret: <redacted> }}",
+            self.verify_url
+        )
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SecretsChoice {
     Local,
@@ -35,6 +52,7 @@ pub struct Config {
     pub mail_from: String,
     pub secrets: SecretsChoice,
     pub trust_proxy: bool,
+    pub captcha: Option<CaptchaChoice>,
     pub argon2: Argon2Params,
     pub settings: Settings,
 }
@@ -75,6 +93,11 @@ pub const VARIABLES: &[(&str, Option<&str>, &str)] = &[
         "LATCH_AUDIT_TABLE",
         Some("latch-audit"),
         "DynamoDB audit table",
+    ),
+    (
+        "LATCH_COUNTERS_TABLE",
+        Some("latch-counters"),
+        "DynamoDB table of rate-limit, failed-login and mail counters",
     ),
     (
         "LATCH_MAIL",
@@ -175,6 +198,76 @@ pub const VARIABLES: &[(&str, Option<&str>, &str)] = &[
         Some("info"),
         "log filter (tracing EnvFilter syntax)",
     ),
+    (
+        "LATCH_CAPTCHA",
+        Some("off"),
+        "`off` (never required) or `turnstile` (required after repeated failed logins)",
+    ),
+    (
+        "LATCH_TURNSTILE_SECRET",
+        None,
+        "Turnstile secret key (required with LATCH_CAPTCHA=turnstile)",
+    ),
+    (
+        "LATCH_TURNSTILE_VERIFY_URL",
+        Some("https://challenges.cloudflare.com/turnstile/v0/siteverify"),
+        "Turnstile siteverify endpoint",
+    ),
+    (
+        "LATCH_CAPTCHA_AFTER",
+        Some("3"),
+        "failed logins (per email or address, within the lockout window) before CAPTCHA is required",
+    ),
+    (
+        "LATCH_LOCKOUT_THRESHOLD",
+        Some("5"),
+        "failed passwords for one email within the window that lock it",
+    ),
+    (
+        "LATCH_LOCKOUT_WINDOW_S",
+        Some("900"),
+        "window of the failed-login counts",
+    ),
+    (
+        "LATCH_LOCKOUT_DURATION_S",
+        Some("900"),
+        "how long an automatic lock lasts",
+    ),
+    (
+        "LATCH_RATE_REGISTER_PER_MIN",
+        Some("3"),
+        "registrations per client address and minute (0 = off)",
+    ),
+    (
+        "LATCH_RATE_LOGIN_PER_MIN",
+        Some("5"),
+        "logins per client address and minute (0 = off)",
+    ),
+    (
+        "LATCH_RATE_FORGOT_PER_HOUR",
+        Some("3"),
+        "forgot-password requests per client address and hour (0 = off)",
+    ),
+    (
+        "LATCH_RATE_RESET_PER_HOUR",
+        Some("5"),
+        "reset-password requests per client address and hour (0 = off)",
+    ),
+    (
+        "LATCH_RATE_RESEND_PER_HOUR",
+        Some("3"),
+        "resend-verification requests per client address and hour (0 = off)",
+    ),
+    (
+        "LATCH_RATE_STRENGTH_PER_MIN",
+        Some("30"),
+        "password-strength requests per client address and minute (0 = off)",
+    ),
+    (
+        "LATCH_MAIL_PER_ACCOUNT_PER_HOUR",
+        Some("100"),
+        "messages to one address per hour (0 = off)",
+    ),
 ];
 
 impl Config {
@@ -226,9 +319,41 @@ impl Config {
         if settings.password_history == 0 || settings.password_history > 24 {
             return Err(v.bad("LATCH_PASSWORD_HISTORY", "1 to 24"));
         }
+        settings.limits = crate::service::Limits {
+            register_per_min: v.parse("LATCH_RATE_REGISTER_PER_MIN", "a whole number")?,
+            login_per_min: v.parse("LATCH_RATE_LOGIN_PER_MIN", "a whole number")?,
+            forgot_per_hour: v.parse("LATCH_RATE_FORGOT_PER_HOUR", "a whole number")?,
+            reset_per_hour: v.parse("LATCH_RATE_RESET_PER_HOUR", "a whole number")?,
+            resend_per_hour: v.parse("LATCH_RATE_RESEND_PER_HOUR", "a whole number")?,
+            strength_per_min: v.parse("LATCH_RATE_STRENGTH_PER_MIN", "a whole number")?,
+            mail_per_account_per_hour: v
+                .parse("LATCH_MAIL_PER_ACCOUNT_PER_HOUR", "a whole number")?,
+        };
+        settings.lockout.threshold =
+            v.parse("LATCH_LOCKOUT_THRESHOLD", "a whole number of failures")?;
+        if settings.lockout.threshold == 0 {
+            return Err(v.bad("LATCH_LOCKOUT_THRESHOLD", "at least 1 failure"));
+        }
+        settings.lockout.window = v.seconds("LATCH_LOCKOUT_WINDOW_S")?;
+        settings.lockout.duration = v.seconds("LATCH_LOCKOUT_DURATION_S")?;
+        settings.lockout.captcha_after =
+            v.parse("LATCH_CAPTCHA_AFTER", "a whole number of failures")?;
+        let captcha = match v.string("LATCH_CAPTCHA")?.as_str() {
+            "off" => None,
+            "turnstile" => Some(CaptchaChoice {
+                verify_url: url_var(
+                    "LATCH_TURNSTILE_VERIFY_URL",
+                    v.string("LATCH_TURNSTILE_VERIFY_URL")?,
+                )?,
+                secret: v.string("LATCH_TURNSTILE_SECRET")?,
+            }),
+            _ => return Err(v.bad("LATCH_CAPTCHA", "one of off, turnstile")),
+        };
+        settings.captcha = captcha.is_some();
         let store = match v.string("LATCH_STORE")?.as_str() {
             "embedded" => StoreChoice::Embedded,
             "dynamodb" => StoreChoice::DynamoDb(TableNames {
+                counters: v.string("LATCH_COUNTERS_TABLE")?,
                 users: v.string("LATCH_USERS_TABLE")?,
                 sessions: v.string("LATCH_SESSIONS_TABLE")?,
                 audit: v.string("LATCH_AUDIT_TABLE")?,
@@ -274,6 +399,7 @@ impl Config {
             mail_from,
             secrets,
             trust_proxy: v.parse("LATCH_TRUST_PROXY", "true or false")?,
+            captcha,
             argon2,
             settings,
         })
@@ -379,7 +505,8 @@ mod tests {
             StoreChoice::DynamoDb(TableNames {
                 users: "u".into(),
                 sessions: "latch-sessions".into(),
-                audit: "latch-audit".into()
+                audit: "latch-audit".into(),
+                counters: "latch-counters".into(),
             })
         );
         assert_eq!(

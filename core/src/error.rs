@@ -42,6 +42,10 @@ pub enum Error {
     PayloadTooLarge,
     #[error("unsupported media type")]
     UnsupportedMediaType,
+    #[error("captcha required")]
+    CaptchaRequired,
+    #[error("captcha invalid")]
+    CaptchaInvalid,
     #[error("account locked")]
     AccountLocked { retry_after_secs: u64 },
     #[error("rate limited")]

@@ -3,11 +3,11 @@
 use crate::Error;
 use crate::crypto::SecretMaterial;
 use crate::domain::{
-    AuditEvent, Email, Mail, OneTimeTokenRecord, RefreshTokenRecord, Session, SessionId, TokenHash,
-    User, UserId,
+    AuditEvent, Email, Lock, Mail, OneTimeTokenRecord, RefreshTokenRecord, Session, SessionId,
+    TokenHash, User, UserId,
 };
 use async_trait::async_trait;
-use time::OffsetDateTime;
+use time::{Duration, OffsetDateTime};
 
 /// What `UserStore::create_user` did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -89,6 +89,42 @@ pub trait SessionStore: Send + Sync {
     ) -> Result<bool, Error>;
     /// The user's sessions, newest first, at most `limit` (revoked ones included).
     async fn sessions_of(&self, user: &UserId, limit: usize) -> Result<Vec<Session>, Error>;
+}
+
+/// Atomic counters in fixed windows (rate limits, failed logins, mail per account). The window's
+/// id is part of the key, so an expired window is never read; TTL only collects garbage.
+#[async_trait]
+pub trait Counters: Send + Sync {
+    /// Adds one to `key`'s counter for the window of length `window` containing `now`, and
+    /// returns the new count. Concurrent hits are all counted.
+    async fn hit(&self, key: &str, window: Duration, now: OffsetDateTime) -> Result<u64, Error>;
+    /// The count of the window containing `now`, without adding.
+    async fn peek(&self, key: &str, window: Duration, now: OffsetDateTime) -> Result<u64, Error>;
+    /// Zeroes the counter of the window containing `now`.
+    async fn clear(&self, key: &str, window: Duration, now: OffsetDateTime) -> Result<(), Error>;
+}
+
+/// Login locks, keyed by the normalized email whether or not an account exists.
+#[async_trait]
+pub trait Locks: Send + Sync {
+    /// Sets (or replaces) the lock of `email`.
+    async fn lock(&self, email: &Email, lock: &Lock) -> Result<(), Error>;
+    /// The lock of `email`, expired or not.
+    async fn lock_of(&self, email: &Email) -> Result<Option<Lock>, Error>;
+    /// Removes the lock of `email` if it is still exactly `expected` (a newer lock stays).
+    async fn clear_lock(&self, email: &Email, expected: &Lock) -> Result<bool, Error>;
+    /// Locks whose time is up at `now`, oldest first, at most `limit`.
+    async fn expired_locks(
+        &self,
+        now: OffsetDateTime,
+        limit: usize,
+    ) -> Result<Vec<(Email, Lock)>, Error>;
+}
+
+/// Verifies a CAPTCHA token (Cloudflare Turnstile's siteverify).
+#[async_trait]
+pub trait Captcha: Send + Sync {
+    async fn verify(&self, token: &str, client_ip: std::net::IpAddr) -> Result<bool, Error>;
 }
 
 /// The append-only audit trail.

@@ -7,10 +7,15 @@ use crate::adapters::local_secrets::LocalSecrets;
 use crate::adapters::outbox::OutboxMailer;
 use crate::adapters::secrets_manager::SecretsManagerSource;
 use crate::adapters::ses::SesMailer;
+use crate::adapters::turnstile::Turnstile;
 use crate::config::{Config, MailChoice, SecretsChoice, StoreChoice};
 use crate::crypto::{KeyRing, PasswordHasher};
-use crate::ports::{AuditLog, Clock, Mailer, SecretSource, SessionStore, SystemClock, UserStore};
+use crate::ports::{
+    AuditLog, Captcha, Clock, Counters, Locks, Mailer, SecretSource, SessionStore, SystemClock,
+    UserStore,
+};
 use crate::service::Deps;
+use crate::service::mail_quota::QuotaMailer;
 use std::sync::Arc;
 
 /// Builds every dependency once, for a Lambda cold start or the local server.
@@ -49,25 +54,15 @@ pub async fn build_with(
     };
     let keys = Arc::new(KeyRing::from_material(&source.load().await?)?);
 
-    let (users, sessions, audit): (Arc<dyn UserStore>, Arc<dyn SessionStore>, Arc<dyn AuditLog>) =
-        match &config.store {
-            StoreChoice::Embedded => {
-                let store = EmbeddedStore::open(&config.data_dir.join("latch.redb"))?;
-                (
-                    Arc::new(store.clone()),
-                    Arc::new(store.clone()),
-                    Arc::new(store),
-                )
-            }
-            StoreChoice::DynamoDb(tables) => {
-                let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(aws()?), tables.clone());
-                (
-                    Arc::new(store.clone()),
-                    Arc::new(store.clone()),
-                    Arc::new(store),
-                )
-            }
-        };
+    let stores = match &config.store {
+        StoreChoice::Embedded => {
+            Stores::of(EmbeddedStore::open(&config.data_dir.join("latch.redb"))?)
+        }
+        StoreChoice::DynamoDb(tables) => Stores::of(DynamoStore::new(
+            aws_sdk_dynamodb::Client::new(aws()?),
+            tables.clone(),
+        )),
+    };
 
     let mailer: Arc<dyn Mailer> = match config.mail {
         MailChoice::Outbox => {
@@ -85,15 +80,55 @@ pub async fn build_with(
             config.mail_from.clone(),
         )),
     };
+    let mailer: Arc<dyn Mailer> = Arc::new(QuotaMailer {
+        inner: mailer,
+        counters: Arc::clone(&stores.counters),
+        clock: Arc::clone(&clock),
+        keys: Arc::clone(&keys),
+        per_hour: config.settings.limits.mail_per_account_per_hour,
+    });
+    let captcha: Option<Arc<dyn Captcha>> = match &config.captcha {
+        Some(c) => Some(Arc::new(Turnstile::new(
+            c.verify_url.clone(),
+            c.secret.clone(),
+        )?)),
+        None => None,
+    };
 
     Ok(Deps {
         settings: config.settings.clone(),
-        users,
-        sessions,
-        audit,
+        users: stores.users,
+        sessions: stores.sessions,
+        audit: stores.audit,
+        counters: stores.counters,
+        locks: stores.locks,
+        captcha,
         mailer,
         keys,
         clock,
         hasher: PasswordHasher::new(config.argon2)?,
     })
+}
+
+/// One adapter behind every store port.
+pub struct Stores {
+    pub users: Arc<dyn UserStore>,
+    pub sessions: Arc<dyn SessionStore>,
+    pub audit: Arc<dyn AuditLog>,
+    pub counters: Arc<dyn Counters>,
+    pub locks: Arc<dyn Locks>,
+}
+
+impl Stores {
+    pub fn of<S: UserStore + SessionStore + AuditLog + Counters + Locks + Clone + 'static>(
+        store: S,
+    ) -> Self {
+        Self {
+            users: Arc::new(store.clone()),
+            sessions: Arc::new(store.clone()),
+            audit: Arc::new(store.clone()),
+            counters: Arc::new(store.clone()),
+            locks: Arc::new(store),
+        }
+    }
 }

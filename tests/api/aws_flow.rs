@@ -1,21 +1,13 @@
 //! The whole first path on the AWS adapters: DynamoDB, SES and Secrets Manager on moto.
 
 use crate::support::{STRONG_PASSWORD, moto, spawn_app_with, token_in};
-use latch_core::adapters::dynamo::{TableNames, schema};
 use latch_core::crypto::SecretMaterial;
 use reqwest::StatusCode;
 
 #[tokio::test]
 async fn register_verify_login_me_on_dynamodb_ses_and_secrets_manager() {
     let aws = moto::aws().await;
-    let names = TableNames {
-        users: moto::unique("u"),
-        sessions: moto::unique("s"),
-        audit: moto::unique("a"),
-    };
-    schema::create_tables(&aws_sdk_dynamodb::Client::new(&aws), &names)
-        .await
-        .unwrap();
+    let names = moto::tables(&aws_sdk_dynamodb::Client::new(&aws)).await;
     let domain = format!("{}.example.net", moto::unique("flow"));
     aws_sdk_sesv2::Client::new(&aws)
         .create_email_identity()
@@ -40,6 +32,7 @@ async fn register_verify_login_me_on_dynamodb_ses_and_secrets_manager() {
             ("LATCH_USERS_TABLE", &names.users),
             ("LATCH_SESSIONS_TABLE", &names.sessions),
             ("LATCH_AUDIT_TABLE", &names.audit),
+            ("LATCH_COUNTERS_TABLE", &names.counters),
             ("LATCH_MAIL", "ses"),
             ("LATCH_MAIL_FROM", &from),
             ("LATCH_SECRETS", "secretsmanager"),

@@ -3,6 +3,7 @@
 
 use latch_core::config::Config;
 use latch_core::http::ROUTES;
+use latch_core::service::jobs::JOBS;
 use std::collections::HashMap;
 use std::path::PathBuf;
 
@@ -82,9 +83,11 @@ async fn every_route_has_events_and_each_event_gets_its_status_through_the_lambd
 fn every_event_belongs_to_a_route_and_every_route_to_a_binary() {
     for (name, _) in event_files() {
         let function = name.split('.').next().unwrap();
+        let known = ROUTES.iter().any(|r| r.name == function)
+            || JOBS.iter().any(|(job, _)| *job == function);
         assert!(
-            ROUTES.iter().any(|r| r.name == function),
-            "events/{name} names no function of the route table"
+            known,
+            "events/{name} names no function of the route table or the jobs"
         );
     }
     let bins = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../functions/src/bin");
@@ -101,5 +104,35 @@ fn every_event_belongs_to_a_route_and_every_route_to_a_binary() {
             "functions/src/bin/{}.rs should stay a few lines",
             route.name
         );
+    }
+}
+
+#[tokio::test]
+async fn every_job_has_a_scheduled_event_and_runs_through_its_handler() {
+    let dir = tempfile::tempdir().unwrap();
+    let vars = HashMap::from([("LATCH_DATA_DIR", dir.path().display().to_string())]);
+    let config = Config::from_lookup(|k| vars.get(k).cloned()).unwrap();
+    let deps = latch_core::wiring::build(&config).await.unwrap();
+    let files = event_files();
+    for (job, _) in JOBS {
+        let mine: Vec<_> = files
+            .iter()
+            .filter(|(n, _)| n.starts_with(&format!("{job}.")))
+            .collect();
+        assert!(!mine.is_empty(), "events/ has no sample for job {job}");
+        for (name, text) in mine {
+            let event: serde_json::Value = serde_json::from_str(text).unwrap();
+            assert_eq!(event["detail-type"], "Scheduled Event", "{name}");
+            let report = latch_functions::job::handle(&deps, job, "test-run")
+                .await
+                .unwrap();
+            assert!(report.is_object(), "{name}: {report}");
+        }
+        let bin = std::fs::read_to_string(
+            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                .join(format!("../functions/src/bin/{job}.rs")),
+        )
+        .unwrap();
+        assert!(bin.contains(&format!("run(\"{job}\")")));
     }
 }

@@ -1,7 +1,7 @@
 //! Password strength, forgot/reset, change, history, resend-verification, and rehash on login.
 
 use crate::support::{Reply, STRONG_PASSWORD, TestApp, moto, spawn_app, spawn_app_with, token_in};
-use latch_core::adapters::dynamo::{DynamoStore, TableNames, schema};
+use latch_core::adapters::dynamo::DynamoStore;
 use latch_core::domain::{AuditType, Email};
 use latch_core::ports::UserStore;
 use reqwest::{Method, StatusCode};
@@ -322,19 +322,13 @@ async fn resend_verification_serves_only_unconfirmed_addresses() {
 #[tokio::test]
 async fn login_rehashes_a_password_made_with_older_parameters() {
     let aws = moto::aws().await;
-    let names = TableNames {
-        users: moto::unique("u"),
-        sessions: moto::unique("s"),
-        audit: moto::unique("a"),
-    };
-    schema::create_tables(&aws_sdk_dynamodb::Client::new(&aws), &names)
-        .await
-        .unwrap();
+    let names = moto::tables(&aws_sdk_dynamodb::Client::new(&aws)).await;
     let dynamo = [
         ("LATCH_STORE", "dynamodb"),
         ("LATCH_USERS_TABLE", names.users.as_str()),
         ("LATCH_SESSIONS_TABLE", names.sessions.as_str()),
         ("LATCH_AUDIT_TABLE", names.audit.as_str()),
+        ("LATCH_COUNTERS_TABLE", names.counters.as_str()),
     ];
     let old = spawn_app_with(&[CHEAP, &dynamo].concat(), Some(aws.clone())).await;
     let email = old.verified_user().await;

@@ -1,7 +1,7 @@
 //! The store contract: one suite of cases, run on the embedded store and on DynamoDB (moto).
 
 use crate::support::moto;
-use latch_core::adapters::dynamo::{DynamoStore, TableNames, schema};
+use latch_core::adapters::dynamo::DynamoStore;
 use latch_core::adapters::embedded::EmbeddedStore;
 use latch_core::domain::{
     AuditEvent, AuditType, ClientInfo, Email, OneTimeToken, OneTimeTokenRecord, Outcome,
@@ -32,12 +32,7 @@ async fn embedded() -> Stores {
 
 async fn dynamodb() -> Stores {
     let client = aws_sdk_dynamodb::Client::new(&moto::aws().await);
-    let names = TableNames {
-        users: moto::unique("users"),
-        sessions: moto::unique("sessions"),
-        audit: moto::unique("audit"),
-    };
-    schema::create_tables(&client, &names).await.unwrap();
+    let names = moto::tables(&client).await;
     let s = DynamoStore::new(client, names);
     Stores {
         users: Arc::new(s.clone()),

@@ -2,6 +2,7 @@
 //! name, and nothing else; each function's policies are narrow; cfn-lint accepts the template.
 
 use latch_core::http::ROUTES;
+use latch_core::service::jobs::JOBS;
 use serde_yaml_ng::Value;
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -23,8 +24,9 @@ fn functions() -> Vec<(String, Value)> {
 }
 
 #[test]
-fn the_template_routes_exactly_the_route_table() {
+fn the_template_routes_exactly_the_route_table_and_schedules_exactly_the_jobs() {
     let mut routed = BTreeSet::new();
+    let mut scheduled = BTreeSet::new();
     for (logical, f) in functions() {
         let binary = f["Metadata"]["BuildProperties"]["Binary"]
             .as_str()
@@ -34,14 +36,30 @@ fn the_template_routes_exactly_the_route_table() {
             Some("rust-cargolambda"),
             "{logical}"
         );
-        let api = &f["Properties"]["Events"]["Api"];
-        assert_eq!(api["Type"].as_str(), Some("HttpApi"), "{logical}");
-        let method = api["Properties"]["Method"].as_str().unwrap().to_owned();
-        let path = api["Properties"]["Path"].as_str().unwrap().to_owned();
-        assert!(
-            routed.insert((binary.to_owned(), method, path)),
-            "{logical} routes a route twice"
-        );
+        let events = f["Properties"]["Events"].as_mapping().unwrap();
+        assert_eq!(events.len(), 1, "{logical} has one trigger");
+        let (_, event) = events.iter().next().unwrap();
+        match event["Type"].as_str() {
+            Some("HttpApi") => {
+                let method = event["Properties"]["Method"].as_str().unwrap().to_owned();
+                let path = event["Properties"]["Path"].as_str().unwrap().to_owned();
+                assert!(
+                    routed.insert((binary.to_owned(), method, path)),
+                    "{logical} routes a route twice"
+                );
+            }
+            Some("ScheduleV2") => {
+                let rate = event["Properties"]["ScheduleExpression"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned();
+                assert!(
+                    scheduled.insert((binary.to_owned(), rate)),
+                    "{logical} twice"
+                );
+            }
+            other => panic!("{logical}: unexpected trigger {other:?}"),
+        }
     }
     let table: BTreeSet<(String, String, String)> = ROUTES
         .iter()
@@ -50,6 +68,14 @@ fn the_template_routes_exactly_the_route_table() {
     assert_eq!(
         routed, table,
         "template routes (left) differ from the route table (right)"
+    );
+    let jobs: BTreeSet<(String, String)> = JOBS
+        .iter()
+        .map(|(n, s)| ((*n).to_owned(), (*s).to_owned()))
+        .collect();
+    assert_eq!(
+        scheduled, jobs,
+        "template schedules (left) differ from the jobs (right)"
     );
 }
 

@@ -7,6 +7,7 @@ pub mod mime;
 pub mod outbox;
 pub mod secrets_manager;
 pub mod ses;
+pub mod turnstile;
 
 /// Formats an AWS SDK error with its whole cause chain (the SDK's `Display` alone says
 /// "service error" and nothing else).

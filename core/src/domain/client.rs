@@ -25,6 +25,18 @@ impl ClientInfo {
         }
     }
 
+    /// The key rate limits count under: the IPv4 address, or the IPv6 /64 (one subscriber's
+    /// network, which can hold countless addresses).
+    pub fn rate_key(&self) -> String {
+        match self.ip {
+            IpAddr::V4(v4) => v4.to_string(),
+            IpAddr::V6(v6) => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+        }
+    }
+
     /// SHA-256 of the User-Agent with digits removed, so a browser update keeps the binding.
     pub fn user_agent_hash(&self) -> String {
         let stripped: String = self
@@ -74,6 +86,19 @@ mod tests {
         assert_eq!(a.user_agent_hash(), b.user_agent_hash());
         assert_ne!(a.user_agent_hash(), c.user_agent_hash());
         assert_eq!(a.user_agent_hash().len(), 64);
+    }
+
+    #[test]
+    fn rate_keys_are_the_v4_address_or_the_v6_slash_64() {
+        assert_eq!(client("203.0.113.77", "").rate_key(), "203.0.113.77");
+        assert_eq!(
+            client("2001:db8:abcd:12::1", "").rate_key(),
+            "2001:db8:abcd:12::/64"
+        );
+        assert_eq!(
+            client("2001:db8:abcd:12:ffff::9", "").rate_key(),
+            client("2001:db8:abcd:12::1", "").rate_key()
+        );
     }
 
     #[test]

@@ -9,6 +9,8 @@ pub enum MailKind {
     RegistrationAttempt,
     PasswordReset,
     PasswordChanged,
+    Lockout,
+    NewSignIn,
 }
 
 impl MailKind {
@@ -18,6 +20,8 @@ impl MailKind {
             MailKind::RegistrationAttempt => "registration_attempt",
             MailKind::PasswordReset => "password_reset",
             MailKind::PasswordChanged => "password_changed",
+            MailKind::Lockout => "lockout",
+            MailKind::NewSignIn => "new_sign_in",
         }
     }
 }
@@ -123,6 +127,53 @@ impl Mail {
     }
 }
 
+impl Mail {
+    /// "Your account was locked": after too many failed passwords.
+    pub fn lockout(to: Email, minutes: i64) -> Self {
+        let text = format!(
+            "There were too many failed sign-in attempts on your Latch account, so it is locked for {minutes} minutes.\n\n\
+             Devices you signed in from recently can still sign in. If it was not you, consider resetting your password with \"Forgot password\"; a reset also lifts the lock.\n"
+        );
+        let html = page(&format!(
+            "<p>There were too many failed sign-in attempts on your Latch account, so it is locked for {minutes} minutes.</p>\
+             <p>Devices you signed in from recently can still sign in. If it was not you, consider resetting your password with “Forgot password”; a reset also lifts the lock.</p>"
+        ));
+        Self {
+            to,
+            kind: MailKind::Lockout,
+            subject: "Your account was locked after failed sign-ins".into(),
+            text,
+            html,
+        }
+    }
+
+    /// "New sign-in": from a User-Agent and network the account had no session from.
+    pub fn new_sign_in(to: Email, user_agent: &str, ip_prefix: &str) -> Self {
+        let agent: String = user_agent
+            .chars()
+            .filter(|c| !c.is_control())
+            .take(200)
+            .collect();
+        let text = format!(
+            "Someone just signed in to your Latch account from a new device or network:\n\n  Browser: {agent}\n  Network: {ip_prefix}\n\n\
+             If it was you, nothing to do. If not, change your password and sign out everywhere.\n"
+        );
+        let html = page(&format!(
+            "<p>Someone just signed in to your Latch account from a new device or network:</p><ul><li>Browser: {}</li><li>Network: {}</li></ul>\
+             <p>If it was you, nothing to do. If not, change your password and sign out everywhere.</p>",
+            escape(&agent),
+            escape(ip_prefix)
+        ));
+        Self {
+            to,
+            kind: MailKind::NewSignIn,
+            subject: "New sign-in to your account".into(),
+            text,
+            html,
+        }
+    }
+}
+
 fn page(body: &str) -> String {
     format!("<!doctype html><html><head><meta charset=\"utf-8\"></head><body>{body}</body></html>")
 }
@@ -164,6 +215,18 @@ mod tests {
                 .contains("href=\"https://id.example.com/v1/auth/verify-email?token=abc\"")
         );
         assert_eq!(format!("{m:?}"), "Mail(verification)");
+    }
+
+    #[test]
+    fn new_sign_in_mail_escapes_the_user_agent() {
+        let m = Mail::new_sign_in(
+            Email::parse("dan@example.com").unwrap(),
+            "<script>x</script>\r\nBcc: a@b",
+            "203.0.113.0/24",
+        );
+        assert!(m.html.contains("&lt;script&gt;"));
+        assert!(!m.html.contains("<script>"));
+        assert!(!m.text.contains('\r'));
     }
 
     #[test]

@@ -92,6 +92,16 @@ pub fn classify(err: &Error) -> (StatusCode, &'static str, String) {
             "unsupported_media_type",
             "Send the body as application/json.",
         ),
+        Error::CaptchaRequired => (
+            S::BAD_REQUEST,
+            "captcha_required",
+            "Solve the CAPTCHA and send its token as captchaToken.",
+        ),
+        Error::CaptchaInvalid => (
+            S::BAD_REQUEST,
+            "captcha_invalid",
+            "The CAPTCHA token was not accepted; solve it again.",
+        ),
         Error::AccountLocked { .. } => (
             S::LOCKED,
             "account_locked",
@@ -188,6 +198,8 @@ mod tests {
             "bad_request",
         );
         check(Error::InvalidCredentials, 401, "invalid_credentials");
+        check(Error::CaptchaRequired, 400, "captcha_required");
+        check(Error::CaptchaInvalid, 400, "captcha_invalid");
         check(Error::InvalidOneTimeToken, 400, "invalid_token");
         check(Error::EmailNotVerified, 403, "email_not_verified");
         check(Error::Forbidden, 403, "forbidden");

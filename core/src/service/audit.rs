@@ -5,6 +5,34 @@ use crate::Error;
 use crate::domain::{AuditEvent, AuditType, Outcome, UserId};
 use serde_json::{Map, Value};
 
+/// Appends an event of a scheduled job: no address, no User-Agent; `run_id` as request id.
+pub async fn record_system(
+    deps: &Deps,
+    run_id: &str,
+    kind: AuditType,
+    user: Option<&UserId>,
+    outcome: Outcome,
+    metadata: &[(&str, &str)],
+) -> Result<(), Error> {
+    let now = deps.clock.now();
+    let event = AuditEvent {
+        id: crate::crypto::random::ulid(now),
+        at: now,
+        kind,
+        actor_id: None,
+        user_id: user.cloned(),
+        ip: None,
+        user_agent: None,
+        request_id: run_id.to_owned(),
+        outcome,
+        metadata: metadata
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), Value::from(*v)))
+            .collect(),
+    };
+    deps.audit.append(&event).await
+}
+
 /// Appends one event about `user` acted on by the caller (or by `user` itself).
 /// A failed append fails the call: an unaudited security event must not pass silently.
 pub async fn record(

@@ -1,10 +1,11 @@
 //! POST /v1/auth/login: password check with a dummy hash for unknown emails, then a new session.
 
 use super::tokens::{self, TokenPair};
-use super::{Caller, Deps, audit};
+use super::{Caller, Deps, audit, guard};
 use crate::Error;
 use crate::domain::{AuditType, Email, Outcome};
 use serde::Deserialize;
+use time::Duration;
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -18,11 +19,39 @@ pub struct LoginRequest {
 }
 
 pub async fn login(deps: &Deps, caller: &Caller, req: LoginRequest) -> Result<TokenPair, Error> {
+    // The contract's order: rate limit, CAPTCHA, lock, password, verified address, MFA.
+    guard::rate_limit(
+        deps,
+        caller,
+        "login",
+        deps.settings.limits.login_per_min,
+        Duration::minutes(1),
+    )
+    .await?;
+    guard::captcha_if_required(deps, caller, &req.email, req.captcha_token.as_deref()).await?;
     // An unparsable email is treated as an unknown one: same answer, same work.
-    let user = match Email::parse(&req.email) {
-        Ok(email) => deps.users.user_by_email(&email).await?,
-        Err(_) => None,
+    let email = Email::parse(&req.email).ok();
+    let user = match &email {
+        Some(email) => deps.users.user_by_email(email).await?,
+        None => None,
     };
+    if let Some(email) = &email {
+        if let Some(lock) = guard::refusing_lock(deps, caller, email, user.as_ref()).await? {
+            let reason = [("reason", "locked")];
+            audit::record(
+                deps,
+                caller,
+                AuditType::LoginFailed,
+                user.as_ref().map(|u| &u.id),
+                Outcome::Failure,
+                &reason,
+            )
+            .await?;
+            return Err(Error::AccountLocked {
+                retry_after_secs: lock.retry_after(deps.clock.now()),
+            });
+        }
+    }
     let password_ok = deps
         .hasher
         .verify(&req.password, user.as_ref().map(|u| &u.password_hash))
@@ -30,6 +59,7 @@ pub async fn login(deps: &Deps, caller: &Caller, req: LoginRequest) -> Result<To
     let user = match user {
         Some(user) if password_ok => user,
         other => {
+            guard::record_failure(deps, caller, &req.email, other.as_ref()).await?;
             let id = other.as_ref().map(|u| &u.id);
             let reason = if other.is_some() {
                 "wrong_password"
@@ -48,6 +78,7 @@ pub async fn login(deps: &Deps, caller: &Caller, req: LoginRequest) -> Result<To
             return Err(Error::InvalidCredentials);
         }
     };
+    guard::clear_failures(deps, &user.email).await?;
     if !user.email_verified {
         let reason = [("reason", "email_not_verified")];
         audit::record(
@@ -62,6 +93,7 @@ pub async fn login(deps: &Deps, caller: &Caller, req: LoginRequest) -> Result<To
         return Err(Error::EmailNotVerified);
     }
     rehash_if_outdated(deps, &user, &req.password).await;
+    guard::notify_new_sign_in(deps, caller, &user).await?;
     let tokens = tokens::start_session(deps, caller, &user).await?;
     audit::record(
         deps,

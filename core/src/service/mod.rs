@@ -2,8 +2,11 @@
 
 pub mod audit;
 pub mod authn;
+pub mod guard;
 pub mod health;
+pub mod jobs;
 pub mod login;
+pub mod mail_quota;
 pub mod me;
 pub mod passwords;
 pub mod refresh;
@@ -14,7 +17,7 @@ pub mod verify_email;
 
 use crate::crypto::{KeyRing, PasswordHasher};
 use crate::domain::{ClientInfo, PasswordPolicy};
-use crate::ports::{AuditLog, Clock, Mailer, SessionStore, UserStore};
+use crate::ports::{AuditLog, Captcha, Clock, Counters, Locks, Mailer, SessionStore, UserStore};
 use std::sync::Arc;
 use time::Duration;
 
@@ -40,6 +43,62 @@ pub struct Settings {
     /// Whether refresh checks the client's IP prefix as well as its User-Agent.
     pub bind_ip_on_refresh: bool,
     pub password_policy: PasswordPolicy,
+    pub limits: Limits,
+    pub lockout: Lockout,
+    /// Whether CAPTCHA may be required at all (`LATCH_CAPTCHA=turnstile`).
+    pub captcha: bool,
+}
+
+/// Requests allowed per client address (IPv4 address or IPv6 /64) and window; 0 turns one off.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Limits {
+    pub register_per_min: u64,
+    pub login_per_min: u64,
+    pub forgot_per_hour: u64,
+    pub reset_per_hour: u64,
+    pub resend_per_hour: u64,
+    pub strength_per_min: u64,
+    pub mail_per_account_per_hour: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            register_per_min: 3,
+            login_per_min: 5,
+            forgot_per_hour: 3,
+            reset_per_hour: 5,
+            resend_per_hour: 3,
+            strength_per_min: 30,
+            mail_per_account_per_hour: 100,
+        }
+    }
+}
+
+/// Failed-login rules.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lockout {
+    /// Failed passwords for one email within `window` that lock it.
+    pub threshold: u64,
+    pub window: Duration,
+    pub duration: Duration,
+    /// Failed logins for the email or the client address within `window` after which CAPTCHA is
+    /// required (when CAPTCHA is on).
+    pub captcha_after: u64,
+    /// A client that held a session of the account this recently is spared automatic locks.
+    pub known_client_for: Duration,
+}
+
+impl Default for Lockout {
+    fn default() -> Self {
+        Self {
+            threshold: 5,
+            window: Duration::minutes(15),
+            duration: Duration::minutes(15),
+            captcha_after: 3,
+            known_client_for: Duration::days(30),
+        }
+    }
 }
 
 impl Settings {
@@ -60,6 +119,9 @@ impl Settings {
             refresh_reuse_grace: Duration::seconds(10),
             bind_ip_on_refresh: true,
             password_policy: PasswordPolicy::default(),
+            limits: Limits::default(),
+            lockout: Lockout::default(),
+            captcha: false,
         }
     }
 }
@@ -70,6 +132,10 @@ pub struct Deps {
     pub users: Arc<dyn UserStore>,
     pub sessions: Arc<dyn SessionStore>,
     pub audit: Arc<dyn AuditLog>,
+    pub counters: Arc<dyn Counters>,
+    pub locks: Arc<dyn Locks>,
+    /// Present when `LATCH_CAPTCHA=turnstile`.
+    pub captcha: Option<Arc<dyn Captcha>>,
     pub mailer: Arc<dyn Mailer>,
     pub keys: Arc<KeyRing>,
     pub clock: Arc<dyn Clock>,

@@ -3,13 +3,14 @@
 
 use super::authn::Authenticated;
 use super::register::{ACCEPTED, Accepted};
-use super::{Caller, Deps, audit};
+use super::{Caller, Deps, audit, guard};
 use crate::Error;
 use crate::domain::{
     AuditType, Email, FieldError, Mail, OneTimeToken, OneTimeTokenRecord, Outcome, Password,
     TokenHash, TokenPurpose, User,
 };
 use serde::{Deserialize, Serialize};
+use time::Duration;
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -52,7 +53,19 @@ pub struct ChangeRequest {
     pub new_password: String,
 }
 
-pub fn strength(deps: &Deps, req: &StrengthRequest) -> StrengthReport {
+pub async fn strength(
+    deps: &Deps,
+    caller: &Caller,
+    req: &StrengthRequest,
+) -> Result<StrengthReport, Error> {
+    guard::rate_limit(
+        deps,
+        caller,
+        "password-strength",
+        deps.settings.limits.strength_per_min,
+        Duration::minutes(1),
+    )
+    .await?;
     let email = req.email.as_deref().and_then(|e| Email::parse(e).ok());
     let policy = &deps.settings.password_policy;
     let report = policy.strength(&req.password, email.as_ref());
@@ -66,15 +79,23 @@ pub fn strength(deps: &Deps, req: &StrengthRequest) -> StrengthReport {
                 .map(|e| e.message.clone()),
         );
     }
-    StrengthReport {
+    Ok(StrengthReport {
         score: report.score,
         acceptable: verdict.is_ok(),
         feedback,
-    }
+    })
 }
 
 /// Always 202; a known address, verified or not, gets a reset link.
 pub async fn forgot(deps: &Deps, caller: &Caller, req: EmailRequest) -> Result<Accepted, Error> {
+    guard::rate_limit(
+        deps,
+        caller,
+        "forgot-password",
+        deps.settings.limits.forgot_per_hour,
+        Duration::hours(1),
+    )
+    .await?;
     let Some(user) = lookup(deps, &req.email).await? else {
         return Ok(Accepted { message: ACCEPTED });
     };
@@ -112,7 +133,19 @@ pub async fn forgot(deps: &Deps, caller: &Caller, req: EmailRequest) -> Result<A
 }
 
 /// Always 202; an account whose address is not yet confirmed gets a fresh verification link.
-pub async fn resend_verification(deps: &Deps, req: EmailRequest) -> Result<Accepted, Error> {
+pub async fn resend_verification(
+    deps: &Deps,
+    caller: &Caller,
+    req: EmailRequest,
+) -> Result<Accepted, Error> {
+    guard::rate_limit(
+        deps,
+        caller,
+        "resend-verification",
+        deps.settings.limits.resend_per_hour,
+        Duration::hours(1),
+    )
+    .await?;
     if let Some(user) = lookup(deps, &req.email)
         .await?
         .filter(|u| !u.email_verified)
@@ -142,6 +175,14 @@ pub async fn resend_verification(deps: &Deps, req: EmailRequest) -> Result<Accep
 /// Sets a new password with a reset token: the token is spent in the same write, the address
 /// becomes verified and every session ends. A refused password leaves the token usable.
 pub async fn reset(deps: &Deps, caller: &Caller, req: ResetRequest) -> Result<(), Error> {
+    guard::rate_limit(
+        deps,
+        caller,
+        "reset-password",
+        deps.settings.limits.reset_per_hour,
+        Duration::hours(1),
+    )
+    .await?;
     let now = deps.clock.now();
     let hash = TokenHash::of_presented(&req.token).ok_or(Error::InvalidOneTimeToken)?;
     let record = deps
@@ -172,6 +213,7 @@ pub async fn reset(deps: &Deps, caller: &Caller, req: ResetRequest) -> Result<()
     {
         return Err(Error::InvalidOneTimeToken);
     }
+    guard::lift_automatic_lock(deps, &next.email).await?;
     deps.mailer
         .send(&Mail::password_changed(next.email.clone()))
         .await?;

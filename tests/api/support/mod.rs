@@ -54,6 +54,17 @@ pub async fn spawn_app_with(
         ),
         ("LATCH_PUBLIC_URL".into(), format!("http://{addr}")),
     ]);
+    // Every test client comes from 127.0.0.1: rate limits are off unless a test turns them on.
+    for limit in [
+        "LATCH_RATE_REGISTER_PER_MIN",
+        "LATCH_RATE_LOGIN_PER_MIN",
+        "LATCH_RATE_FORGOT_PER_HOUR",
+        "LATCH_RATE_RESET_PER_HOUR",
+        "LATCH_RATE_RESEND_PER_HOUR",
+        "LATCH_RATE_STRENGTH_PER_MIN",
+    ] {
+        vars.insert(limit.into(), "0".into());
+    }
     vars.extend(
         settings
             .iter()
@@ -71,6 +82,8 @@ pub async fn spawn_app_with(
             deps.users = Arc::new(store.clone());
             deps.sessions = Arc::new(store.clone());
             deps.audit = Arc::new(store.clone());
+            deps.counters = Arc::new(store.clone());
+            deps.locks = Arc::new(store.clone());
             Some(store)
         }
         StoreChoice::DynamoDb(_) => None,

@@ -103,3 +103,17 @@ pub async fn sent_mail() -> Vec<serde_json::Value> {
         .cloned()
         .unwrap_or_default()
 }
+
+/// Fresh tables (with their indexes) under names no other test uses.
+pub async fn tables(client: &aws_sdk_dynamodb::Client) -> latch_core::adapters::dynamo::TableNames {
+    let names = latch_core::adapters::dynamo::TableNames {
+        users: unique("users"),
+        sessions: unique("sessions"),
+        audit: unique("audit"),
+        counters: unique("counters"),
+    };
+    latch_core::adapters::dynamo::schema::create_tables(client, &names)
+        .await
+        .unwrap();
+    names
+}

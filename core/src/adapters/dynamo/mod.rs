@@ -2,6 +2,7 @@
 //! the item kind (`USER#`, `EMAIL#`, `TOKEN#`, `SESSION#`, `REFRESH#`, `EVENT#`); `ttl` (epoch
 //! seconds) lets DynamoDB collect expired items, but expiry is always checked on read.
 
+pub mod guards;
 pub mod schema;
 pub mod sessions;
 mod users;
@@ -22,12 +23,15 @@ pub(crate) type Item = HashMap<String, AttributeValue>;
 /// How long audit events are kept before DynamoDB may collect them.
 pub const AUDIT_RETENTION: Duration = Duration::days(365);
 
-/// The three table names (`LATCH_USERS_TABLE`, `LATCH_SESSIONS_TABLE`, `LATCH_AUDIT_TABLE`).
+/// The table names (`LATCH_USERS_TABLE`, `LATCH_SESSIONS_TABLE`, `LATCH_AUDIT_TABLE`,
+/// `LATCH_COUNTERS_TABLE`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TableNames {
     pub users: String,
     pub sessions: String,
     pub audit: String,
+    /// Rate-limit, failed-login and mail counters (one item per key and window; TTL).
+    pub counters: String,
 }
 
 /// The store on DynamoDB. Cheap to clone (the SDK client is shared).

@@ -11,9 +11,9 @@ use aws_sdk_dynamodb::types::{
     ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
 };
 
-/// Creates the three tables and turns on their TTL.
+/// Creates the tables with their indexes and turns on their TTL.
 pub async fn create_tables(client: &Client, names: &TableNames) -> Result<(), Error> {
-    for table in [&names.users, &names.sessions, &names.audit] {
+    for table in [&names.users, &names.sessions, &names.audit, &names.counters] {
         let key = KeySchemaElement::builder()
             .attribute_name("pk")
             .key_type(KeyType::Hash)
@@ -32,6 +32,9 @@ pub async fn create_tables(client: &Client, names: &TableNames) -> Result<(), Er
             .billing_mode(BillingMode::PayPerRequest);
         if table == &names.sessions {
             create = with_by_user_index(create)?;
+        }
+        if table == &names.users {
+            create = with_locks_index(create)?;
         }
         create
             .send()
@@ -83,5 +86,38 @@ fn with_by_user_index(create: CreateTableFluentBuilder) -> Result<CreateTableFlu
     Ok(create
         .attribute_definitions(attr(super::sessions::BY_USER_INDEX)?)
         .attribute_definitions(attr("createdAt")?)
+        .global_secondary_indexes(index))
+}
+
+/// The sparse `locksByUntil` index of the users table: hash `lockShard`, range `lockUntilEpoch`.
+fn with_locks_index(create: CreateTableFluentBuilder) -> Result<CreateTableFluentBuilder, Error> {
+    let attr = |name: &str, kind| {
+        AttributeDefinition::builder()
+            .attribute_name(name)
+            .attribute_type(kind)
+            .build()
+            .map_err(super::build_err)
+    };
+    let key = |name: &str, kind| {
+        KeySchemaElement::builder()
+            .attribute_name(name)
+            .key_type(kind)
+            .build()
+            .map_err(super::build_err)
+    };
+    let index = GlobalSecondaryIndex::builder()
+        .index_name(super::guards::LOCKS_INDEX)
+        .key_schema(key("lockShard", KeyType::Hash)?)
+        .key_schema(key("lockUntilEpoch", KeyType::Range)?)
+        .projection(
+            Projection::builder()
+                .projection_type(ProjectionType::All)
+                .build(),
+        )
+        .build()
+        .map_err(super::build_err)?;
+    Ok(create
+        .attribute_definitions(attr("lockShard", ScalarAttributeType::S)?)
+        .attribute_definitions(attr("lockUntilEpoch", ScalarAttributeType::N)?)
         .global_secondary_indexes(index))
 }

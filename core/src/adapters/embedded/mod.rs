@@ -1,6 +1,8 @@
 //! The embedded store: one redb file under the data directory, implementing every store port
 //! with the same semantics as DynamoDB (each invariant inside one write transaction).
 
+mod guards;
+pub(crate) use guards::window_key;
 mod sessions;
 mod users;
 
@@ -19,6 +21,10 @@ pub(crate) const EMAILS: TableDefinition<&str, &str> = TableDefinition::new("ema
 pub(crate) const TOKENS: TableDefinition<&str, &[u8]> = TableDefinition::new("tokens");
 pub(crate) const SESSIONS: TableDefinition<&str, &[u8]> = TableDefinition::new("sessions");
 pub(crate) const REFRESH: TableDefinition<&str, &[u8]> = TableDefinition::new("refresh_tokens");
+/// `<key>#<window id>` → count (rate limits, failed logins, mail per account).
+pub(crate) const COUNTERS: TableDefinition<&str, u64> = TableDefinition::new("counters");
+/// Normalized email → its login lock.
+pub(crate) const LOCKS: TableDefinition<&str, &[u8]> = TableDefinition::new("locks");
 /// `<user id>/<session id>` → nothing: lists a user's sessions by key range.
 pub(crate) const USER_SESSIONS: TableDefinition<&str, ()> = TableDefinition::new("user_sessions");
 pub(crate) const AUDIT: TableDefinition<&str, &[u8]> = TableDefinition::new("audit");
@@ -50,6 +56,8 @@ impl EmbeddedStore {
             txn.open_table(SESSIONS).map_err(db_err)?;
             txn.open_table(REFRESH).map_err(db_err)?;
             txn.open_table(USER_SESSIONS).map_err(db_err)?;
+            txn.open_table(COUNTERS).map_err(db_err)?;
+            txn.open_table(LOCKS).map_err(db_err)?;
             txn.open_table(AUDIT).map_err(db_err)?;
         }
         txn.commit().map_err(db_err)?;

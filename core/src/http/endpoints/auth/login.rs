@@ -23,8 +23,10 @@ pub const ROUTE: Route = Route {
         response: Some(schema_of::<tokens::TokenPair>),
         content_type: "application/json",
         errors: &[
+            (400, &["captcha_required", "captcha_invalid"]),
             (401, &["invalid_credentials"]),
             (403, &["email_not_verified"]),
+            (423, &["account_locked"]),
         ],
     },
 };

@@ -29,6 +29,9 @@ pub const ROUTE: Route = Route {
 fn handler(deps: &Deps, call: Call) -> BoxFuture<'_, Result<Reply, Error>> {
     Box::pin(async move {
         let req: passwords::StrengthRequest = call.json()?;
-        Reply::json(StatusCode::OK, &passwords::strength(deps, &req))
+        Reply::json(
+            StatusCode::OK,
+            &passwords::strength(deps, &call.caller, &req).await?,
+        )
     })
 }

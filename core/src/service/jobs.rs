@@ -1,0 +1,46 @@
+//! Scheduled jobs. Each is a use case with no HTTP caller; its Lambda gets an EventBridge event.
+
+use super::{Deps, audit};
+use crate::Error;
+use crate::domain::{AuditType, Outcome};
+use serde::Serialize;
+
+/// The scheduled functions: name (binary, SAM function, `events/` prefix) and schedule.
+pub const JOBS: &[(&str, &str)] = &[("unlock-accounts", "rate(5 minutes)")];
+
+/// How many expired locks one run lifts at most (the next run takes the rest).
+const BATCH: usize = 500;
+
+#[derive(Debug, Serialize, PartialEq, Eq)]
+pub struct UnlockReport {
+    pub unlocked: usize,
+}
+
+/// Lifts every lock whose time is up and audits each (`account.unlocked`).
+pub async fn unlock_accounts(deps: &Deps, run_id: &str) -> Result<UnlockReport, Error> {
+    let now = deps.clock.now();
+    let mut unlocked = 0;
+    for (email, lock) in deps.locks.expired_locks(now, BATCH).await? {
+        if !deps.locks.clear_lock(&email, &lock).await? {
+            continue;
+        }
+        unlocked += 1;
+        let user = deps.users.user_by_email(&email).await?;
+        let kind = if lock.kind == crate::domain::LockKind::Admin {
+            "admin"
+        } else {
+            "automatic"
+        };
+        audit::record_system(
+            deps,
+            run_id,
+            AuditType::AccountUnlocked,
+            user.as_ref().map(|u| &u.id),
+            Outcome::Success,
+            &[("kind", kind), ("reason", "expired")],
+        )
+        .await?;
+    }
+    tracing::info!(target: "latch::job", job = "unlock-accounts", unlocked, "run finished");
+    Ok(UnlockReport { unlocked })
+}

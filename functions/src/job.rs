@@ -1,0 +1,38 @@
+//! Serving one scheduled job as a Lambda function (EventBridge events, not HTTP).
+
+use lambda_http::lambda_runtime::{self, LambdaEvent, service_fn};
+use latch_core::config::Config;
+use latch_core::service::{Deps, jobs};
+use latch_core::{telemetry, wiring};
+use std::sync::Arc;
+
+/// The whole life of a job function: logs, dependencies once per cold start, then runs.
+pub async fn run(name: &str) -> Result<(), lambda_runtime::Error> {
+    telemetry::init();
+    if !jobs::JOBS.iter().any(|(job, _)| *job == name) {
+        return Err(format!("no job named {name:?}").into());
+    }
+    let name = name.to_owned();
+    let config = Config::from_env()?;
+    let deps = Arc::new(wiring::build(&config).await?);
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<serde_json::Value>| {
+        let (deps, name) = (Arc::clone(&deps), name.clone());
+        async move { handle(&deps, &name, &event.context.request_id).await }
+    }))
+    .await
+}
+
+/// One run: exactly what the runtime calls, so tests can feed it `events/<job>.*.json`. A
+/// failure is an invocation error, so EventBridge retries the run.
+pub async fn handle(
+    deps: &Deps,
+    name: &str,
+    run_id: &str,
+) -> Result<serde_json::Value, lambda_runtime::Error> {
+    match name {
+        "unlock-accounts" => Ok(serde_json::to_value(
+            jobs::unlock_accounts(deps, run_id).await?,
+        )?),
+        other => Err(format!("no job named {other:?}").into()),
+    }
+}
