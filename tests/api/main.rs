@@ -8,6 +8,7 @@ mod bad_input;
 mod cli;
 mod events;
 mod flows;
+mod guards;
 mod mail_and_keys;
 mod passwords;
 mod readme;

@@ -7,12 +7,15 @@ use latch_core::domain::{
     AuditEvent, AuditType, ClientInfo, Email, OneTimeToken, OneTimeTokenRecord, Outcome,
     PasswordHash, RefreshTokenRecord, Session, TokenPurpose, User,
 };
-use latch_core::ports::{AuditLog, CreateUser, SessionStore, UserStore};
+use latch_core::domain::{Lock, LockKind};
+use latch_core::ports::{AuditLog, Counters, CreateUser, Locks, SessionStore, UserStore};
 use std::sync::Arc;
 use time::{Duration, OffsetDateTime};
 
 /// The three ports of one backend, and what keeps it alive.
 pub struct Stores {
+    counters: Arc<dyn Counters>,
+    locks: Arc<dyn Locks>,
     users: Arc<dyn UserStore>,
     sessions: Arc<dyn SessionStore>,
     audit: Arc<dyn AuditLog>,
@@ -23,6 +26,8 @@ async fn embedded() -> Stores {
     let dir = tempfile::tempdir().unwrap();
     let s = EmbeddedStore::open(&dir.path().join("latch.redb")).unwrap();
     Stores {
+        counters: Arc::new(s.clone()),
+        locks: Arc::new(s.clone()),
         users: Arc::new(s.clone()),
         sessions: Arc::new(s.clone()),
         audit: Arc::new(s),
@@ -35,6 +40,8 @@ async fn dynamodb() -> Stores {
     let names = moto::tables(&client).await;
     let s = DynamoStore::new(client, names);
     Stores {
+        counters: Arc::new(s.clone()),
+        locks: Arc::new(s.clone()),
         users: Arc::new(s.clone()),
         sessions: Arc::new(s.clone()),
         audit: Arc::new(s),
@@ -504,6 +511,97 @@ pub async fn saving_a_user_is_optimistic_and_spends_its_token(s: Stores) {
     assert!(s.users.save_user(&again, next.version, None).await.unwrap());
 }
 
+pub async fn counters_count_every_hit_per_window(s: Stores) {
+    let key = moto::unique("ctr");
+    let window = Duration::minutes(15);
+    let t0 = OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap();
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..10 {
+        let (counters, key) = (Arc::clone(&s.counters), key.clone());
+        tasks.spawn(async move { counters.hit(&key, window, t0).await.unwrap() });
+    }
+    let mut seen = Vec::new();
+    while let Some(n) = tasks.join_next().await {
+        seen.push(n.unwrap());
+    }
+    seen.sort_unstable();
+    assert_eq!(
+        seen,
+        (1..=10).collect::<Vec<u64>>(),
+        "ten concurrent hits are ten distinct counts"
+    );
+    assert_eq!(
+        s.counters
+            .peek(&key, window, t0 + Duration::minutes(3))
+            .await
+            .unwrap(),
+        10,
+        "same window"
+    );
+    assert_eq!(
+        s.counters
+            .peek(&key, window, t0 + Duration::minutes(15))
+            .await
+            .unwrap(),
+        0,
+        "the next window starts at zero"
+    );
+    assert_eq!(
+        s.counters
+            .peek(&format!("{key}-other"), window, t0)
+            .await
+            .unwrap(),
+        0
+    );
+    s.counters.clear(&key, window, t0).await.unwrap();
+    assert_eq!(s.counters.peek(&key, window, t0).await.unwrap(), 0);
+    assert_eq!(s.counters.hit(&key, window, t0).await.unwrap(), 1);
+}
+
+pub async fn locks_are_kept_cleared_conditionally_and_listed_when_expired(s: Stores) {
+    let email = Email::parse(&unique_email()).unwrap();
+    let now = OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap();
+    assert_eq!(s.locks.lock_of(&email).await.unwrap(), None);
+    let first = Lock {
+        until: now + Duration::minutes(15),
+        kind: LockKind::Automatic,
+    };
+    s.locks.lock(&email, &first).await.unwrap();
+    assert_eq!(s.locks.lock_of(&email).await.unwrap(), Some(first.clone()));
+    let later = Lock {
+        until: now + Duration::minutes(30),
+        kind: LockKind::Automatic,
+    };
+    s.locks.lock(&email, &later).await.unwrap();
+    assert!(
+        !s.locks.clear_lock(&email, &first).await.unwrap(),
+        "a newer lock is not cleared by an older view"
+    );
+    let expired: Vec<Email> = s
+        .locks
+        .expired_locks(now + Duration::minutes(31), 1000)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(e, _)| e)
+        .collect();
+    assert!(expired.contains(&email));
+    let live: Vec<Email> = s
+        .locks
+        .expired_locks(now + Duration::minutes(29), 1000)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(e, _)| e)
+        .collect();
+    assert!(
+        !live.contains(&email),
+        "a lock with time left is not listed"
+    );
+    assert!(s.locks.clear_lock(&email, &later).await.unwrap());
+    assert_eq!(s.locks.lock_of(&email).await.unwrap(), None);
+}
+
 pub async fn audit_events_are_append_only(s: Stores) {
     let at = now();
     let event = AuditEvent {
@@ -582,6 +680,17 @@ macro_rules! contract_suite {
             async fn saving_a_user_is_optimistic_and_spends_its_token() {
                 super::saving_a_user_is_optimistic_and_spends_its_token(super::$backend().await)
                     .await
+            }
+            #[tokio::test]
+            async fn counters_count_every_hit_per_window() {
+                super::counters_count_every_hit_per_window(super::$backend().await).await
+            }
+            #[tokio::test]
+            async fn locks_are_kept_cleared_conditionally_and_listed_when_expired() {
+                super::locks_are_kept_cleared_conditionally_and_listed_when_expired(
+                    super::$backend().await,
+                )
+                .await
             }
             #[tokio::test]
             async fn audit_events_are_append_only() {

@@ -2,6 +2,7 @@
 //! and `TestApp` has one method per endpoint.
 
 pub mod moto;
+pub mod siteverify;
 
 use latch_core::adapters::embedded::EmbeddedStore;
 use latch_core::config::{Config, StoreChoice};
