@@ -120,3 +120,157 @@ async fn health_is_503_when_the_table_is_missing() {
         .await
         .assert_problem(503, "unavailable");
 }
+
+/// The rest of `/v1/auth` on the AWS adapters: rotation and reuse, the session list through the
+/// `byUser` index, logout-all, a reset read back from SES, lockout and the unlock job.
+#[tokio::test]
+async fn sessions_resets_and_locks_on_dynamodb_and_ses() {
+    use reqwest::Method;
+    let aws = moto::aws().await;
+    let names = moto::tables(&aws_sdk_dynamodb::Client::new(&aws)).await;
+    let domain = format!("{}.example.net", moto::unique("flow2"));
+    aws_sdk_sesv2::Client::new(&aws)
+        .create_email_identity()
+        .email_identity(&domain)
+        .send()
+        .await
+        .unwrap();
+    let from = format!("no-reply@{domain}");
+    let app = spawn_app_with(
+        &[
+            ("LATCH_STORE", "dynamodb"),
+            ("LATCH_USERS_TABLE", &names.users),
+            ("LATCH_SESSIONS_TABLE", &names.sessions),
+            ("LATCH_AUDIT_TABLE", &names.audit),
+            ("LATCH_COUNTERS_TABLE", &names.counters),
+            ("LATCH_MAIL", "ses"),
+            ("LATCH_MAIL_FROM", &from),
+            ("LATCH_LOCKOUT_DURATION_S", "1"),
+            ("LATCH_REFRESH_REUSE_GRACE_S", "0"),
+        ],
+        Some(aws),
+    )
+    .await;
+    let email = format!("{}@example.com", moto::unique("aws2"));
+    let mails_to = |subject: &'static str, email: String| async move {
+        moto::sent_mail()
+            .await
+            .into_iter()
+            .filter(|m| {
+                m["destinations"]["ToAddresses"][0] == email.as_str() && m["subject"] == subject
+            })
+            .collect::<Vec<_>>()
+    };
+    app.register(&email, STRONG_PASSWORD).await;
+    let verification = mails_to("Confirm your email address", email.clone()).await;
+    assert_eq!(
+        app.verify_email(&token_in(verification[0]["body"].as_str().unwrap()))
+            .await
+            .status,
+        StatusCode::OK
+    );
+
+    let first = app.login(&email, STRONG_PASSWORD).await.body;
+    let second = app.login(&email, STRONG_PASSWORD).await.body;
+    let rotated = app.refresh(first["refreshToken"].as_str().unwrap()).await;
+    assert_eq!(rotated.status, StatusCode::OK, "{}", rotated.body);
+    app.refresh(first["refreshToken"].as_str().unwrap())
+        .await
+        .assert_problem(401, "token_reused");
+    app.refresh(rotated.body["refreshToken"].as_str().unwrap())
+        .await
+        .assert_problem(401, "invalid_token");
+    let list = app
+        .bearer(
+            Method::GET,
+            "/v1/auth/sessions",
+            second["accessToken"].as_str().unwrap(),
+        )
+        .await;
+    assert_eq!(list.status, StatusCode::OK);
+    assert_eq!(
+        list.body["items"].as_array().unwrap().len(),
+        1,
+        "the reused session is gone: {}",
+        list.body
+    );
+    assert_eq!(
+        app.bearer(
+            Method::POST,
+            "/v1/auth/logout-all",
+            second["accessToken"].as_str().unwrap()
+        )
+        .await
+        .status,
+        StatusCode::NO_CONTENT
+    );
+    app.me(second["accessToken"].as_str().unwrap())
+        .await
+        .assert_problem(401, "invalid_token");
+
+    app.post_json(
+        "/v1/auth/forgot-password",
+        &serde_json::json!({ "email": email }),
+    )
+    .await;
+    let reset_mail = mails_to("Reset your password", email.clone()).await;
+    let body = reset_mail[0]["body"].as_str().unwrap();
+    let start = body.find("reset-password?token=").unwrap() + "reset-password?token=".len();
+    let token: String = body[start..].chars().take(43).collect();
+    let new_password = "quiet-lantern-meadow-73";
+    let reset = app
+        .post_json(
+            "/v1/auth/reset-password",
+            &serde_json::json!({ "token": token, "newPassword": new_password }),
+        )
+        .await;
+    assert_eq!(reset.status, StatusCode::NO_CONTENT, "{}", reset.body);
+    assert_eq!(
+        mails_to("Your password was changed", email.clone())
+            .await
+            .len(),
+        1
+    );
+
+    let stranger = reqwest::Client::builder()
+        .user_agent("Stranger/1")
+        .build()
+        .unwrap();
+    let attempt = |password: &'static str| {
+        let (stranger, url, email) = (stranger.clone(), app.url("/v1/auth/login"), email.clone());
+        async move {
+            crate::support::Reply::of(
+                stranger
+                    .post(url)
+                    .json(&serde_json::json!({"email": email, "password": password}))
+                    .send()
+                    .await
+                    .unwrap(),
+            )
+            .await
+        }
+    };
+    for _ in 0..5 {
+        attempt("x-wrong-password")
+            .await
+            .assert_problem(401, "invalid_credentials");
+    }
+    attempt(new_password)
+        .await
+        .assert_problem(423, "account_locked");
+    assert_eq!(
+        mails_to(
+            "Your account was locked after failed sign-ins",
+            email.clone()
+        )
+        .await
+        .len(),
+        1
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let report = latch_functions::job::handle(&app.deps, "unlock-accounts", "run")
+        .await
+        .unwrap();
+    assert!(report["unlocked"].as_u64().unwrap() >= 1, "{report}");
+    assert_eq!(attempt(new_password).await.status, StatusCode::OK);
+}

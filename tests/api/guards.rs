@@ -50,8 +50,16 @@ async fn login_is_limited_per_ipv4_address_and_ipv6_slash_64() {
         None,
     )
     .await;
-        for i in 0..5 {
-        login_from(&app, "198.51.100.1", &format!("a{i}@example.com"), "x-wrong-password", None).await.assert_problem(401, "invalid_credentials");
+    for i in 0..5 {
+        login_from(
+            &app,
+            "198.51.100.1",
+            &format!("a{i}@example.com"),
+            "x-wrong-password",
+            None,
+        )
+        .await
+        .assert_problem(401, "invalid_credentials");
     }
     let limited = login_from(
         &app,
@@ -78,11 +86,26 @@ async fn login_is_limited_per_ipv4_address_and_ipv6_slash_64() {
         "another address is not limited"
     );
 
-        for i in 0..5 {
-        login_from(&app, &format!("2001:db8:1:2::{i}"), &format!("c{i}@example.com"), "x-wrong-password", None).await;
+    for i in 0..5 {
+        login_from(
+            &app,
+            &format!("2001:db8:1:2::{i}"),
+            &format!("c{i}@example.com"),
+            "x-wrong-password",
+            None,
+        )
+        .await;
     }
-    login_from(&app, "2001:db8:1:2:ffff::9", "d@example.com", "x", None).await.assert_problem(429, "rate_limited");
-    assert_eq!(login_from(&app, "2001:db8:1:3::1", "e@example.com", "x", None).await.status, StatusCode::UNAUTHORIZED, "another /64 is not limited");
+    login_from(&app, "2001:db8:1:2:ffff::9", "d@example.com", "x", None)
+        .await
+        .assert_problem(429, "rate_limited");
+    assert_eq!(
+        login_from(&app, "2001:db8:1:3::1", "e@example.com", "x", None)
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED,
+        "another /64 is not limited"
+    );
 }
 
 #[tokio::test]

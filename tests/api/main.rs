@@ -12,6 +12,7 @@ mod guards;
 mod mail_and_keys;
 mod passwords;
 mod readme;
+mod security;
 mod sessions;
 mod store_contract;
 mod support;

@@ -84,23 +84,17 @@ pub async fn captcha_if_required(
     }
 }
 
-/// The active lock that refuses this caller, if any: an admin's lock refuses everyone, an
-/// automatic one spares clients that held a session of the account recently.
-pub async fn refusing_lock(
+/// Whether `lock` refuses this caller: an expired lock refuses nobody, an admin's lock refuses
+/// everyone, an automatic one spares clients that held a session of the account recently.
+pub async fn refusing(
     deps: &Deps,
     caller: &Caller,
-    email: &Email,
+    lock: Lock,
     user: Option<&User>,
 ) -> Result<Option<Lock>, Error> {
-    let now = deps.clock.now();
-    let Some(lock) = deps
-        .locks
-        .lock_of(email)
-        .await?
-        .filter(|l| l.is_active(now))
-    else {
+    if !lock.is_active(deps.clock.now()) {
         return Ok(None);
-    };
+    }
     let spared = match (lock.kind, user) {
         (LockKind::Automatic, Some(user)) => known_client(deps, caller, user).await?,
         _ => false,

@@ -31,12 +31,14 @@ pub async fn login(deps: &Deps, caller: &Caller, req: LoginRequest) -> Result<To
     guard::captcha_if_required(deps, caller, &req.email, req.captcha_token.as_deref()).await?;
     // An unparsable email is treated as an unknown one: same answer, same work.
     let email = Email::parse(&req.email).ok();
-    let user = match &email {
-        Some(email) => deps.users.user_by_email(email).await?,
-        None => None,
+    let (user, lock) = match &email {
+        Some(email) => {
+            tokio::try_join!(deps.users.user_by_email(email), deps.locks.lock_of(email))?
+        }
+        None => (None, None),
     };
-    if let Some(email) = &email {
-        if let Some(lock) = guard::refusing_lock(deps, caller, email, user.as_ref()).await? {
+    if let Some(lock) = lock {
+        if let Some(lock) = guard::refusing(deps, caller, lock, user.as_ref()).await? {
             let reason = [("reason", "locked")];
             audit::record(
                 deps,
