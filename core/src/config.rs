@@ -179,6 +179,11 @@ pub const VARIABLES: &[(&str, Option<&str>, &str)] = &[
         "password reset token lifetime",
     ),
     (
+        "LATCH_UNVERIFIED_TTL_S",
+        Some("604800"),
+        "a never-verified account older than this is removed (7 days)",
+    ),
+    (
         "LATCH_PASSWORD_HISTORY",
         Some("5"),
         "how many recent passwords (the current one included) may not be reused",
@@ -315,6 +320,7 @@ impl Config {
         settings.password_policy.composition =
             v.parse("LATCH_PASSWORD_COMPOSITION", "true or false")?;
         settings.reset_ttl = v.seconds("LATCH_RESET_TTL_S")?;
+        settings.unverified_ttl = v.seconds("LATCH_UNVERIFIED_TTL_S")?;
         settings.password_history = v.parse("LATCH_PASSWORD_HISTORY", "a whole number")?;
         if settings.password_history == 0 || settings.password_history > 24 {
             return Err(v.bad("LATCH_PASSWORD_HISTORY", "1 to 24"));

@@ -58,6 +58,15 @@ pub trait UserStore: Send + Sync {
     async fn put_token(&self, token: &OneTimeTokenRecord) -> Result<(), Error>;
     /// The one-time token with this hash, live or not, without spending it.
     async fn token(&self, hash: &TokenHash) -> Result<Option<OneTimeTokenRecord>, Error>;
+    /// Accounts never verified and created before `created_before`, oldest first, at most `limit`.
+    async fn abandoned_users(
+        &self,
+        created_before: OffsetDateTime,
+        limit: usize,
+    ) -> Result<Vec<User>, Error>;
+    /// Deletes a never-verified account and its email claim, if it is still unverified at
+    /// `user.version`. `false` when it changed meanwhile; nothing is deleted then.
+    async fn delete_unverified(&self, user: &User) -> Result<bool, Error>;
     /// A cheap read proving the store answers (for `/v1/health`).
     async fn ping(&self) -> Result<(), Error>;
 }

@@ -33,6 +33,9 @@ pub async fn handle(
         "unlock-accounts" => Ok(serde_json::to_value(
             jobs::unlock_accounts(deps, run_id).await?,
         )?),
+        "purge-unverified" => Ok(serde_json::to_value(
+            jobs::purge_unverified(deps, run_id).await?,
+        )?),
         other => Err(format!("no job named {other:?}").into()),
     }
 }

@@ -385,6 +385,71 @@ async fn mail_to_one_address_is_capped_per_hour() {
 }
 
 #[tokio::test]
+async fn an_account_never_verified_in_time_is_gone_and_its_address_free() {
+    let app = spawn_app_with(&[("LATCH_UNVERIFIED_TTL_S", "1")], None).await;
+    app.register("slow@example.com", STRONG_PASSWORD).await;
+    app.register("slower@example.com", STRONG_PASSWORD).await;
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    app.login("slow@example.com", STRONG_PASSWORD)
+        .await
+        .assert_problem(401, "invalid_credentials");
+    app.post_json(
+        "/v1/auth/forgot-password",
+        &json!({ "email": "slow@example.com" }),
+    )
+    .await;
+    assert!(
+        app.mail_to("slow@example.com", "password_reset").is_empty(),
+        "an abandoned account gets no reset"
+    );
+    assert_eq!(
+        app.register("slow@example.com", "another-fine-passphrase-88")
+            .await
+            .status,
+        StatusCode::ACCEPTED
+    );
+    assert!(
+        app.mail_to("slow@example.com", "registration_attempt")
+            .is_empty(),
+        "the address was free again"
+    );
+    let links = app.mail_to("slow@example.com", "verification");
+    assert_eq!(links.len(), 2);
+    assert_eq!(
+        app.verify_email(&crate::support::token_in(&links[1]))
+            .await
+            .status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.login("slow@example.com", "another-fine-passphrase-88")
+            .await
+            .status,
+        StatusCode::OK
+    );
+
+    let report = latch_functions::job::handle(&app.deps, "purge-unverified", "purge-1")
+        .await
+        .unwrap();
+    assert_eq!(
+        report,
+        json!({"purged": 1}),
+        "only the other abandoned account is left to purge"
+    );
+    assert_eq!(audited(&app, AuditType::UserPurged).await, 1);
+    assert_eq!(
+        app.register("slower@example.com", STRONG_PASSWORD)
+            .await
+            .status,
+        StatusCode::ACCEPTED
+    );
+    assert!(
+        app.mail_to("slower@example.com", "registration_attempt")
+            .is_empty()
+    );
+}
+
+#[tokio::test]
 async fn the_unlock_job_lifts_expired_locks_and_audits_each() {
     let app = spawn_app_with(
         &[

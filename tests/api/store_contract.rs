@@ -602,6 +602,79 @@ pub async fn locks_are_kept_cleared_conditionally_and_listed_when_expired(s: Sto
     assert_eq!(s.locks.lock_of(&email).await.unwrap(), None);
 }
 
+pub async fn abandoned_accounts_are_listed_and_deleted_only_while_unverified(s: Stores) {
+    let old = user(&unique_email());
+    s.users
+        .create_user(
+            &old,
+            &token(&old, TokenPurpose::EmailVerification, Duration::hours(1)),
+        )
+        .await
+        .unwrap();
+    let verified = user(&unique_email());
+    let t = token(
+        &verified,
+        TokenPurpose::EmailVerification,
+        Duration::hours(1),
+    );
+    s.users.create_user(&verified, &t).await.unwrap();
+    s.users
+        .redeem_email_verification(&t.hash, now())
+        .await
+        .unwrap();
+    let cut = now() + Duration::seconds(5);
+    let listed: Vec<_> = s
+        .users
+        .abandoned_users(cut, 10_000)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|u| u.id)
+        .collect();
+    assert!(listed.contains(&old.id));
+    assert!(
+        !listed.contains(&verified.id),
+        "a verified account is never abandoned"
+    );
+    let earlier: Vec<_> = s
+        .users
+        .abandoned_users(old.created_at, 10_000)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|u| u.id)
+        .collect();
+    assert!(
+        !earlier.contains(&old.id),
+        "only accounts created before the cut"
+    );
+
+    let mut stale_view = old.clone();
+    stale_view.version += 1;
+    assert!(
+        !s.users.delete_unverified(&stale_view).await.unwrap(),
+        "a changed account is kept"
+    );
+    let stored_verified = s.users.user_by_id(&verified.id).await.unwrap().unwrap();
+    assert!(
+        !s.users.delete_unverified(&stored_verified).await.unwrap(),
+        "a verified account is kept"
+    );
+    assert!(s.users.delete_unverified(&old).await.unwrap());
+    assert_eq!(s.users.user_by_id(&old.id).await.unwrap(), None);
+    assert_eq!(
+        s.users.user_by_email(&old.email).await.unwrap(),
+        None,
+        "the address is free again"
+    );
+    let again = user(old.email.as_str());
+    let t = token(&again, TokenPurpose::EmailVerification, Duration::hours(1));
+    assert_eq!(
+        s.users.create_user(&again, &t).await.unwrap(),
+        CreateUser::Created
+    );
+}
+
 pub async fn audit_events_are_append_only(s: Stores) {
     let at = now();
     let event = AuditEvent {
@@ -688,6 +761,13 @@ macro_rules! contract_suite {
             #[tokio::test]
             async fn locks_are_kept_cleared_conditionally_and_listed_when_expired() {
                 super::locks_are_kept_cleared_conditionally_and_listed_when_expired(
+                    super::$backend().await,
+                )
+                .await
+            }
+            #[tokio::test]
+            async fn abandoned_accounts_are_listed_and_deleted_only_while_unverified() {
+                super::abandoned_accounts_are_listed_and_deleted_only_while_unverified(
                     super::$backend().await,
                 )
                 .await

@@ -37,7 +37,8 @@ macro_rules! audit_types {
 }
 
 audit_types! {
-    UserRegistered => "user.registered",
+        UserRegistered => "user.registered",
+    UserPurged => "user.purged",
     EmailVerified => "email.verified",
     LoginSucceeded => "login.succeeded",
     LoginFailed => "login.failed",

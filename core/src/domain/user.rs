@@ -67,6 +67,11 @@ impl User {
         self.session_kept = keep_session;
     }
 
+    /// Whether this account was never verified and is older than `ttl`: it counts as absent.
+    pub fn is_abandoned(&self, now: OffsetDateTime, ttl: time::Duration) -> bool {
+        !self.email_verified && now >= self.created_at + ttl
+    }
+
     /// Whether `session` survived the account's mass revocations.
     pub fn allows(&self, session: &Session) -> bool {
         match self.sessions_not_before {

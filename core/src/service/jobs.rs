@@ -6,7 +6,10 @@ use crate::domain::{AuditType, Outcome};
 use serde::Serialize;
 
 /// The scheduled functions: name (binary, SAM function, `events/` prefix) and schedule.
-pub const JOBS: &[(&str, &str)] = &[("unlock-accounts", "rate(5 minutes)")];
+pub const JOBS: &[(&str, &str)] = &[
+    ("unlock-accounts", "rate(5 minutes)"),
+    ("purge-unverified", "rate(1 hour)"),
+];
 
 /// How many expired locks one run lifts at most (the next run takes the rest).
 const BATCH: usize = 500;
@@ -43,4 +46,32 @@ pub async fn unlock_accounts(deps: &Deps, run_id: &str) -> Result<UnlockReport, 
     }
     tracing::info!(target: "latch::job", job = "unlock-accounts", unlocked, "run finished");
     Ok(UnlockReport { unlocked })
+}
+
+#[derive(Debug, Serialize, PartialEq, Eq)]
+pub struct PurgeReport {
+    pub purged: usize,
+}
+
+/// Deletes accounts never verified within `unverified_ttl` (and their email claims), each only
+/// if it is still unverified, and audits each (`user.purged`).
+pub async fn purge_unverified(deps: &Deps, run_id: &str) -> Result<PurgeReport, Error> {
+    let cut = deps.clock.now() - deps.settings.unverified_ttl;
+    let mut purged = 0;
+    for user in deps.users.abandoned_users(cut, BATCH).await? {
+        if deps.users.delete_unverified(&user).await? {
+            purged += 1;
+            audit::record_system(
+                deps,
+                run_id,
+                AuditType::UserPurged,
+                Some(&user.id),
+                Outcome::Success,
+                &[("reason", "never_verified")],
+            )
+            .await?;
+        }
+    }
+    tracing::info!(target: "latch::job", job = "purge-unverified", purged, "run finished");
+    Ok(PurgeReport { purged })
 }

@@ -1,7 +1,7 @@
 //! POST /v1/auth/login: password check with a dummy hash for unknown emails, then a new session.
 
 use super::tokens::{self, TokenPair};
-use super::{Caller, Deps, audit, guard};
+use super::{Caller, Deps, accounts, audit, guard};
 use crate::Error;
 use crate::domain::{AuditType, Email, Outcome};
 use serde::Deserialize;
@@ -33,7 +33,7 @@ pub async fn login(deps: &Deps, caller: &Caller, req: LoginRequest) -> Result<To
     let email = Email::parse(&req.email).ok();
     let (user, lock) = match &email {
         Some(email) => {
-            tokio::try_join!(deps.users.user_by_email(email), deps.locks.lock_of(email))?
+            tokio::try_join!(accounts::by_email(deps, email), deps.locks.lock_of(email))?
         }
         None => (None, None),
     };

@@ -1,5 +1,6 @@
 //! Use cases: `async fn(&Deps, &Caller, input) -> Result<output, Error>`. Every rule lives here.
 
+pub mod accounts;
 pub mod audit;
 pub mod authn;
 pub mod guard;
@@ -33,6 +34,8 @@ pub struct Settings {
     pub access_ttl: Duration,
     pub verification_ttl: Duration,
     pub reset_ttl: Duration,
+    /// A never-verified account older than this counts as absent and is purged.
+    pub unverified_ttl: Duration,
     /// How many passwords (the current one included) a new one may not repeat.
     pub password_history: usize,
     pub session_idle: Duration,
@@ -113,6 +116,7 @@ impl Settings {
             access_ttl: Duration::minutes(15),
             verification_ttl: Duration::hours(24),
             reset_ttl: Duration::hours(1),
+            unverified_ttl: Duration::days(7),
             password_history: 5,
             session_idle: Duration::days(14),
             session_absolute: Duration::days(30),

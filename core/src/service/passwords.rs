@@ -281,7 +281,7 @@ pub async fn change(
 
 async fn lookup(deps: &Deps, raw_email: &str) -> Result<Option<User>, Error> {
     match Email::parse(raw_email) {
-        Ok(email) => deps.users.user_by_email(&email).await,
+        Ok(email) => super::accounts::by_email(deps, &email).await,
         Err(_) => Ok(None),
     }
 }

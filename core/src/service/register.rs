@@ -64,7 +64,21 @@ pub async fn register(
         user_id: user.id.clone(),
         expires_at: now + deps.settings.verification_ttl,
     };
-    match deps.users.create_user(&user, &record).await? {
+    let mut outcome = deps.users.create_user(&user, &record).await?;
+    if let CreateUser::EmailTaken(existing) = &outcome {
+        // An abandoned (never verified, past its time) account gives its address back.
+        let stale = deps
+            .users
+            .user_by_id(existing)
+            .await?
+            .filter(|u| u.is_abandoned(now, deps.settings.unverified_ttl));
+        if let Some(stale) = stale {
+            if deps.users.delete_unverified(&stale).await? {
+                outcome = deps.users.create_user(&user, &record).await?;
+            }
+        }
+    }
+    match outcome {
         CreateUser::Created => {
             let link = format!(
                 "{}/v1/auth/verify-email?token={}",

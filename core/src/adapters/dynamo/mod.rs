@@ -5,7 +5,7 @@
 pub mod guards;
 pub mod schema;
 pub mod sessions;
-mod users;
+pub mod users;
 
 use crate::Error;
 use crate::domain::AuditEvent;

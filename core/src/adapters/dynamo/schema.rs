@@ -89,7 +89,8 @@ fn with_by_user_index(create: CreateTableFluentBuilder) -> Result<CreateTableFlu
         .global_secondary_indexes(index))
 }
 
-/// The sparse `locksByUntil` index of the users table: hash `lockShard`, range `lockUntilEpoch`.
+/// The sparse indexes of the users table: `locksByUntil` (hash `lockShard`, range
+/// `lockUntilEpoch`) and `unverifiedByCreation` (hash `unverifiedShard`, range `createdEpoch`).
 fn with_locks_index(create: CreateTableFluentBuilder) -> Result<CreateTableFluentBuilder, Error> {
     let attr = |name: &str, kind| {
         AttributeDefinition::builder()
@@ -116,7 +117,21 @@ fn with_locks_index(create: CreateTableFluentBuilder) -> Result<CreateTableFluen
         )
         .build()
         .map_err(super::build_err)?;
+    let unverified = GlobalSecondaryIndex::builder()
+        .index_name(super::users::UNVERIFIED_INDEX)
+        .key_schema(key("unverifiedShard", KeyType::Hash)?)
+        .key_schema(key("createdEpoch", KeyType::Range)?)
+        .projection(
+            Projection::builder()
+                .projection_type(ProjectionType::All)
+                .build(),
+        )
+        .build()
+        .map_err(super::build_err)?;
     Ok(create
+        .attribute_definitions(attr("unverifiedShard", ScalarAttributeType::S)?)
+        .attribute_definitions(attr("createdEpoch", ScalarAttributeType::N)?)
+        .global_secondary_indexes(unverified)
         .attribute_definitions(attr("lockShard", ScalarAttributeType::S)?)
         .attribute_definitions(attr("lockUntilEpoch", ScalarAttributeType::N)?)
         .global_secondary_indexes(index))

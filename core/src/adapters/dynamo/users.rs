@@ -14,6 +14,23 @@ use aws_sdk_dynamodb::types::{
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+/// The users-table index of accounts not yet verified: hash `unverifiedShard` (always `U`),
+/// range `createdEpoch`. Only unverified accounts carry those attributes.
+pub const UNVERIFIED_INDEX: &str = "unverifiedByCreation";
+
+/// A user as an item; an unverified one also enters the `unverifiedByCreation` index.
+fn user_item(user: &User) -> Result<super::Item, Error> {
+    let mut item = to_item(user_pk(&user.id), user, None)?;
+    if !user.email_verified {
+        item.insert("unverifiedShard".into(), s("U"));
+        item.insert(
+            "createdEpoch".into(),
+            AttributeValue::N(user.created_at.unix_timestamp().to_string()),
+        );
+    }
+    Ok(item)
+}
+
 fn user_pk(id: &UserId) -> String {
     format!("USER#{id}")
 }
@@ -72,7 +89,7 @@ impl UserStore for DynamoStore {
             .map_err(build_err)?;
         let account = Put::builder()
             .table_name(table)
-            .set_item(Some(to_item(user_pk(&user.id), user, None)?))
+            .set_item(Some(user_item(user)?))
             .condition_expression("attribute_not_exists(pk)")
             .build()
             .map_err(build_err)?;
@@ -154,7 +171,7 @@ impl UserStore for DynamoStore {
         let verify = Update::builder()
             .table_name(table)
             .key("pk", s(user_pk(&record.user_id)))
-            .update_expression("SET emailVerified = :yes, version = version + :one")
+                        .update_expression("SET emailVerified = :yes, version = version + :one REMOVE unverifiedShard, createdEpoch")
             .condition_expression("attribute_exists(pk)")
             .expression_attribute_values(":yes", AttributeValue::Bool(true))
             .expression_attribute_values(":one", AttributeValue::N("1".into()))
@@ -224,7 +241,7 @@ impl UserStore for DynamoStore {
         let table = &self.tables.users;
         let put = Put::builder()
             .table_name(table)
-            .set_item(Some(to_item(user_pk(&user.id), user, None)?))
+            .set_item(Some(user_item(user)?))
             .condition_expression("version = :expected")
             .expression_attribute_values(
                 ":expected",
@@ -280,6 +297,79 @@ impl UserStore for DynamoStore {
             .await?
             .map(from_item)
             .transpose()
+    }
+
+    async fn abandoned_users(
+        &self,
+        created_before: OffsetDateTime,
+        limit: usize,
+    ) -> Result<Vec<User>, Error> {
+        let out = self
+            .client
+            .query()
+            .table_name(&self.tables.users)
+            .index_name(UNVERIFIED_INDEX)
+            .key_condition_expression("unverifiedShard = :u AND createdEpoch < :cut")
+            .expression_attribute_values(":u", s("U"))
+            .expression_attribute_values(
+                ":cut",
+                AttributeValue::N(created_before.unix_timestamp().to_string()),
+            )
+            .limit(i32::try_from(limit).unwrap_or(i32::MAX))
+            .send()
+            .await
+            .map_err(|e| sdk_error("dynamodb Query (unverified users)", e))?;
+        let users: Vec<User> = out
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .map(from_item)
+            .collect::<Result<_, _>>()?;
+        Ok(users
+            .into_iter()
+            .filter(|u| !u.email_verified && u.created_at < created_before)
+            .collect())
+    }
+
+    async fn delete_unverified(&self, user: &User) -> Result<bool, Error> {
+        let table = &self.tables.users;
+        let account = Delete::builder()
+            .table_name(table)
+            .key("pk", s(user_pk(&user.id)))
+            .condition_expression("version = :v AND emailVerified = :no")
+            .expression_attribute_values(":v", AttributeValue::N(user.version.to_string()))
+            .expression_attribute_values(":no", AttributeValue::Bool(false))
+            .build()
+            .map_err(build_err)?;
+        let claim = Delete::builder()
+            .table_name(table)
+            .key("pk", s(email_pk(&user.email)))
+            .condition_expression("userId = :id")
+            .expression_attribute_values(":id", s(user.id.as_str()))
+            .build()
+            .map_err(build_err)?;
+        let items = vec![
+            TransactWriteItem::builder().delete(account).build(),
+            TransactWriteItem::builder().delete(claim).build(),
+        ];
+        match self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(err)
+                if failed_conditions(&err).is_some_and(|r| r.iter().any(|(failed, _)| *failed)) =>
+            {
+                Ok(false)
+            }
+            Err(err) => Err(sdk_error(
+                "dynamodb TransactWriteItems (delete unverified)",
+                err,
+            )),
+        }
     }
 
     async fn ping(&self) -> Result<(), Error> {

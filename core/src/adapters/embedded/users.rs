@@ -220,6 +220,59 @@ impl UserStore for EmbeddedStore {
         .await
     }
 
+    async fn abandoned_users(
+        &self,
+        created_before: OffsetDateTime,
+        limit: usize,
+    ) -> Result<Vec<User>, Error> {
+        self.with_db(move |db| {
+            let txn = db.begin_read().map_err(db_err)?;
+            let users = txn.open_table(USERS).map_err(db_err)?;
+            let mut out = Vec::new();
+            for entry in users.iter().map_err(db_err)? {
+                let (_, v) = entry.map_err(db_err)?;
+                let user: User = decode(v.value())?;
+                if !user.email_verified && user.created_at < created_before {
+                    out.push(user);
+                }
+            }
+            out.sort_by_key(|u| u.created_at);
+            out.truncate(limit);
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn delete_unverified(&self, user: &User) -> Result<bool, Error> {
+        let (id, email, version) = (user.id.clone(), user.email.clone(), user.version);
+        self.with_db(move |db| {
+            let txn = db.begin_write().map_err(db_err)?;
+            {
+                let mut users = txn.open_table(USERS).map_err(db_err)?;
+                let stored: Option<User> = users
+                    .get(id.as_str())
+                    .map_err(db_err)?
+                    .map(|v| decode(v.value()))
+                    .transpose()?;
+                if !stored.is_some_and(|u| !u.email_verified && u.version == version) {
+                    return Ok(false);
+                }
+                users.remove(id.as_str()).map_err(db_err)?;
+                let mut emails = txn.open_table(EMAILS).map_err(db_err)?;
+                let owner = emails
+                    .get(email.as_str())
+                    .map_err(db_err)?
+                    .map(|v| v.value().to_owned());
+                if owner.as_deref() == Some(id.as_str()) {
+                    emails.remove(email.as_str()).map_err(db_err)?;
+                }
+            }
+            txn.commit().map_err(db_err)?;
+            Ok(true)
+        })
+        .await
+    }
+
     async fn ping(&self) -> Result<(), Error> {
         self.with_db(|db| {
             let txn = db.begin_read().map_err(db_err)?;
