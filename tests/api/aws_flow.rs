@@ -1,6 +1,6 @@
 //! The whole first path on the AWS adapters: DynamoDB, SES and Secrets Manager on moto.
 
-use crate::support::{STRONG_PASSWORD, moto, spawn_app_with, token_in};
+use crate::support::{STRONG_PASSWORD, moto, spawn_app_on, spawn_app_with, token_in};
 use latch_core::crypto::SecretMaterial;
 use reqwest::StatusCode;
 
@@ -136,7 +136,7 @@ async fn sessions_resets_and_locks_on_dynamodb_and_ses() {
         .await
         .unwrap();
     let from = format!("no-reply@{domain}");
-    let app = spawn_app_with(
+    let (app, clock) = spawn_app_on(
         &[
             ("LATCH_STORE", "dynamodb"),
             ("LATCH_USERS_TABLE", &names.users),
@@ -267,7 +267,7 @@ async fn sessions_resets_and_locks_on_dynamodb_and_ses() {
         .len(),
         1
     );
-    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    clock.advance(time::Duration::seconds(2));
     let report = latch_functions::job::handle(&app.deps, "unlock-accounts", "run")
         .await
         .unwrap();

@@ -1,6 +1,6 @@
 //! Rate limits, lockout, adaptive CAPTCHA, sign-in notices, the mail quota and the unlock job.
 
-use crate::support::{Reply, STRONG_PASSWORD, TestApp, UA, siteverify, spawn_app, spawn_app_with};
+use crate::support::{Reply, STRONG_PASSWORD, TestApp, UA, siteverify, spawn_app, spawn_app_on};
 use latch_core::domain::AuditType;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -42,7 +42,7 @@ async fn audited(app: &TestApp, kind: AuditType) -> usize {
 
 #[tokio::test]
 async fn login_is_limited_per_ipv4_address_and_ipv6_slash_64() {
-    let app = spawn_app_with(
+    let (app, _clock) = spawn_app_on(
         &[
             ("LATCH_TRUST_PROXY", "true"),
             ("LATCH_RATE_LOGIN_PER_MIN", "5"),
@@ -110,7 +110,7 @@ async fn login_is_limited_per_ipv4_address_and_ipv6_slash_64() {
 
 #[tokio::test]
 async fn every_public_route_has_its_limit() {
-    let app = spawn_app_with(
+    let (app, _clock) = spawn_app_on(
         &[
             ("LATCH_RATE_REGISTER_PER_MIN", "3"),
             ("LATCH_RATE_FORGOT_PER_HOUR", "3"),
@@ -160,7 +160,7 @@ async fn every_public_route_has_its_limit() {
 
 #[tokio::test]
 async fn five_failed_passwords_lock_the_email_with_the_same_answer_for_unknown_ones() {
-    let app = spawn_app_with(&[("LATCH_TRUST_PROXY", "true")], None).await;
+    let (app, _clock) = spawn_app_on(&[("LATCH_TRUST_PROXY", "true")], None).await;
     let email = app.verified_user().await;
     for _ in 0..5 {
         login_from(&app, "203.0.113.50", &email, "x-wrong-password", None)
@@ -200,7 +200,7 @@ async fn five_failed_passwords_lock_the_email_with_the_same_answer_for_unknown_o
 
 #[tokio::test]
 async fn ten_concurrent_wrong_passwords_count_as_ten() {
-    let app = spawn_app_with(&[("LATCH_LOCKOUT_THRESHOLD", "10")], None).await;
+    let (app, _clock) = spawn_app_on(&[("LATCH_LOCKOUT_THRESHOLD", "10")], None).await;
     let email = app.verified_user().await;
     let mut tasks = tokio::task::JoinSet::new();
     for _ in 0..10 {
@@ -236,7 +236,7 @@ async fn ten_concurrent_wrong_passwords_count_as_ten() {
 
 #[tokio::test]
 async fn a_client_that_held_a_session_is_spared_an_automatic_lock_and_a_reset_lifts_it() {
-    let app = spawn_app_with(&[("LATCH_TRUST_PROXY", "true")], None).await;
+    let (app, _clock) = spawn_app_on(&[("LATCH_TRUST_PROXY", "true")], None).await;
     let email = app.verified_user().await;
     assert_eq!(
         login_from(&app, "198.51.100.7", &email, STRONG_PASSWORD, None)
@@ -283,7 +283,7 @@ async fn a_client_that_held_a_session_is_spared_an_automatic_lock_and_a_reset_li
 #[tokio::test]
 async fn captcha_is_required_after_three_failures_and_refusals_are_not_failures() {
     let fake = siteverify::start().await;
-    let app = spawn_app_with(
+    let (app, _clock) = spawn_app_on(
         &[
             ("LATCH_TRUST_PROXY", "true"),
             ("LATCH_CAPTCHA", "turnstile"),
@@ -367,7 +367,7 @@ async fn a_sign_in_from_a_new_device_is_mailed_but_the_first_and_known_ones_are_
 
 #[tokio::test]
 async fn mail_to_one_address_is_capped_per_hour() {
-    let app = spawn_app_with(&[("LATCH_MAIL_PER_ACCOUNT_PER_HOUR", "2")], None).await;
+    let (app, _clock) = spawn_app_on(&[("LATCH_MAIL_PER_ACCOUNT_PER_HOUR", "2")], None).await;
     let email = app.verified_user().await;
     for _ in 0..3 {
         assert_eq!(
@@ -386,10 +386,10 @@ async fn mail_to_one_address_is_capped_per_hour() {
 
 #[tokio::test]
 async fn an_account_never_verified_in_time_is_gone_and_its_address_free() {
-    let app = spawn_app_with(&[("LATCH_UNVERIFIED_TTL_S", "1")], None).await;
+    let (app, clock) = spawn_app_on(&[("LATCH_UNVERIFIED_TTL_S", "1")], None).await;
     app.register("slow@example.com", STRONG_PASSWORD).await;
     app.register("slower@example.com", STRONG_PASSWORD).await;
-    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    clock.advance(time::Duration::seconds(2));
     app.login("slow@example.com", STRONG_PASSWORD)
         .await
         .assert_problem(401, "invalid_credentials");
@@ -451,7 +451,7 @@ async fn an_account_never_verified_in_time_is_gone_and_its_address_free() {
 
 #[tokio::test]
 async fn the_unlock_job_lifts_expired_locks_and_audits_each() {
-    let app = spawn_app_with(
+    let (app, clock) = spawn_app_on(
         &[
             ("LATCH_LOCKOUT_DURATION_S", "1"),
             ("LATCH_LOCKOUT_THRESHOLD", "2"),
@@ -480,7 +480,7 @@ async fn the_unlock_job_lifts_expired_locks_and_audits_each() {
         .await
         .unwrap();
     assert_eq!(early, json!({"unlocked": 0}), "a live lock stays");
-    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    clock.advance(time::Duration::seconds(2));
     let report = latch_functions::job::handle(&app.deps, "unlock-accounts", "run-2")
         .await
         .unwrap();

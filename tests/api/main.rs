@@ -11,6 +11,7 @@ mod flows;
 mod guards;
 mod mail_and_keys;
 mod passwords;
+mod peers;
 mod readme;
 mod security;
 mod sessions;

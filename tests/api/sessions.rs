@@ -1,6 +1,6 @@
 //! Refresh rotation with reuse detection, session binding, and the session routes.
 
-use crate::support::{Reply, STRONG_PASSWORD, TestApp, spawn_app, spawn_app_with};
+use crate::support::{Reply, STRONG_PASSWORD, TestApp, spawn_app, spawn_app_on, spawn_app_with};
 use latch_core::domain::AuditType;
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
@@ -221,9 +221,9 @@ async fn the_ip_binding_can_be_switched_off() {
 
 #[tokio::test]
 async fn an_idle_session_cannot_be_refreshed() {
-    let app = spawn_app_with(&[("LATCH_SESSION_IDLE_S", "1")], None).await;
+    let (app, clock) = spawn_app_on(&[("LATCH_SESSION_IDLE_S", "1")], None).await;
     let (_, tokens) = app.signed_in().await;
-    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    clock.advance(time::Duration::seconds(2));
     app.refresh(&s(&tokens, "refreshToken"))
         .await
         .assert_problem(401, "invalid_token");

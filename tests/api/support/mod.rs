@@ -1,6 +1,7 @@
 //! The test kit: `spawn_app()` starts the local server on port 0 with its own data directory,
 //! and `TestApp` has one method per endpoint.
 
+pub mod clock;
 pub mod moto;
 pub mod siteverify;
 
@@ -44,6 +45,32 @@ pub async fn spawn_app_with(
     settings: &[(&str, &str)],
     aws: Option<aws_config::SdkConfig>,
 ) -> TestApp {
+    spawn_app_timed(settings, aws, Arc::new(SystemClock)).await
+}
+
+/// Like `spawn_app_with`, on a clock the test controls (for counts in fixed windows and for
+/// expiry without sleeping).
+pub async fn spawn_app_on(
+    settings: &[(&str, &str)],
+    aws: Option<aws_config::SdkConfig>,
+) -> (TestApp, Arc<clock::TestClock>) {
+    let clock = Arc::new(clock::TestClock::new());
+    (
+        spawn_app_timed(
+            settings,
+            aws,
+            Arc::clone(&clock) as Arc<dyn latch_core::ports::Clock>,
+        )
+        .await,
+        clock,
+    )
+}
+
+async fn spawn_app_timed(
+    settings: &[(&str, &str)],
+    aws: Option<aws_config::SdkConfig>,
+    clock: Arc<dyn latch_core::ports::Clock>,
+) -> TestApp {
     let data_dir = tempfile::tempdir().unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -72,7 +99,7 @@ pub async fn spawn_app_with(
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
     );
     let config = Config::from_lookup(|k| vars.get(k).cloned()).unwrap();
-    let mut deps = latch_core::wiring::build_with(&config, Arc::new(SystemClock), aws)
+    let mut deps = latch_core::wiring::build_with(&config, clock, aws)
         .await
         .unwrap();
     // For the embedded store, wire a second file the test keeps a handle on, so it can read

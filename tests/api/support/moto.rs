@@ -97,11 +97,19 @@ pub fn unique(prefix: &str) -> String {
 /// Messages SES accepted, as moto records them.
 pub async fn sent_mail() -> Vec<serde_json::Value> {
     let url = format!("{}/moto-api/data.json", moto().endpoint);
-    let data: serde_json::Value = reqwest::get(url).await.unwrap().json().await.unwrap();
-    data["ses"]["Message"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
+    // moto serializes its whole state for this page and answers an error page when another
+    // request changes that state meanwhile; a few reads get a consistent copy.
+    for _ in 0..20 {
+        let res = reqwest::get(&url).await.unwrap();
+        if let Ok(data) = res.json::<serde_json::Value>().await {
+            return data["ses"]["Message"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("moto's data.json never answered with JSON")
 }
 
 /// Fresh tables (with their indexes) under names no other test uses.
