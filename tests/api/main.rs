@@ -5,7 +5,6 @@
 
 mod aws_flow;
 mod bad_input;
-mod cli;
 mod events;
 mod flows;
 mod guards;

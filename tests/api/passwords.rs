@@ -1,6 +1,8 @@
 //! Password strength, forgot/reset, change, history, resend-verification, and rehash on login.
 
-use crate::support::{Reply, STRONG_PASSWORD, TestApp, moto, spawn_app, spawn_app_with, token_in};
+use crate::support::{
+    CONTRACT_ARGON2, Reply, STRONG_PASSWORD, TestApp, moto, spawn_app, spawn_app_with, token_in,
+};
 use latch_core::adapters::dynamo::DynamoStore;
 use latch_core::domain::{AuditType, Email};
 use latch_core::ports::UserStore;
@@ -340,7 +342,7 @@ async fn login_rehashes_a_password_made_with_older_parameters() {
         .unwrap();
     assert!(before.password_hash.0.contains("m=1024,t=1,p=1"));
 
-    let new = spawn_app_with(&dynamo, Some(aws)).await;
+    let new = spawn_app_with(&[CONTRACT_ARGON2, &dynamo].concat(), Some(aws)).await;
     assert_eq!(
         new.login(&email, STRONG_PASSWORD).await.status,
         StatusCode::OK

@@ -58,7 +58,7 @@ async fn pyjwt_verifies_our_access_tokens_with_only_our_jwks() {
 
 #[tokio::test]
 async fn argon2_cffi_verifies_our_password_hashes() {
-    let app = spawn_app().await;
+    let app = crate::support::spawn_app_with(crate::support::CONTRACT_ARGON2, None).await;
     let email = app.verified_user().await;
     let stored = app.store.as_ref().unwrap();
     let user = latch_core::ports::UserStore::user_by_email(stored, &Email::parse(&email).unwrap())

@@ -148,14 +148,14 @@ impl PasswordPolicy {
                 format!("Use at most {} characters.", self.max_chars),
             ));
         } else {
-            if let Some(local) = email.map(Email::local_part).filter(|l| l.len() >= 3) {
-                if raw.to_lowercase().contains(local) {
-                    errors.push(FieldError::new(
-                        field,
-                        "contains_email",
-                        "Do not use your email address in your password.",
-                    ));
-                }
+            if let Some(local) = email.map(Email::local_part).filter(|l| l.len() >= 3)
+                && raw.to_lowercase().contains(local)
+            {
+                errors.push(FieldError::new(
+                    field,
+                    "contains_email",
+                    "Do not use your email address in your password.",
+                ));
             }
             if is_common(raw) {
                 errors.push(FieldError::new(

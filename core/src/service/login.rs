@@ -37,22 +37,22 @@ pub async fn login(deps: &Deps, caller: &Caller, req: LoginRequest) -> Result<To
         }
         None => (None, None),
     };
-    if let Some(lock) = lock {
-        if let Some(lock) = guard::refusing(deps, caller, lock, user.as_ref()).await? {
-            let reason = [("reason", "locked")];
-            audit::record(
-                deps,
-                caller,
-                AuditType::LoginFailed,
-                user.as_ref().map(|u| &u.id),
-                Outcome::Failure,
-                &reason,
-            )
-            .await?;
-            return Err(Error::AccountLocked {
-                retry_after_secs: lock.retry_after(deps.clock.now()),
-            });
-        }
+    if let Some(lock) = lock
+        && let Some(lock) = guard::refusing(deps, caller, lock, user.as_ref()).await?
+    {
+        let reason = [("reason", "locked")];
+        audit::record(
+            deps,
+            caller,
+            AuditType::LoginFailed,
+            user.as_ref().map(|u| &u.id),
+            Outcome::Failure,
+            &reason,
+        )
+        .await?;
+        return Err(Error::AccountLocked {
+            retry_after_secs: lock.retry_after(deps.clock.now()),
+        });
     }
     let password_ok = deps
         .hasher

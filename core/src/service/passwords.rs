@@ -99,15 +99,13 @@ pub async fn forgot(deps: &Deps, caller: &Caller, req: EmailRequest) -> Result<A
     let Some(user) = lookup(deps, &req.email).await? else {
         return Ok(Accepted { message: ACCEPTED });
     };
-    let now = deps.clock.now();
-    let token = OneTimeToken::generate();
-    let record = OneTimeTokenRecord {
-        hash: token.hash.clone(),
-        purpose: TokenPurpose::PasswordReset,
-        user_id: user.id.clone(),
-        expires_at: now + deps.settings.reset_ttl,
-    };
-    deps.users.put_token(&record).await?;
+    let token = issue_token(
+        deps,
+        &user,
+        TokenPurpose::PasswordReset,
+        deps.settings.reset_ttl,
+    )
+    .await?;
     let link = format!(
         "{}/reset-password?token={}",
         deps.settings.app_url,
@@ -150,16 +148,8 @@ pub async fn resend_verification(
         .await?
         .filter(|u| !u.email_verified)
     {
-        let now = deps.clock.now();
-        let token = OneTimeToken::generate();
         let ttl = deps.settings.verification_ttl;
-        let record = OneTimeTokenRecord {
-            hash: token.hash.clone(),
-            purpose: TokenPurpose::EmailVerification,
-            user_id: user.id.clone(),
-            expires_at: now + ttl,
-        };
-        deps.users.put_token(&record).await?;
+        let token = issue_token(deps, &user, TokenPurpose::EmailVerification, ttl).await?;
         let link = format!(
             "{}/v1/auth/verify-email?token={}",
             deps.settings.public_url,
@@ -279,6 +269,24 @@ pub async fn change(
     .await
 }
 
+/// Stores a new one-time token for `user` and returns it (its secret goes into a mailed link).
+async fn issue_token(
+    deps: &Deps,
+    user: &User,
+    purpose: TokenPurpose,
+    ttl: Duration,
+) -> Result<OneTimeToken, Error> {
+    let token = OneTimeToken::generate();
+    let record = OneTimeTokenRecord {
+        hash: token.hash.clone(),
+        purpose,
+        user_id: user.id.clone(),
+        expires_at: deps.clock.now() + ttl,
+    };
+    deps.users.put_token(&record).await?;
+    Ok(token)
+}
+
 async fn lookup(deps: &Deps, raw_email: &str) -> Result<Option<User>, Error> {
     match Email::parse(raw_email) {
         Ok(email) => super::accounts::by_email(deps, &email).await,
@@ -297,8 +305,9 @@ async fn acceptable_new_password(deps: &Deps, user: &User, raw: &str) -> Result<
         .chain(&user.password_history)
         .take(deps.settings.password_history);
     let mut checks = tokio::task::JoinSet::new();
-    for old in recent.cloned() {
+    for old in recent {
         let (hasher, candidate) = (deps.hasher.clone(), raw.to_owned());
+        let old = old.clone();
         checks.spawn(async move { hasher.verify(&candidate, Some(&old)).await });
     }
     while let Some(reused) = checks.join_next().await {

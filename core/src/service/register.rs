@@ -72,10 +72,10 @@ pub async fn register(
             .user_by_id(existing)
             .await?
             .filter(|u| u.is_abandoned(now, deps.settings.unverified_ttl));
-        if let Some(stale) = stale {
-            if deps.users.delete_unverified(&stale).await? {
-                outcome = deps.users.create_user(&user, &record).await?;
-            }
+        if let Some(stale) = stale
+            && deps.users.delete_unverified(&stale).await?
+        {
+            outcome = deps.users.create_user(&user, &record).await?;
         }
     }
     match outcome {

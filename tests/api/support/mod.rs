@@ -18,6 +18,12 @@ use tempfile::TempDir;
 
 pub const STRONG_PASSWORD: &str = "violet-tractor-harbour-19";
 pub const UA: &str = "latch-tests/1.0";
+/// The contract's Argon2id parameters, for the tests that are about them.
+pub const CONTRACT_ARGON2: &[(&str, &str)] = &[
+    ("LATCH_ARGON2_M_KIB", "65536"),
+    ("LATCH_ARGON2_T", "3"),
+    ("LATCH_ARGON2_P", "2"),
+];
 
 pub struct TestApp {
     pub base: String,
@@ -82,6 +88,15 @@ async fn spawn_app_timed(
         ),
         ("LATCH_PUBLIC_URL".into(), format!("http://{addr}")),
     ]);
+    // Argon2 at the contract's 64 MiB and three passes costs a fifth of a second per hash; the
+    // tests that are about those parameters set them (`CONTRACT_ARGON2`), the rest run cheap.
+    for (k, v) in [
+        ("LATCH_ARGON2_M_KIB", "1024"),
+        ("LATCH_ARGON2_T", "1"),
+        ("LATCH_ARGON2_P", "1"),
+    ] {
+        vars.insert(k.into(), v.into());
+    }
     // Every test client comes from 127.0.0.1: rate limits are off unless a test turns them on.
     for limit in [
         "LATCH_RATE_REGISTER_PER_MIN",

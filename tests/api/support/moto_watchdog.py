@@ -2,19 +2,27 @@
 
 Prints the port on stdout, then serves until stdin closes: the test process holds the other
 end of the pipe, so when it exits (even killed) moto goes with it and no server is left behind.
+
+The server is single-threaded on purpose. moto's own ThreadedMotoServer handles each request on
+its own thread and applies concurrent DynamoDB transactions without serializing them, so two
+conditional transactions can both pass their checks, which DynamoDB never allows. Serving one
+request at a time gives each transaction the atomicity the concurrency tests rely on.
 """
 import socket
 import sys
+import threading
 
-from moto.server import ThreadedMotoServer
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+from werkzeug.serving import make_server
 
 probe = socket.socket()
 probe.bind(("127.0.0.1", 0))
 port = probe.getsockname()[1]
 probe.close()
 
-server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-server.start()
+server = make_server("127.0.0.1", port, DomainDispatcherApplication(create_backend_app), threaded=False,
+                     request_handler=MotoRequestHandler)
+threading.Thread(target=server.serve_forever, daemon=True).start()
 print(port, flush=True)
 sys.stdin.read()
-server.stop()
+server.shutdown()

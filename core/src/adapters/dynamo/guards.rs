@@ -9,7 +9,7 @@ use crate::adapters::sdk_error;
 use crate::domain::{Email, Lock};
 use crate::ports::{Counters, Locks};
 use async_trait::async_trait;
-use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
+
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 use time::{Duration, OffsetDateTime};
 
@@ -122,14 +122,7 @@ impl Locks for DynamoStore {
             .await;
         match result {
             Ok(_) => Ok(true),
-            Err(e)
-                if matches!(
-                    e.as_service_error(),
-                    Some(DeleteItemError::ConditionalCheckFailedException(_))
-                ) =>
-            {
-                Ok(false)
-            }
+            Err(e) if super::condition_failed(&e) => Ok(false),
             Err(e) => Err(sdk_error("dynamodb DeleteItem (lock)", e)),
         }
     }

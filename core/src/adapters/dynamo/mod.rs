@@ -12,6 +12,8 @@ use crate::domain::AuditEvent;
 use crate::ports::AuditLog;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -81,6 +83,24 @@ pub(crate) fn to_item<T: Serialize>(
 
 pub(crate) fn from_item<T: DeserializeOwned>(item: Item) -> Result<T, Error> {
     serde_dynamo::from_item(item).map_err(|e| Error::internal(format!("decoding an item: {e}")))
+}
+
+/// Whether a single-item write was refused because its condition failed.
+pub(crate) fn condition_failed<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>) -> bool {
+    err.as_service_error().and_then(ProvideErrorMetadata::code)
+        == Some("ConditionalCheckFailedException")
+}
+
+/// Whether a transaction was cancelled because one of its conditions failed (and not, say,
+/// for a conflict or throttling).
+pub(crate) fn transaction_condition_failed<R>(err: &SdkError<TransactWriteItemsError, R>) -> bool {
+    match err.as_service_error() {
+        Some(TransactWriteItemsError::TransactionCanceledException(e)) => e
+            .cancellation_reasons()
+            .iter()
+            .any(|r| r.code() == Some("ConditionalCheckFailed")),
+        _ => false,
+    }
 }
 
 pub(crate) fn build_err(e: impl std::fmt::Display) -> Error {

@@ -30,11 +30,34 @@ pub async fn create_tables(client: &Client, names: &TableNames) -> Result<(), Er
             .key_schema(key)
             .attribute_definitions(attr)
             .billing_mode(BillingMode::PayPerRequest);
+        let s = || ScalarAttributeType::S;
+        let n = || ScalarAttributeType::N;
         if table == &names.sessions {
-            create = with_by_user_index(create)?;
+            create = with_indexes(
+                create,
+                vec![index(
+                    super::sessions::BY_USER_INDEX,
+                    ("byUser", s()),
+                    ("createdAt", s()),
+                )?],
+            );
         }
         if table == &names.users {
-            create = with_locks_index(create)?;
+            create = with_indexes(
+                create,
+                vec![
+                    index(
+                        super::guards::LOCKS_INDEX,
+                        ("lockShard", s()),
+                        ("lockUntilEpoch", n()),
+                    )?,
+                    index(
+                        super::users::UNVERIFIED_INDEX,
+                        ("unverifiedShard", s()),
+                        ("createdEpoch", n()),
+                    )?,
+                ],
+            );
         }
         create
             .send()
@@ -56,15 +79,13 @@ pub async fn create_tables(client: &Client, names: &TableNames) -> Result<(), Er
     Ok(())
 }
 
-/// The sparse `byUser` index of the sessions table: hash `byUser`, range `createdAt`.
-fn with_by_user_index(create: CreateTableFluentBuilder) -> Result<CreateTableFluentBuilder, Error> {
-    let attr = |name: &str| {
-        AttributeDefinition::builder()
-            .attribute_name(name)
-            .attribute_type(ScalarAttributeType::S)
-            .build()
-            .map_err(super::build_err)
-    };
+/// A global secondary index with hash and range keys, projecting everything, and the attribute
+/// definitions its keys need.
+fn index(
+    name: &str,
+    hash: (&str, ScalarAttributeType),
+    range: (&str, ScalarAttributeType),
+) -> Result<(GlobalSecondaryIndex, [AttributeDefinition; 2]), Error> {
     let key = |name: &str, kind| {
         KeySchemaElement::builder()
             .attribute_name(name)
@@ -72,44 +93,17 @@ fn with_by_user_index(create: CreateTableFluentBuilder) -> Result<CreateTableFlu
             .build()
             .map_err(super::build_err)
     };
-    let index = GlobalSecondaryIndex::builder()
-        .index_name(super::sessions::BY_USER_INDEX)
-        .key_schema(key(super::sessions::BY_USER_INDEX, KeyType::Hash)?)
-        .key_schema(key("createdAt", KeyType::Range)?)
-        .projection(
-            Projection::builder()
-                .projection_type(ProjectionType::All)
-                .build(),
-        )
-        .build()
-        .map_err(super::build_err)?;
-    Ok(create
-        .attribute_definitions(attr(super::sessions::BY_USER_INDEX)?)
-        .attribute_definitions(attr("createdAt")?)
-        .global_secondary_indexes(index))
-}
-
-/// The sparse indexes of the users table: `locksByUntil` (hash `lockShard`, range
-/// `lockUntilEpoch`) and `unverifiedByCreation` (hash `unverifiedShard`, range `createdEpoch`).
-fn with_locks_index(create: CreateTableFluentBuilder) -> Result<CreateTableFluentBuilder, Error> {
-    let attr = |name: &str, kind| {
+    let attr = |(name, kind): (&str, ScalarAttributeType)| {
         AttributeDefinition::builder()
             .attribute_name(name)
             .attribute_type(kind)
             .build()
             .map_err(super::build_err)
     };
-    let key = |name: &str, kind| {
-        KeySchemaElement::builder()
-            .attribute_name(name)
-            .key_type(kind)
-            .build()
-            .map_err(super::build_err)
-    };
-    let index = GlobalSecondaryIndex::builder()
-        .index_name(super::guards::LOCKS_INDEX)
-        .key_schema(key("lockShard", KeyType::Hash)?)
-        .key_schema(key("lockUntilEpoch", KeyType::Range)?)
+    let gsi = GlobalSecondaryIndex::builder()
+        .index_name(name)
+        .key_schema(key(hash.0, KeyType::Hash)?)
+        .key_schema(key(range.0, KeyType::Range)?)
         .projection(
             Projection::builder()
                 .projection_type(ProjectionType::All)
@@ -117,22 +111,19 @@ fn with_locks_index(create: CreateTableFluentBuilder) -> Result<CreateTableFluen
         )
         .build()
         .map_err(super::build_err)?;
-    let unverified = GlobalSecondaryIndex::builder()
-        .index_name(super::users::UNVERIFIED_INDEX)
-        .key_schema(key("unverifiedShard", KeyType::Hash)?)
-        .key_schema(key("createdEpoch", KeyType::Range)?)
-        .projection(
-            Projection::builder()
-                .projection_type(ProjectionType::All)
-                .build(),
-        )
-        .build()
-        .map_err(super::build_err)?;
-    Ok(create
-        .attribute_definitions(attr("unverifiedShard", ScalarAttributeType::S)?)
-        .attribute_definitions(attr("createdEpoch", ScalarAttributeType::N)?)
-        .global_secondary_indexes(unverified)
-        .attribute_definitions(attr("lockShard", ScalarAttributeType::S)?)
-        .attribute_definitions(attr("lockUntilEpoch", ScalarAttributeType::N)?)
-        .global_secondary_indexes(index))
+    Ok((gsi, [attr(hash)?, attr(range)?]))
+}
+
+/// The sparse indexes of each table (only the items that carry an index's hash key enter it).
+fn with_indexes(
+    mut create: CreateTableFluentBuilder,
+    indexes: Vec<(GlobalSecondaryIndex, [AttributeDefinition; 2])>,
+) -> CreateTableFluentBuilder {
+    for (gsi, attrs) in indexes {
+        create = create.global_secondary_indexes(gsi);
+        for attr in attrs {
+            create = create.attribute_definitions(attr);
+        }
+    }
+    create
 }

@@ -7,8 +7,7 @@ use crate::adapters::sdk_error;
 use crate::domain::{RefreshTokenRecord, Session, SessionId, TokenHash, UserId};
 use crate::ports::SessionStore;
 use async_trait::async_trait;
-use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -92,14 +91,7 @@ impl SessionStore for DynamoStore {
         match result {
             Ok(_) => Ok(()),
             // Revoking a session that does not exist leaves nothing to revoke.
-            Err(e)
-                if matches!(
-                    e.as_service_error(),
-                    Some(UpdateItemError::ConditionalCheckFailedException(_))
-                ) =>
-            {
-                Ok(())
-            }
+            Err(e) if super::condition_failed(&e) => Ok(()),
             Err(e) => Err(sdk_error("dynamodb UpdateItem (revoke session)", e)),
         }
     }
@@ -160,16 +152,8 @@ impl SessionStore for DynamoStore {
             .await
         {
             Ok(_) => Ok(true),
-            Err(e) => match e.as_service_error() {
-                Some(TransactWriteItemsError::TransactionCanceledException(c))
-                    if c.cancellation_reasons()
-                        .iter()
-                        .any(|r| r.code() == Some("ConditionalCheckFailed")) =>
-                {
-                    Ok(false)
-                }
-                _ => Err(sdk_error("dynamodb TransactWriteItems (rotate refresh)", e)),
-            },
+            Err(e) if super::transaction_condition_failed(&e) => Ok(false),
+            Err(e) => Err(sdk_error("dynamodb TransactWriteItems (rotate refresh)", e)),
         }
     }
 
@@ -193,7 +177,7 @@ impl SessionStore for DynamoStore {
             .into_iter()
             .map(from_item)
             .collect::<Result<_, _>>()?;
-        sessions.sort_by(|a, b| b.created_at.cmp(&a.created_at));
+        sessions.sort_by_key(|s| std::cmp::Reverse(s.created_at));
         Ok(sessions)
     }
 }

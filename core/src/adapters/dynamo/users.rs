@@ -189,11 +189,7 @@ impl UserStore for DynamoStore {
             .await
         {
             Ok(_) => Ok(Some(record.user_id)),
-            Err(err)
-                if failed_conditions(&err).is_some_and(|r| r.iter().any(|(failed, _)| *failed)) =>
-            {
-                Ok(None)
-            }
+            Err(err) if super::transaction_condition_failed(&err) => Ok(None),
             Err(err) => Err(sdk_error("dynamodb TransactWriteItems (verify email)", err)),
         }
     }
@@ -227,7 +223,7 @@ impl UserStore for DynamoStore {
         };
         match update.send().await {
             Ok(_) => Ok(()),
-            Err(e) if matches!(e.as_service_error(), Some(aws_sdk_dynamodb::operation::update_item::UpdateItemError::ConditionalCheckFailedException(_))) => Ok(()),
+            Err(e) if super::condition_failed(&e) => Ok(()),
             Err(e) => Err(sdk_error("dynamodb UpdateItem (revoke sessions)", e)),
         }
     }
@@ -267,11 +263,7 @@ impl UserStore for DynamoStore {
             .await
         {
             Ok(_) => Ok(true),
-            Err(err)
-                if failed_conditions(&err).is_some_and(|r| r.iter().any(|(failed, _)| *failed)) =>
-            {
-                Ok(false)
-            }
+            Err(err) if super::transaction_condition_failed(&err) => Ok(false),
             Err(err) => Err(sdk_error("dynamodb TransactWriteItems (save user)", err)),
         }
     }
@@ -360,11 +352,7 @@ impl UserStore for DynamoStore {
             .await
         {
             Ok(_) => Ok(true),
-            Err(err)
-                if failed_conditions(&err).is_some_and(|r| r.iter().any(|(failed, _)| *failed)) =>
-            {
-                Ok(false)
-            }
+            Err(err) if super::transaction_condition_failed(&err) => Ok(false),
             Err(err) => Err(sdk_error(
                 "dynamodb TransactWriteItems (delete unverified)",
                 err,

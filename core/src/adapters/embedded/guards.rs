@@ -1,11 +1,11 @@
 //! `Counters` and `Locks` on the embedded store.
 
-use super::{COUNTERS, EmbeddedStore, LOCKS, db_err, decode, encode};
+use super::{COUNTERS, EmbeddedStore, LOCKS, db_err, decode, get, put};
 use crate::Error;
 use crate::domain::{Email, Lock};
 use crate::ports::{Counters, Locks};
 use async_trait::async_trait;
-use redb::{ReadableDatabase, ReadableTable};
+use redb::ReadableTable;
 use time::{Duration, OffsetDateTime};
 
 /// `key#<window id>`: the window's id is part of the key, so old windows are never read.
@@ -18,19 +18,14 @@ pub(crate) fn window_key(key: &str, window: Duration, now: OffsetDateTime) -> St
 impl Counters for EmbeddedStore {
     async fn hit(&self, key: &str, window: Duration, now: OffsetDateTime) -> Result<u64, Error> {
         let k = window_key(key, window, now);
-        self.with_db(move |db| {
-            let txn = db.begin_write().map_err(db_err)?;
-            let count = {
-                let mut table = txn.open_table(COUNTERS).map_err(db_err)?;
-                let count = table
-                    .get(k.as_str())
-                    .map_err(db_err)?
-                    .map_or(0, |v| v.value())
-                    + 1;
-                table.insert(k.as_str(), count).map_err(db_err)?;
-                count
-            };
-            txn.commit().map_err(db_err)?;
+        self.write(move |txn| {
+            let mut table = txn.open_table(COUNTERS).map_err(db_err)?;
+            let count = table
+                .get(k.as_str())
+                .map_err(db_err)?
+                .map_or(0, |v| v.value())
+                + 1;
+            table.insert(k.as_str(), count).map_err(db_err)?;
             Ok(count)
         })
         .await
@@ -38,10 +33,10 @@ impl Counters for EmbeddedStore {
 
     async fn peek(&self, key: &str, window: Duration, now: OffsetDateTime) -> Result<u64, Error> {
         let k = window_key(key, window, now);
-        self.with_db(move |db| {
-            let txn = db.begin_read().map_err(db_err)?;
-            let table = txn.open_table(COUNTERS).map_err(db_err)?;
-            Ok(table
+        self.read(move |txn| {
+            Ok(txn
+                .open_table(COUNTERS)
+                .map_err(db_err)?
                 .get(k.as_str())
                 .map_err(db_err)?
                 .map_or(0, |v| v.value()))
@@ -51,13 +46,12 @@ impl Counters for EmbeddedStore {
 
     async fn clear(&self, key: &str, window: Duration, now: OffsetDateTime) -> Result<(), Error> {
         let k = window_key(key, window, now);
-        self.with_db(move |db| {
-            let txn = db.begin_write().map_err(db_err)?;
+        self.write(move |txn| {
             txn.open_table(COUNTERS)
                 .map_err(db_err)?
                 .remove(k.as_str())
                 .map_err(db_err)?;
-            txn.commit().map_err(db_err)
+            Ok(())
         })
         .await
     }
@@ -66,52 +60,32 @@ impl Counters for EmbeddedStore {
 #[async_trait]
 impl Locks for EmbeddedStore {
     async fn lock(&self, email: &Email, lock: &Lock) -> Result<(), Error> {
-        let (email, bytes) = (email.clone(), encode(lock)?);
-        self.with_db(move |db| {
-            let txn = db.begin_write().map_err(db_err)?;
-            txn.open_table(LOCKS)
-                .map_err(db_err)?
-                .insert(email.as_str(), bytes.as_slice())
-                .map_err(db_err)?;
-            txn.commit().map_err(db_err)
+        let (email, lock) = (email.clone(), lock.clone());
+        self.write(move |txn| {
+            put(
+                &mut txn.open_table(LOCKS).map_err(db_err)?,
+                email.as_str(),
+                &lock,
+            )
         })
         .await
     }
 
     async fn lock_of(&self, email: &Email) -> Result<Option<Lock>, Error> {
         let email = email.clone();
-        self.with_db(move |db| {
-            let txn = db.begin_read().map_err(db_err)?;
-            let table = txn.open_table(LOCKS).map_err(db_err)?;
-            table
-                .get(email.as_str())
-                .map_err(db_err)?
-                .map(|v| decode(v.value()))
-                .transpose()
-        })
-        .await
+        self.read(move |txn| get(&txn.open_table(LOCKS).map_err(db_err)?, email.as_str()))
+            .await
     }
 
     async fn clear_lock(&self, email: &Email, expected: &Lock) -> Result<bool, Error> {
         let (email, expected) = (email.clone(), expected.clone());
-        self.with_db(move |db| {
-            let txn = db.begin_write().map_err(db_err)?;
-            let cleared = {
-                let mut table = txn.open_table(LOCKS).map_err(db_err)?;
-                let current: Option<Lock> = table
-                    .get(email.as_str())
-                    .map_err(db_err)?
-                    .map(|v| decode(v.value()))
-                    .transpose()?;
-                if current.as_ref() == Some(&expected) {
-                    table.remove(email.as_str()).map_err(db_err)?;
-                    true
-                } else {
-                    false
-                }
-            };
-            txn.commit().map_err(db_err)?;
-            Ok(cleared)
+        self.write(move |txn| {
+            let mut table = txn.open_table(LOCKS).map_err(db_err)?;
+            if get::<Lock>(&table, email.as_str())?.as_ref() != Some(&expected) {
+                return Ok(false);
+            }
+            table.remove(email.as_str()).map_err(db_err)?;
+            Ok(true)
         })
         .await
     }
@@ -121,17 +95,14 @@ impl Locks for EmbeddedStore {
         now: OffsetDateTime,
         limit: usize,
     ) -> Result<Vec<(Email, Lock)>, Error> {
-        self.with_db(move |db| {
-            let txn = db.begin_read().map_err(db_err)?;
+        self.read(move |txn| {
             let table = txn.open_table(LOCKS).map_err(db_err)?;
             let mut out = Vec::new();
             for entry in table.iter().map_err(db_err)? {
                 let (k, v) = entry.map_err(db_err)?;
                 let lock: Lock = decode(v.value())?;
-                if !lock.is_active(now) {
-                    if let Ok(email) = Email::parse(k.value()) {
-                        out.push((email, lock));
-                    }
+                if let (false, Ok(email)) = (lock.is_active(now), Email::parse(k.value())) {
+                    out.push((email, lock));
                 }
             }
             out.sort_by_key(|(_, l)| l.until);

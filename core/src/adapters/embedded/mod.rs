@@ -10,7 +10,10 @@ use crate::Error;
 use crate::domain::AuditEvent;
 use crate::ports::AuditLog;
 use async_trait::async_trait;
-use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
+use redb::{
+    Database, ReadTransaction, ReadableDatabase, ReadableTable, Table, TableDefinition,
+    WriteTransaction,
+};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::path::Path;
@@ -65,7 +68,7 @@ impl EmbeddedStore {
     }
 
     /// Runs `f` on a blocking thread: redb does file I/O and fsyncs on commit.
-    pub(crate) async fn with_db<T: Send + 'static>(
+    async fn with_db<T: Send + 'static>(
         &self,
         f: impl FnOnce(&Database) -> Result<T, Error> + Send + 'static,
     ) -> Result<T, Error> {
@@ -75,17 +78,38 @@ impl EmbeddedStore {
             .map_err(|e| Error::internal(format!("embedded store task: {e}")))?
     }
 
+    /// Runs `f` in one write transaction: committed when `f` succeeds, rolled back when it fails.
+    pub(crate) async fn write<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&WriteTransaction) -> Result<T, Error> + Send + 'static,
+    ) -> Result<T, Error> {
+        self.with_db(move |db| {
+            let txn = db.begin_write().map_err(db_err)?;
+            let out = f(&txn)?;
+            txn.commit().map_err(db_err)?;
+            Ok(out)
+        })
+        .await
+    }
+
+    /// Runs `f` on one consistent snapshot.
+    pub(crate) async fn read<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&ReadTransaction) -> Result<T, Error> + Send + 'static,
+    ) -> Result<T, Error> {
+        self.with_db(move |db| f(&db.begin_read().map_err(db_err)?))
+            .await
+    }
+
     /// Every audit event, oldest first (for tests and local inspection).
     pub async fn audit_events(&self) -> Result<Vec<AuditEvent>, Error> {
-        self.with_db(|db| {
-            let txn = db.begin_read().map_err(db_err)?;
+        self.read(|txn| {
             let table = txn.open_table(AUDIT).map_err(db_err)?;
-            let mut out = Vec::new();
-            for entry in table.iter().map_err(db_err)? {
-                let (_, v) = entry.map_err(db_err)?;
-                out.push(decode(v.value())?);
-            }
-            Ok(out)
+            table
+                .iter()
+                .map_err(db_err)?
+                .map(|entry| decode(entry.map_err(db_err)?.1.value()))
+                .collect()
         })
         .await
     }
@@ -103,23 +127,43 @@ pub(crate) fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
     serde_json::from_slice(bytes).map_err(|e| Error::internal(format!("decoding a record: {e}")))
 }
 
+/// The JSON record at `key`, decoded.
+pub(crate) fn get<T: DeserializeOwned>(
+    table: &impl ReadableTable<&'static str, &'static [u8]>,
+    key: &str,
+) -> Result<Option<T>, Error> {
+    table
+        .get(key)
+        .map_err(db_err)?
+        .map(|v| decode(v.value()))
+        .transpose()
+}
+
+/// Writes `value` as the JSON record at `key`.
+pub(crate) fn put<T: Serialize>(
+    table: &mut Table<'_, &'static str, &'static [u8]>,
+    key: &str,
+    value: &T,
+) -> Result<(), Error> {
+    table
+        .insert(key, encode(value)?.as_slice())
+        .map_err(db_err)?;
+    Ok(())
+}
+
 #[async_trait]
 impl AuditLog for EmbeddedStore {
     async fn append(&self, event: &AuditEvent) -> Result<(), Error> {
-        let id = event.id.clone();
-        let bytes = encode(event)?;
-        self.with_db(move |db| {
-            let txn = db.begin_write().map_err(db_err)?;
-            {
-                let mut table = txn.open_table(AUDIT).map_err(db_err)?;
-                if table.get(id.as_str()).map_err(db_err)?.is_some() {
-                    return Err(Error::internal(format!("audit event {id} already exists")));
-                }
-                table
-                    .insert(id.as_str(), bytes.as_slice())
-                    .map_err(db_err)?;
+        let event = event.clone();
+        self.write(move |txn| {
+            let mut table = txn.open_table(AUDIT).map_err(db_err)?;
+            if table.get(event.id.as_str()).map_err(db_err)?.is_some() {
+                return Err(Error::internal(format!(
+                    "audit event {} already exists",
+                    event.id
+                )));
             }
-            txn.commit().map_err(db_err)
+            put(&mut table, &event.id, &event)
         })
         .await
     }

@@ -1,35 +1,11 @@
 //! `latch-local` as a user meets it: one clear line for a bad variable or a busy port.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::PathBuf;
 use std::process::{Command, Output};
-use std::sync::OnceLock;
 
-/// The `latch-local` binary, built once per test run: `cargo test` builds only this package's
-/// test targets, not other packages' binaries.
 fn latch_local() -> PathBuf {
-    static BUILT: OnceLock<PathBuf> = OnceLock::new();
-    BUILT
-        .get_or_init(|| {
-            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-            let status = Command::new(cargo)
-                .args([
-                    "build",
-                    "--quiet",
-                    "-p",
-                    "latch-functions",
-                    "--bin",
-                    "latch-local",
-                ])
-                .status()
-                .unwrap();
-            assert!(status.success(), "building latch-local failed");
-            // target/<profile>/deps/api-<hash> → target/<profile>/latch-local
-            let exe = std::env::current_exe().unwrap();
-            let bin = exe.parent().unwrap().parent().unwrap().join("latch-local");
-            assert!(bin.exists(), "{} was not built", bin.display());
-            bin
-        })
-        .clone()
+    PathBuf::from(env!("CARGO_BIN_EXE_latch-local"))
 }
 
 fn run(vars: &[(&str, &str)]) -> Output {

@@ -1,0 +1,142 @@
+//! The store contract: one suite of cases, run on the embedded store and on DynamoDB (moto).
+
+mod audit;
+mod guards;
+mod sessions;
+mod users;
+
+pub use audit::*;
+pub use guards::*;
+pub use sessions::*;
+pub use users::*;
+
+use crate::support::moto;
+use latch_core::adapters::dynamo::DynamoStore;
+use latch_core::adapters::embedded::EmbeddedStore;
+use latch_core::domain::{
+    AuditEvent, AuditType, ClientInfo, Email, OneTimeToken, OneTimeTokenRecord, Outcome,
+    PasswordHash, RefreshTokenRecord, Session, TokenPurpose, User,
+};
+use latch_core::domain::{Lock, LockKind};
+use latch_core::ports::{AuditLog, Counters, CreateUser, Locks, SessionStore, UserStore};
+use std::sync::Arc;
+use time::{Duration, OffsetDateTime};
+
+/// The three ports of one backend, and what keeps it alive.
+pub struct Stores {
+    pub counters: Arc<dyn Counters>,
+    pub locks: Arc<dyn Locks>,
+    pub users: Arc<dyn UserStore>,
+    pub sessions: Arc<dyn SessionStore>,
+    pub audit: Arc<dyn AuditLog>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+pub async fn embedded() -> Stores {
+    let dir = tempfile::tempdir().unwrap();
+    let s = EmbeddedStore::open(&dir.path().join("latch.redb")).unwrap();
+    Stores {
+        counters: Arc::new(s.clone()),
+        locks: Arc::new(s.clone()),
+        users: Arc::new(s.clone()),
+        sessions: Arc::new(s.clone()),
+        audit: Arc::new(s),
+        _dir: Some(dir),
+    }
+}
+
+pub async fn dynamodb() -> Stores {
+    let client = aws_sdk_dynamodb::Client::new(&moto::aws().await);
+    let names = moto::tables(&client).await;
+    let s = DynamoStore::new(client, names);
+    Stores {
+        counters: Arc::new(s.clone()),
+        locks: Arc::new(s.clone()),
+        users: Arc::new(s.clone()),
+        sessions: Arc::new(s.clone()),
+        audit: Arc::new(s),
+        _dir: None,
+    }
+}
+
+pub fn now() -> OffsetDateTime {
+    // Whole microseconds survive every encoding unchanged.
+    let t = OffsetDateTime::now_utc();
+    t.replace_nanosecond(t.nanosecond() / 1000 * 1000).unwrap()
+}
+
+pub fn user(email: &str) -> User {
+    User::register(
+        Email::parse(email).unwrap(),
+        PasswordHash("$argon2id$v=19$m=8,t=1,p=1$c2FsdHNhbHQ$aGFzaA".into()),
+        now(),
+    )
+}
+
+pub fn token(user: &User, purpose: TokenPurpose, ttl: Duration) -> OneTimeTokenRecord {
+    OneTimeTokenRecord {
+        hash: OneTimeToken::generate().hash,
+        purpose,
+        user_id: user.id.clone(),
+        expires_at: now() + ttl,
+    }
+}
+
+pub fn unique_email() -> String {
+    format!("{}@example.com", moto::unique("c"))
+}
+
+/// Generates one test per case for each backend, so the two cannot drift apart silently.
+macro_rules! contract_suite {
+    ($($case:ident),* $(,)?) => {
+        mod on_embedded {
+            $(#[tokio::test]
+            async fn $case() {
+                super::$case(super::embedded().await).await
+            })*
+        }
+        mod on_dynamodb {
+            $(#[tokio::test]
+            async fn $case() {
+                super::$case(super::dynamodb().await).await
+            })*
+        }
+    };
+}
+
+contract_suite!(
+    creates_and_reads_back_a_user,
+    a_taken_email_names_its_owner_and_stores_nothing,
+    concurrent_creates_of_one_email_make_one_user,
+    a_verification_token_is_spent_with_its_effect,
+    expired_and_foreign_purpose_tokens_do_nothing,
+    concurrent_redemptions_of_one_token_succeed_once,
+    sessions_are_stored_and_revoked_once,
+    refresh_rotation_is_one_conditional_write,
+    concurrent_rotations_of_one_token_have_one_winner,
+    a_users_sessions_are_listed_newest_first,
+    mass_revocation_is_one_write_on_the_user,
+    saving_a_user_is_optimistic_and_spends_its_token,
+    counters_count_every_hit_per_window,
+    locks_are_kept_cleared_conditionally_and_listed_when_expired,
+    abandoned_accounts_are_listed_and_deleted_only_while_unverified,
+    audit_events_are_append_only
+);
+
+#[tokio::test]
+async fn the_embedded_store_survives_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("latch.redb");
+    let u = user(&unique_email());
+    {
+        let s = EmbeddedStore::open(&path).unwrap();
+        s.create_user(
+            &u,
+            &token(&u, TokenPurpose::EmailVerification, Duration::hours(1)),
+        )
+        .await
+        .unwrap();
+    }
+    let reopened = EmbeddedStore::open(&path).unwrap();
+    assert_eq!(reopened.user_by_email(&u.email).await.unwrap(), Some(u));
+}
