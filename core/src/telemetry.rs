@@ -15,10 +15,41 @@ pub fn init() {
         .try_init();
 }
 
-/// The one log line of a request.
-pub fn request_line(request_id: &str, method: &str, route: &str, status: u16, latency: Duration) {
+tokio::task_local! {
+    /// The keyed hash of the user a request acted for, once authentication or login knows it.
+    static REQUEST_USER: std::cell::RefCell<Option<String>>;
+}
+
+/// Runs one request's handling with room for `note_user`; returns what was noted.
+pub async fn with_request_user<T>(
+    work: impl std::future::Future<Output = T>,
+) -> (T, Option<String>) {
+    REQUEST_USER
+        .scope(std::cell::RefCell::new(None), async move {
+            let out = work.await;
+            let user = REQUEST_USER.try_with(|u| u.borrow().clone()).ok().flatten();
+            (out, user)
+        })
+        .await
+}
+
+/// Notes the (already hashed) user of the current request for its log line.
+pub fn note_user(user_hash: String) {
+    let _ = REQUEST_USER.try_with(|u| *u.borrow_mut() = Some(user_hash));
+}
+
+/// The one log line of a request: never the raw path, the query, an email or a token.
+pub fn request_line(
+    request_id: &str,
+    method: &str,
+    route: &str,
+    status: u16,
+    latency: Duration,
+    user: Option<&str>,
+) {
     let latency_ms = u64::try_from(latency.as_millis()).unwrap_or(u64::MAX);
-    tracing::info!(target: "latch::request", requestId = request_id, method, route, status, latencyMs = latency_ms, "request");
+    let user = user.unwrap_or("-");
+    tracing::info!(target: "latch::request", requestId = request_id, method, route, status, latencyMs = latency_ms, user, "request");
 }
 
 /// An error and all its sources, `: `-separated.

@@ -8,6 +8,7 @@ mod bad_input;
 mod events;
 mod flows;
 mod guards;
+mod logs;
 mod mail_and_keys;
 mod passwords;
 mod peers;

@@ -2,6 +2,8 @@
 
 pub mod endpoints;
 pub mod extract;
+#[cfg(test)]
+mod fuzz;
 pub mod headers;
 pub mod openapi;
 pub mod problem;

@@ -105,7 +105,8 @@ pub async fn serve(deps: &Deps, route: &Route, req: Request) -> Response<Body> {
     let started = Instant::now();
     let request_id = headers::request_id(req.headers(), deps.clock.now());
     let method = req.method().clone();
-    let result = run(deps, route, req, &request_id).await;
+    let (result, user) =
+        crate::telemetry::with_request_user(run(deps, route, req, &request_id)).await;
     finish(
         result,
         &request_id,
@@ -113,6 +114,7 @@ pub async fn serve(deps: &Deps, route: &Route, req: Request) -> Response<Body> {
         route.path,
         route.cache,
         started,
+        user.as_deref(),
     )
 }
 
@@ -143,6 +145,7 @@ pub fn fail(
         "-",
         Cache::NoStore,
         Instant::now(),
+        None,
     )
 }
 
@@ -153,6 +156,7 @@ fn finish(
     route: &str,
     cache: Cache,
     started: Instant,
+    user: Option<&str>,
 ) -> Response<Body> {
     let mut res = match result {
         Ok(reply) => reply.into_response(),
@@ -171,6 +175,7 @@ fn finish(
         route,
         res.status().as_u16(),
         started.elapsed(),
+        user,
     );
     res
 }

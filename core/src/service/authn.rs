@@ -50,6 +50,7 @@ pub async fn authenticate(
         .await?;
         return Err(Error::SessionBindingMismatch);
     }
+    crate::telemetry::note_user(deps.keys.keyed_hash(user.id.as_str()));
     Ok(Authenticated {
         user,
         session,

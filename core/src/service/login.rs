@@ -80,6 +80,7 @@ pub async fn login(deps: &Deps, caller: &Caller, req: LoginRequest) -> Result<To
             return Err(Error::InvalidCredentials);
         }
     };
+    crate::telemetry::note_user(deps.keys.keyed_hash(user.id.as_str()));
     guard::clear_failures(deps, &user.email).await?;
     if !user.email_verified {
         let reason = [("reason", "email_not_verified")];

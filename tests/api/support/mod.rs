@@ -2,6 +2,7 @@
 //! and `TestApp` has one method per endpoint.
 
 pub mod clock;
+pub mod logs;
 pub mod moto;
 pub mod siteverify;
 
@@ -77,6 +78,7 @@ async fn spawn_app_timed(
     aws: Option<aws_config::SdkConfig>,
     clock: Arc<dyn latch_core::ports::Clock>,
 ) -> TestApp {
+    logs::install();
     let data_dir = tempfile::tempdir().unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
