@@ -44,7 +44,17 @@ pub async fn refresh(
         return binding_mismatch(deps, caller, &session, now).await;
     }
     if record.spent_at.is_some() || session.refresh_hash != hash {
-        return reuse(deps, caller, &session, record.spent_at, now).await;
+        // The record may have been read just before a concurrent rotation spent it (and the
+        // session just after): read it again, so that rotation counts as the spend it was.
+        let spent_at = match record.spent_at {
+            Some(at) => Some(at),
+            None => deps
+                .sessions
+                .refresh_token(&hash)
+                .await?
+                .and_then(|r| r.spent_at),
+        };
+        return reuse(deps, caller, &session, spent_at, now).await;
     }
     let (next, next_record) =
         tokens::mint_refresh(&session.id, &user, now, session.absolute_expires_at);
