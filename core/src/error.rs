@@ -36,6 +36,9 @@ pub enum Error {
     Forbidden,
     #[error("not found")]
     NotFound,
+    /// The path exists with other methods (local server only; API Gateway answers these itself).
+    #[error("method not allowed")]
+    MethodNotAllowed { allowed: String },
     #[error("conflict")]
     Conflict,
     #[error("payload too large")]

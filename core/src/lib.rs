@@ -7,6 +7,7 @@ pub mod crypto;
 pub mod domain;
 pub mod error;
 pub mod http;
+pub mod metrics;
 pub mod ports;
 pub mod service;
 pub mod telemetry;

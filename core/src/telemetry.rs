@@ -46,10 +46,22 @@ pub fn request_line(
     status: u16,
     latency: Duration,
     user: Option<&str>,
+    trace_id: Option<&str>,
 ) {
     let latency_ms = u64::try_from(latency.as_millis()).unwrap_or(u64::MAX);
     let user = user.unwrap_or("-");
-    tracing::info!(target: "latch::request", requestId = request_id, method, route, status, latencyMs = latency_ms, user, "request");
+    let trace_id = trace_id.unwrap_or("-");
+    tracing::info!(
+        target: "latch::request",
+        requestId = request_id,
+        method,
+        route,
+        status,
+        latencyMs = latency_ms,
+        user,
+        traceId = trace_id,
+        "request"
+    );
 }
 
 /// An error and all its sources, `: `-separated.

@@ -117,8 +117,19 @@ async fn handle(
     let (parts, body) = req.into_parts();
     let now = deps.clock.now();
     let Some((route, params)) = routes::matching(&parts.method, parts.uri.path()) else {
+        let allowed: Vec<&str> = routes::methods_for(parts.uri.path())
+            .iter()
+            .map(|m| m.as_str())
+            .collect();
+        let err = if allowed.is_empty() {
+            Error::NotFound
+        } else {
+            Error::MethodNotAllowed {
+                allowed: allowed.join(", "),
+            }
+        };
         return Ok(to_hyper(fail(
-            Error::NotFound,
+            err,
             &parts.headers,
             parts.method.as_str(),
             now,

@@ -46,6 +46,14 @@ async fn no_secret_of_a_whole_flow_reaches_the_logs() {
     )
     .await;
 
+    let traced = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1";
+    app.client
+        .get(app.url("/v1/health"))
+        .header("x-amzn-trace-id", traced)
+        .send()
+        .await
+        .unwrap();
+
     let log = logs::captured();
     let secrets = [
         STRONG_PASSWORD,

@@ -19,6 +19,19 @@ pub fn request_id(headers: &HeaderMap, now: time::OffsetDateTime) -> String {
         .map_or_else(|| crate::crypto::random::ulid(now), str::to_owned)
 }
 
+/// API Gateway's X-Ray header (`Root=1-…;Parent=…;Sampled=…`), kept for the log line when sane.
+pub fn trace_id(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get("x-amzn-trace-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| {
+            v.len() <= 256
+                && v.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '=' | ';' | '-' | '.' | '_'))
+        })
+        .map(str::to_owned)
+}
+
 /// Sets the security headers, the request id and the cache policy.
 pub fn apply(headers: &mut HeaderMap, request_id: &str, cache: Cache) {
     let fixed: [(HeaderName, &'static str); 5] = [

@@ -77,6 +77,11 @@ pub fn classify(err: &Error) -> (StatusCode, &'static str, String) {
         ),
         Error::Forbidden => (S::FORBIDDEN, "forbidden", "You may not do this."),
         Error::NotFound => (S::NOT_FOUND, "not_found", "Nothing here."),
+        Error::MethodNotAllowed { .. } => (
+            S::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            "This path does not take this method.",
+        ),
         Error::Conflict => (
             S::CONFLICT,
             "conflict",
@@ -159,6 +164,11 @@ pub fn response(err: &Error, request_id: &str) -> Response<Body> {
                 HeaderValue::from_static("Bearer error=\"invalid_token\""),
             );
         }
+        Error::MethodNotAllowed { allowed } => {
+            if let Ok(v) = HeaderValue::from_str(allowed) {
+                h.insert(header::ALLOW, v);
+            }
+        }
         Error::AccountLocked { retry_after_secs } | Error::RateLimited { retry_after_secs } => {
             h.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
         }
@@ -205,6 +215,20 @@ mod tests {
         check(Error::Forbidden, 403, "forbidden");
         check(Error::NotFound, 404, "not_found");
         check(Error::Conflict, 409, "conflict");
+        let res = response(
+            &Error::MethodNotAllowed {
+                allowed: "GET".into(),
+            },
+            "r",
+        );
+        assert_eq!(res.headers()[header::ALLOW], "GET");
+        check(
+            Error::MethodNotAllowed {
+                allowed: "GET".into(),
+            },
+            405,
+            "method_not_allowed",
+        );
         check(Error::PayloadTooLarge, 413, "payload_too_large");
         check(Error::UnsupportedMediaType, 415, "unsupported_media_type");
     }

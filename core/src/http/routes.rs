@@ -95,6 +95,15 @@ pub fn by_name(name: &str) -> Option<&'static Route> {
     ROUTES.iter().find(|r| r.name == name)
 }
 
+/// The methods the table has for `path` (empty when the path is unknown), for `Allow`.
+pub fn methods_for(path: &str) -> Vec<&'static Method> {
+    ROUTES
+        .iter()
+        .filter(|r| match_template(r.path, path).is_some())
+        .map(|r| &r.method)
+        .collect()
+}
+
 /// The route for `method path` and its path parameters (`{name}` segments).
 pub fn matching(method: &Method, path: &str) -> Option<(&'static Route, Vec<(String, String)>)> {
     ROUTES

@@ -102,20 +102,45 @@ impl Reply {
 
 /// Runs `route` for `req` and answers, whatever happens.
 pub async fn serve(deps: &Deps, route: &Route, req: Request) -> Response<Body> {
-    let started = Instant::now();
-    let request_id = headers::request_id(req.headers(), deps.clock.now());
-    let method = req.method().clone();
-    let (result, user) =
-        crate::telemetry::with_request_user(run(deps, route, req, &request_id)).await;
-    finish(
-        result,
-        &request_id,
-        method.as_str(),
+    let line = Line::of(
+        req.headers(),
+        req.method().as_str(),
         route.path,
         route.cache,
-        started,
-        user.as_deref(),
-    )
+        deps.clock.now(),
+    );
+    let (result, user) =
+        crate::telemetry::with_request_user(run(deps, route, req, &line.request_id)).await;
+    finish(result, &line, user.as_deref())
+}
+
+/// What the request's log line and headers need, read before the request is consumed.
+struct Line {
+    request_id: String,
+    trace_id: Option<String>,
+    method: String,
+    route: &'static str,
+    cache: Cache,
+    started: Instant,
+}
+
+impl Line {
+    fn of(
+        headers: &HeaderMap,
+        method: &str,
+        route: &'static str,
+        cache: Cache,
+        now: time::OffsetDateTime,
+    ) -> Self {
+        Self {
+            request_id: headers::request_id(headers, now),
+            trace_id: headers::trace_id(headers),
+            method: method.to_owned(),
+            route,
+            cache,
+            started: Instant::now(),
+        }
+    }
 }
 
 async fn run(deps: &Deps, route: &Route, req: Request, request_id: &str) -> Result<Reply, Error> {
@@ -137,27 +162,16 @@ pub fn fail(
     method: &str,
     now: time::OffsetDateTime,
 ) -> Response<Body> {
-    let request_id = headers::request_id(request_headers, now);
     finish(
         Err(err),
-        &request_id,
-        method,
-        "-",
-        Cache::NoStore,
-        Instant::now(),
+        &Line::of(request_headers, method, "-", Cache::NoStore, now),
         None,
     )
 }
 
-fn finish(
-    result: Result<Reply, Error>,
-    request_id: &str,
-    method: &str,
-    route: &str,
-    cache: Cache,
-    started: Instant,
-    user: Option<&str>,
-) -> Response<Body> {
+fn finish(result: Result<Reply, Error>, line: &Line, user: Option<&str>) -> Response<Body> {
+    let request_id = line.request_id.as_str();
+    let route = line.route;
     let mut res = match result {
         Ok(reply) => reply.into_response(),
         Err(err) => {
@@ -168,14 +182,19 @@ fn finish(
             res
         }
     };
-    headers::apply(res.headers_mut(), request_id, cache);
+    headers::apply(res.headers_mut(), request_id, line.cache);
+    let (status, latency) = (res.status().as_u16(), line.started.elapsed());
     crate::telemetry::request_line(
         request_id,
-        method,
+        &line.method,
         route,
-        res.status().as_u16(),
-        started.elapsed(),
+        status,
+        latency,
         user,
+        line.trace_id.as_deref(),
     );
+    let at_ms = i64::try_from(time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000)
+        .unwrap_or(0);
+    crate::metrics::emit(&crate::metrics::request(route, status, latency, at_ms));
     res
 }

@@ -60,5 +60,14 @@ pub async fn record(
         outcome,
         metadata,
     };
-    deps.audit.append(&event).await
+    deps.audit.append(&event).await?;
+    count_security_event(kind, now);
+    Ok(())
+}
+
+fn count_security_event(kind: AuditType, now: time::OffsetDateTime) {
+    if let Some(metric) = crate::metrics::security_metric(kind) {
+        let at_ms = i64::try_from(now.unix_timestamp_nanos() / 1_000_000).unwrap_or(0);
+        crate::metrics::emit(&crate::metrics::security(metric, at_ms));
+    }
 }

@@ -39,8 +39,9 @@ pub struct EmailRequest {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ResetRequest {
+    #[schema(pattern = "^[A-Za-z0-9_-]{43}$")]
     pub token: String,
-    #[schema(format = Password)]
+    #[schema(format = Password, min_length = 8, max_length = 128)]
     pub new_password: String,
 }
 
@@ -49,7 +50,7 @@ pub struct ResetRequest {
 pub struct ChangeRequest {
     #[schema(format = Password)]
     pub current_password: String,
-    #[schema(format = Password)]
+    #[schema(format = Password, min_length = 8, max_length = 128)]
     pub new_password: String,
 }
 

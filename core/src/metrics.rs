@@ -1,0 +1,104 @@
+//! CloudWatch Embedded Metric Format: one JSON line per metric event on stdout, which CloudWatch
+//! turns into metrics without an API call. Namespace `Latch`.
+
+use crate::domain::AuditType;
+use serde_json::{Value, json};
+use std::time::Duration;
+
+const NAMESPACE: &str = "Latch";
+
+/// The EMF document for one request: `Requests` (count) and `Latency` (ms) by route and status class.
+pub fn request(route: &str, status: u16, latency: Duration, at_ms: i64) -> Value {
+    let latency_ms = u64::try_from(latency.as_millis()).unwrap_or(u64::MAX);
+    json!({
+        "_aws": {
+            "Timestamp": at_ms,
+            "CloudWatchMetrics": [{
+                "Namespace": NAMESPACE,
+                "Dimensions": [["Route", "StatusClass"]],
+                "Metrics": [{"Name": "Requests", "Unit": "Count"}, {"Name": "Latency", "Unit": "Milliseconds"}]
+            }]
+        },
+        "Route": route,
+        "StatusClass": format!("{}xx", status / 100),
+        "Requests": 1,
+        "Latency": latency_ms,
+    })
+}
+
+/// The metric a security event counts in, if it is one worth an alarm.
+pub fn security_metric(kind: AuditType) -> Option<&'static str> {
+    match kind {
+        AuditType::LoginFailed => Some("LoginFailures"),
+        AuditType::AccountLocked => Some("Lockouts"),
+        AuditType::TokenReuseDetected => Some("RefreshReuseDetections"),
+        AuditType::SessionBindingMismatch => Some("SessionBindingMismatches"),
+        _ => None,
+    }
+}
+
+/// The EMF document counting one security event.
+pub fn security(name: &str, at_ms: i64) -> Value {
+    json!({
+        "_aws": {
+            "Timestamp": at_ms,
+            "CloudWatchMetrics": [{"Namespace": NAMESPACE, "Dimensions": [[]], "Metrics": [{"Name": name, "Unit": "Count"}]}]
+        },
+        name: 1,
+    })
+}
+
+/// Writes one EMF line to stdout, where the Lambda runtime sends it to CloudWatch Logs.
+pub fn emit(document: &Value) {
+    println!("{document}");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_metrics_follow_the_embedded_metric_format() {
+        let doc = request(
+            "/v1/auth/login",
+            401,
+            Duration::from_millis(12),
+            1_800_000_000_000,
+        );
+        let directive = &doc["_aws"]["CloudWatchMetrics"][0];
+        assert_eq!(directive["Namespace"], "Latch");
+        assert_eq!(doc["_aws"]["Timestamp"], 1_800_000_000_000_i64);
+        for metric in directive["Metrics"].as_array().unwrap() {
+            let name = metric["Name"].as_str().unwrap();
+            assert!(doc[name].is_number(), "{name} has a value");
+        }
+        for dims in directive["Dimensions"][0].as_array().unwrap() {
+            assert!(
+                doc[dims.as_str().unwrap()].is_string(),
+                "dimension {dims} has a value"
+            );
+        }
+        assert_eq!(doc["StatusClass"], "4xx");
+        assert_eq!(doc["Latency"], 12);
+    }
+
+    #[test]
+    fn security_events_count_in_their_own_metrics() {
+        assert_eq!(
+            security_metric(AuditType::LoginFailed),
+            Some("LoginFailures")
+        );
+        assert_eq!(security_metric(AuditType::AccountLocked), Some("Lockouts"));
+        assert_eq!(
+            security_metric(AuditType::TokenReuseDetected),
+            Some("RefreshReuseDetections")
+        );
+        assert_eq!(security_metric(AuditType::EmailVerified), None);
+        let doc = security("Lockouts", 1);
+        assert_eq!(doc["Lockouts"], 1);
+        assert_eq!(
+            doc["_aws"]["CloudWatchMetrics"][0]["Metrics"][0]["Name"],
+            "Lockouts"
+        );
+    }
+}
