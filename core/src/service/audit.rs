@@ -3,7 +3,7 @@
 use super::{Caller, Deps};
 use crate::Error;
 use crate::domain::{AuditEvent, AuditType, Outcome, UserId};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 /// Appends an event of a scheduled job: no address, no User-Agent; `run_id` as request id.
 pub async fn record_system(
@@ -14,23 +14,20 @@ pub async fn record_system(
     outcome: Outcome,
     metadata: &[(&str, &str)],
 ) -> Result<(), Error> {
-    let now = deps.clock.now();
-    let event = AuditEvent {
-        id: crate::crypto::random::ulid(now),
-        at: now,
+    append(
+        deps,
+        Origin {
+            request_id: run_id,
+            actor: None,
+            ip: None,
+            user_agent: None,
+        },
         kind,
-        actor_id: None,
-        user_id: user.cloned(),
-        ip: None,
-        user_agent: None,
-        request_id: run_id.to_owned(),
+        user,
         outcome,
-        metadata: metadata
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), Value::from(*v)))
-            .collect(),
-    };
-    deps.audit.append(&event).await
+        metadata,
+    )
+    .await
 }
 
 /// Appends one event about `user` acted on by the caller (or by `user` itself).
@@ -43,22 +40,46 @@ pub async fn record(
     outcome: Outcome,
     metadata: &[(&str, &str)],
 ) -> Result<(), Error> {
+    let origin = Origin {
+        request_id: &caller.request_id,
+        actor: user,
+        ip: Some(caller.client.ip.to_string()),
+        user_agent: Some(caller.client.user_agent_display()),
+    };
+    append(deps, origin, kind, user, outcome, metadata).await
+}
+
+/// Where an event came from.
+struct Origin<'a> {
+    request_id: &'a str,
+    actor: Option<&'a UserId>,
+    ip: Option<String>,
+    user_agent: Option<String>,
+}
+
+async fn append(
+    deps: &Deps,
+    origin: Origin<'_>,
+    kind: AuditType,
+    user: Option<&UserId>,
+    outcome: Outcome,
+    metadata: &[(&str, &str)],
+) -> Result<(), Error> {
     let now = deps.clock.now();
-    let metadata: Map<String, Value> = metadata
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), Value::from(*v)))
-        .collect();
     let event = AuditEvent {
         id: crate::crypto::random::ulid(now),
         at: now,
         kind,
-        actor_id: user.cloned(),
+        actor_id: origin.actor.cloned(),
         user_id: user.cloned(),
-        ip: Some(caller.client.ip.to_string()),
-        user_agent: Some(caller.client.user_agent_display()),
-        request_id: caller.request_id.clone(),
+        ip: origin.ip,
+        user_agent: origin.user_agent,
+        request_id: origin.request_id.to_owned(),
         outcome,
-        metadata,
+        metadata: metadata
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), Value::from(*v)))
+            .collect(),
     };
     deps.audit.append(&event).await?;
     count_security_event(kind, now);

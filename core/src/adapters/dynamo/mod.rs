@@ -48,6 +48,29 @@ impl DynamoStore {
         Self { client, tables }
     }
 
+    /// Runs one transaction: `true` when applied, `false` when one of its conditions failed
+    /// (nothing is written then), an error otherwise. `what` names it in errors.
+    pub(crate) async fn transact(
+        &self,
+        items: Vec<aws_sdk_dynamodb::types::TransactWriteItem>,
+        what: &str,
+    ) -> Result<bool, Error> {
+        match self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(e) if transaction_condition_failed(&e) => Ok(false),
+            Err(e) => Err(super::sdk_error(
+                &format!("dynamodb TransactWriteItems ({what})"),
+                e,
+            )),
+        }
+    }
+
     /// A consistent read of one item.
     pub(crate) async fn get(&self, table: &str, pk: String) -> Result<Option<Item>, Error> {
         let out = self

@@ -61,12 +61,10 @@ impl SessionStore for DynamoStore {
             TransactWriteItem::builder().put(session_put).build(),
             TransactWriteItem::builder().put(refresh_put).build(),
         ];
-        self.client
-            .transact_write_items()
-            .set_transact_items(Some(items))
-            .send()
-            .await
-            .map_err(|e| sdk_error("dynamodb TransactWriteItems (create session)", e))?;
+        // Fresh random keys: a failed condition would be a collision, not a race.
+        if !self.transact(items, "create session").await? {
+            return Err(Error::internal("session or refresh token id collision"));
+        }
         Ok(())
     }
 
@@ -144,17 +142,7 @@ impl SessionStore for DynamoStore {
             TransactWriteItem::builder().put(store_next).build(),
             TransactWriteItem::builder().update(move_session).build(),
         ];
-        match self
-            .client
-            .transact_write_items()
-            .set_transact_items(Some(items))
-            .send()
-            .await
-        {
-            Ok(_) => Ok(true),
-            Err(e) if super::transaction_condition_failed(&e) => Ok(false),
-            Err(e) => Err(sdk_error("dynamodb TransactWriteItems (rotate refresh)", e)),
-        }
+        self.transact(items, "rotate refresh").await
     }
 
     async fn sessions_of(&self, user: &UserId, limit: usize) -> Result<Vec<Session>, Error> {

@@ -181,17 +181,11 @@ impl UserStore for DynamoStore {
             TransactWriteItem::builder().delete(spend).build(),
             TransactWriteItem::builder().update(verify).build(),
         ];
-        match self
-            .client
-            .transact_write_items()
-            .set_transact_items(Some(items))
-            .send()
-            .await
-        {
-            Ok(_) => Ok(Some(record.user_id)),
-            Err(err) if super::transaction_condition_failed(&err) => Ok(None),
-            Err(err) => Err(sdk_error("dynamodb TransactWriteItems (verify email)", err)),
-        }
+        // If another request spent the token first, the delete's condition fails.
+        Ok(self
+            .transact(items, "verify email")
+            .await?
+            .then_some(record.user_id))
     }
 
     async fn revoke_sessions_before(
@@ -255,17 +249,7 @@ impl UserStore for DynamoStore {
                 .map_err(build_err)?;
             items.push(TransactWriteItem::builder().delete(delete).build());
         }
-        match self
-            .client
-            .transact_write_items()
-            .set_transact_items(Some(items))
-            .send()
-            .await
-        {
-            Ok(_) => Ok(true),
-            Err(err) if super::transaction_condition_failed(&err) => Ok(false),
-            Err(err) => Err(sdk_error("dynamodb TransactWriteItems (save user)", err)),
-        }
+        self.transact(items, "save user").await
     }
 
     async fn put_token(&self, token: &OneTimeTokenRecord) -> Result<(), Error> {
@@ -344,20 +328,7 @@ impl UserStore for DynamoStore {
             TransactWriteItem::builder().delete(account).build(),
             TransactWriteItem::builder().delete(claim).build(),
         ];
-        match self
-            .client
-            .transact_write_items()
-            .set_transact_items(Some(items))
-            .send()
-            .await
-        {
-            Ok(_) => Ok(true),
-            Err(err) if super::transaction_condition_failed(&err) => Ok(false),
-            Err(err) => Err(sdk_error(
-                "dynamodb TransactWriteItems (delete unverified)",
-                err,
-            )),
-        }
+        self.transact(items, "delete unverified").await
     }
 
     async fn ping(&self) -> Result<(), Error> {
