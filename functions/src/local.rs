@@ -69,7 +69,7 @@ fn exit_with(line: &str) -> ExitCode {
 }
 
 fn print_new_secret() -> ExitCode {
-    let material = latch_core::crypto::SecretMaterial::generate(time_now());
+    let material = latch_core::crypto::SecretMaterial::generate(time::OffsetDateTime::now_utc());
     match material.map(|m| serde_json::to_string_pretty(&m)) {
         Ok(Ok(json)) => {
             println!("{json}");
@@ -77,10 +77,6 @@ fn print_new_secret() -> ExitCode {
         }
         _ => exit_with("latch-local: could not generate secret material"),
     }
-}
-
-fn time_now() -> time::OffsetDateTime {
-    time::OffsetDateTime::now_utc()
 }
 
 /// Accepts connections until the task is dropped.

@@ -59,6 +59,12 @@ impl Session {
         self.revoked_at.is_none() && now < self.idle_expires_at && now < self.absolute_expires_at
     }
 
+    /// Whether this session was held by `client`'s User-Agent (hash) and network prefix: what the
+    /// known-client exemption and the new-sign-in notice ask of past sessions.
+    pub fn held_by(&self, user_agent_hash: &str, ip_prefix: &str) -> bool {
+        self.user_agent_hash == user_agent_hash && self.ip_prefix == ip_prefix
+    }
+
     /// Whether `client` calls from the network prefix this session was created in.
     pub fn prefix_matches(&self, client: &ClientInfo) -> bool {
         self.ip_prefix == client.ip_prefix()

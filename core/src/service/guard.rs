@@ -4,7 +4,7 @@
 
 use super::{Caller, Deps, audit};
 use crate::Error;
-use crate::domain::{AuditType, Email, Lock, LockKind, Mail, MailKind, Outcome, User};
+use crate::domain::{AuditType, Email, Lock, LockKind, Mail, Outcome, User};
 use time::{Duration, OffsetDateTime};
 
 /// Counts one request of `action` from the caller's address; over `limit` in `window` is 429.
@@ -112,7 +112,7 @@ pub async fn known_client(deps: &Deps, caller: &Caller, user: &User) -> Result<b
         .await?;
     Ok(sessions
         .iter()
-        .any(|s| s.last_used_at >= since && s.ip_prefix == prefix && s.user_agent_hash == ua))
+        .any(|s| s.last_used_at >= since && s.held_by(&ua, &prefix)))
 }
 
 /// Counts a failed password for the email and the address; the failure that reaches the
@@ -193,11 +193,7 @@ pub async fn notify_new_sign_in(deps: &Deps, caller: &Caller, user: &User) -> Re
         .sessions_of(&user.id, super::sessions::LIST_LIMIT)
         .await?;
     let (ua, prefix) = (caller.client.user_agent_hash(), caller.client.ip_prefix());
-    if sessions.is_empty()
-        || sessions
-            .iter()
-            .any(|s| s.ip_prefix == prefix && s.user_agent_hash == ua)
-    {
+    if sessions.is_empty() || sessions.iter().any(|s| s.held_by(&ua, &prefix)) {
         return Ok(());
     }
     let mail = Mail::new_sign_in(
@@ -205,6 +201,6 @@ pub async fn notify_new_sign_in(deps: &Deps, caller: &Caller, user: &User) -> Re
         &caller.client.user_agent_display(),
         &prefix,
     );
-    debug_assert_eq!(mail.kind, MailKind::NewSignIn);
+
     deps.mailer.send(&mail).await
 }

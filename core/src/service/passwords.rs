@@ -205,18 +205,7 @@ pub async fn reset(deps: &Deps, caller: &Caller, req: ResetRequest) -> Result<()
         return Err(Error::InvalidOneTimeToken);
     }
     guard::lift_automatic_lock(deps, &next.email).await?;
-    deps.mailer
-        .send(&Mail::password_changed(next.email.clone()))
-        .await?;
-    audit::record(
-        deps,
-        caller,
-        AuditType::PasswordReset,
-        Some(&user.id),
-        Outcome::Success,
-        &[],
-    )
-    .await
+    announce_new_password(deps, caller, &next, AuditType::PasswordReset).await
 }
 
 /// Changes the caller's password; the caller's session survives, every other one ends.
@@ -256,18 +245,20 @@ pub async fn change(
     if !deps.users.save_user(&next, user.version, None).await? {
         return Err(Error::Conflict);
     }
+    announce_new_password(deps, caller, &next, AuditType::PasswordChanged).await
+}
+
+/// Tells the owner their password changed, and audits it as `kind`.
+async fn announce_new_password(
+    deps: &Deps,
+    caller: &Caller,
+    user: &User,
+    kind: AuditType,
+) -> Result<(), Error> {
     deps.mailer
-        .send(&Mail::password_changed(next.email.clone()))
+        .send(&Mail::password_changed(user.email.clone()))
         .await?;
-    audit::record(
-        deps,
-        caller,
-        AuditType::PasswordChanged,
-        Some(&user.id),
-        Outcome::Success,
-        &[],
-    )
-    .await
+    audit::record(deps, caller, kind, Some(&user.id), Outcome::Success, &[]).await
 }
 
 /// Stores a new one-time token for `user` and returns it (its secret goes into a mailed link).

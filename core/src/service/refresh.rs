@@ -5,7 +5,7 @@
 use super::tokens::{self, TokenPair};
 use super::{Caller, Deps, audit};
 use crate::Error;
-use crate::domain::{AuditType, Outcome, Session, TokenHash};
+use crate::domain::{AuditType, OneTimeToken, Outcome, Session, TokenHash};
 use serde::Deserialize;
 use time::OffsetDateTime;
 
@@ -56,8 +56,8 @@ pub async fn refresh(
         };
         return reuse(deps, caller, &session, spent_at, now).await;
     }
-    let (next, next_record) =
-        tokens::mint_refresh(&session.id, &user, now, session.absolute_expires_at);
+    let next = OneTimeToken::generate();
+    let next_record = tokens::refresh_record(&next, &session, now);
     let mut rotated = session.clone();
     rotated.refresh_hash = next.hash.clone();
     rotated.last_used_at = now;

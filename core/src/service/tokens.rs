@@ -20,32 +20,28 @@ pub struct TokenPair {
     pub expires_in: i64,
 }
 
-/// A refresh token of `session`, minted now: the secret for the client, the record for the store.
-pub fn mint_refresh(
-    session_id: &SessionId,
-    user: &User,
+/// The stored record of `token`, the refresh token `session` hands out at `now`.
+pub fn refresh_record(
+    token: &OneTimeToken,
+    session: &Session,
     now: OffsetDateTime,
-    expires_at: OffsetDateTime,
-) -> (OneTimeToken, RefreshTokenRecord) {
-    let token = OneTimeToken::generate();
-    let record = RefreshTokenRecord {
+) -> RefreshTokenRecord {
+    RefreshTokenRecord {
         hash: token.hash.clone(),
-        session_id: session_id.clone(),
-        user_id: user.id.clone(),
+        session_id: session.id.clone(),
+        user_id: session.user_id.clone(),
         issued_at: now,
-        expires_at,
+        expires_at: session.absolute_expires_at,
         spent_at: None,
-    };
-    (token, record)
+    }
 }
 
 /// Creates a session bound to the caller and issues its first token pair.
 pub async fn start_session(deps: &Deps, caller: &Caller, user: &User) -> Result<TokenPair, Error> {
     let s = &deps.settings;
     let now = deps.clock.now();
-    let session_id = SessionId::new(now);
-    let (refresh, record) = mint_refresh(&session_id, user, now, now + s.session_absolute);
-    let mut session = Session::start(
+    let refresh = OneTimeToken::generate();
+    let session = Session::start(
         user.id.clone(),
         &caller.client,
         now,
@@ -53,8 +49,9 @@ pub async fn start_session(deps: &Deps, caller: &Caller, user: &User) -> Result<
         s.session_absolute,
         refresh.hash.clone(),
     );
-    session.id = session_id;
-    deps.sessions.create_session(&session, &record).await?;
+    deps.sessions
+        .create_session(&session, &refresh_record(&refresh, &session, now))
+        .await?;
     pair(deps, user, &session.id, &refresh, now)
 }
 
