@@ -65,6 +65,7 @@ audit_types! {
     AdminUserLocked => "admin.user_locked",
     AdminUserUnlocked => "admin.user_unlocked",
     AdminMfaReset => "admin.mfa_reset",
+    AccessDenied => "access.denied",
 }
 
 /// Whether the audited attempt succeeded.

@@ -72,6 +72,13 @@ impl User {
         !self.email_verified && now >= self.created_at + ttl
     }
 
+    /// Whether the account holds one of `roles` (everyone holds `USER`).
+    pub fn holds_any(&self, roles: &[Role]) -> bool {
+        roles
+            .iter()
+            .any(|r| *r == Role::User || self.roles.contains(r))
+    }
+
     /// Whether `session` survived the account's mass revocations.
     pub fn allows(&self, session: &Session) -> bool {
         match self.sessions_not_before {
@@ -80,5 +87,29 @@ impl User {
                 session.created_at >= cut || self.session_kept.as_ref() == Some(&session.id)
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn user(roles: &[Role]) -> User {
+        let email = Email::parse("someone@example.com").unwrap();
+        let hash = PasswordHash("$argon2id$v=19$m=8,t=1,p=1$c2FsdHNhbHQ$aGFzaA".to_owned());
+        let mut u = User::register(email, hash, OffsetDateTime::UNIX_EPOCH);
+        u.roles = roles.to_vec();
+        u
+    }
+
+    #[test]
+    fn roles_admit_only_their_holders_and_user_admits_everyone() {
+        let plain = user(&[Role::User]);
+        let support = user(&[Role::User, Role::Support]);
+        assert!(!plain.holds_any(&[Role::Admin, Role::Support]));
+        assert!(support.holds_any(&[Role::Admin, Role::Support]));
+        assert!(!support.holds_any(&[Role::Admin]));
+        assert!(!support.holds_any(&[]));
+        assert!(user(&[]).holds_any(&[Role::User]));
     }
 }

@@ -1,7 +1,7 @@
 //! The OpenAPI 3.1 document, generated from the route table and the request/response types.
 
 use super::problem::Problem;
-use super::routes::{Body, ROUTES, Route, schema_of};
+use super::routes::{Access, Body, ROUTES, Route, schema_of};
 use crate::Error;
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
@@ -26,12 +26,21 @@ const COMMON: &[(u16, &[&str])] = &[
 ];
 /// Failures every bearer operation may answer.
 const BEARER: &[(u16, &[&str])] = &[(401, &["invalid_token", "session_binding_mismatch"])];
+/// Failures every role-checked operation may answer.
+const BEARER_WITH_ROLE: &[(u16, &[&str])] = &[
+    (401, &["invalid_token", "session_binding_mismatch"]),
+    (403, &["forbidden"]),
+];
 
 /// Every status a route may answer with the problem codes it carries, success excluded.
 pub fn failures(route: &Route) -> BTreeMap<u16, Vec<&'static str>> {
-    let bearer: &[(u16, &[&str])] = if route.auth { BEARER } else { &[] };
+    let access: &[(u16, &[&str])] = match route.access {
+        Access::Public => &[],
+        Access::Bearer => BEARER,
+        Access::Roles(_) => BEARER_WITH_ROLE,
+    };
     let mut out: BTreeMap<u16, Vec<&'static str>> = BTreeMap::new();
-    for (status, codes) in route.doc.errors.iter().chain(COMMON).chain(bearer) {
+    for (status, codes) in route.doc.errors.iter().chain(COMMON).chain(access) {
         let entry = out.entry(*status).or_default();
         for code in *codes {
             if !entry.contains(code) {
@@ -53,8 +62,12 @@ pub fn document() -> OpenApi {
             .operation_id(Some(route.name))
             .summary(Some(d.summary))
             .tag(d.tag);
-        if route.auth {
+        if route.access.needs_token() {
             op = op.security(SecurityRequirement::new("bearer", Vec::<String>::new()));
+        }
+        if let Access::Roles(roles) = route.access {
+            let names: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
+            op = op.description(Some(format!("Roles: {}.", names.join(", "))));
         }
         let body = match d.body {
             Body::None => None,
@@ -216,7 +229,12 @@ mod tests {
                     );
                 }
             }
-            assert_eq!(op["security"].is_array(), route.auth, "{}", route.name);
+            assert_eq!(
+                op["security"].is_array(),
+                route.access.needs_token(),
+                "{}",
+                route.name
+            );
             assert_eq!(
                 op["requestBody"].is_object(),
                 !matches!(route.doc.body, Body::None),

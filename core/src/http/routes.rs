@@ -3,6 +3,7 @@
 
 use super::endpoints::{auth, system};
 use super::serve::Handler;
+use crate::domain::Role;
 use lambda_http::http::Method;
 use utoipa::openapi::{RefOr, Schema};
 
@@ -56,6 +57,23 @@ pub struct Doc {
     pub errors: &'static [(u16, &'static [&'static str])],
 }
 
+/// Who may call a route. `serve` enforces it before the handler runs, so a handler never
+/// forgets to; the OpenAPI document and the security matrix are driven by it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    Public,
+    /// A valid access token on a live session whose binding holds (401 otherwise).
+    Bearer,
+    /// As `Bearer`, and the stored user holds one of these roles (403 `forbidden` otherwise).
+    Roles(&'static [Role]),
+}
+
+impl Access {
+    pub fn needs_token(self) -> bool {
+        self != Access::Public
+    }
+}
+
 /// One endpoint: a Lambda function named `name`, mounted at `method path`.
 #[derive(Debug)]
 pub struct Route {
@@ -63,8 +81,7 @@ pub struct Route {
     pub name: &'static str,
     pub method: Method,
     pub path: &'static str,
-    /// Bearer-authenticated (documented with the security scheme and 401s).
-    pub auth: bool,
+    pub access: Access,
     pub cache: Cache,
     pub handler: Handler,
     pub doc: Doc,

@@ -1,9 +1,10 @@
 //! `serve`: the same request → response path for Lambda and the local server. Every `Err`
 //! becomes a problem response here; nothing reaches lambda_http as an invocation failure.
 
-use super::routes::{Cache, Route};
+use super::routes::{Access, Cache, Route};
 use super::{BODY_LIMIT, extract, headers, problem};
 use crate::Error;
+use crate::service::authn::{self, Authenticated};
 use crate::service::{Caller, Deps};
 use lambda_http::http::{HeaderMap, HeaderValue, StatusCode, header};
 use lambda_http::{Body, Request, Response};
@@ -17,13 +18,22 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 /// An endpoint: the request in, a reply or an error out.
 pub type Handler = for<'a> fn(&'a Deps, Call) -> BoxFuture<'a, Result<Reply, Error>>;
 
-/// A request as an endpoint sees it: the raw request and who sent it.
+/// A request as an endpoint sees it: the raw request, who sent it and, on a route that is not
+/// public, the authenticated account (checked by `serve` against the route's `Access`).
 pub struct Call {
     pub req: Request,
     pub caller: Caller,
+    auth: Option<Authenticated>,
 }
 
 impl Call {
+    /// The authenticated caller; only a route declared `Access::Public` lacks one.
+    pub fn authenticated(&self) -> Result<&Authenticated, Error> {
+        self.auth
+            .as_ref()
+            .ok_or_else(|| Error::internal("a public route asked for the authenticated caller"))
+    }
+
     pub fn json<T: serde::de::DeserializeOwned>(&self) -> Result<T, Error> {
         extract::json(&self.req)
     }
@@ -152,7 +162,15 @@ async fn run(deps: &Deps, route: &Route, req: Request, request_id: &str) -> Resu
         request_id: request_id.to_owned(),
         client,
     };
-    (route.handler)(deps, Call { req, caller }).await
+    let bearer = extract::bearer(&req);
+    let auth = match route.access {
+        Access::Public => None,
+        Access::Bearer => Some(authn::authenticate(deps, &caller, bearer).await?),
+        Access::Roles(roles) => {
+            Some(authn::authorize(deps, &caller, bearer, roles, route.path).await?)
+        }
+    };
+    (route.handler)(deps, Call { req, caller, auth }).await
 }
 
 /// The answer for a request refused before any route ran (no such route, body too large).

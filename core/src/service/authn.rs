@@ -4,7 +4,7 @@
 use super::{Caller, Deps, audit};
 use crate::Error;
 use crate::crypto::AccessClaims;
-use crate::domain::{AuditType, Outcome, Session, SessionId, User, UserId};
+use crate::domain::{AuditType, Outcome, Role, Session, SessionId, User, UserId};
 
 /// A caller whose access token, session and binding all held.
 #[derive(Debug)]
@@ -12,6 +12,33 @@ pub struct Authenticated {
     pub user: User,
     pub session: Session,
     pub claims: AccessClaims,
+}
+
+/// Authenticates the call and requires one of `roles` of the stored user: a caller without
+/// them gets 403 and the refusal is audited (with the route, never the request).
+pub async fn authorize(
+    deps: &Deps,
+    caller: &Caller,
+    bearer: Option<&str>,
+    roles: &[Role],
+    route: &str,
+) -> Result<Authenticated, Error> {
+    let auth = authenticate(deps, caller, bearer).await?;
+    if auth.user.holds_any(roles) {
+        return Ok(auth);
+    }
+    let meta = [("route", route)];
+    let uid = Some(&auth.user.id);
+    audit::record(
+        deps,
+        caller,
+        AuditType::AccessDenied,
+        uid,
+        Outcome::Failure,
+        &meta,
+    )
+    .await?;
+    Err(Error::Forbidden)
 }
 
 pub async fn authenticate(

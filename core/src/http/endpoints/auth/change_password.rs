@@ -1,16 +1,16 @@
 //! POST /v1/auth/change-password
 
 use crate::Error;
-use crate::http::routes::{Body, Cache, Doc, Route, schema_of};
+use crate::http::routes::{Access, Body, Cache, Doc, Route, schema_of};
 use crate::http::{BoxFuture, Call, Reply};
-use crate::service::{Deps, authn, passwords};
+use crate::service::{Deps, passwords};
 use lambda_http::http::{Method, StatusCode};
 
 pub const ROUTE: Route = Route {
     name: "change-password",
     method: Method::POST,
     path: "/v1/auth/change-password",
-    auth: true,
+    access: Access::Bearer,
     cache: Cache::NoStore,
     handler,
     doc: Doc {
@@ -32,8 +32,8 @@ pub const ROUTE: Route = Route {
 
 fn handler(deps: &Deps, call: Call) -> BoxFuture<'_, Result<Reply, Error>> {
     Box::pin(async move {
-        let auth = authn::authenticate(deps, &call.caller, call.bearer()).await?;
-        passwords::change(deps, &call.caller, &auth, call.json()?).await?;
+        let auth = call.authenticated()?;
+        passwords::change(deps, &call.caller, auth, call.json()?).await?;
         Ok(Reply::empty(StatusCode::NO_CONTENT))
     })
 }

@@ -1,16 +1,16 @@
 //! GET /v1/auth/sessions
 
 use crate::Error;
-use crate::http::routes::{Body, Cache, Doc, Route, schema_of};
+use crate::http::routes::{Access, Body, Cache, Doc, Route, schema_of};
 use crate::http::{BoxFuture, Call, Reply};
-use crate::service::{Deps, authn, sessions};
+use crate::service::{Deps, sessions};
 use lambda_http::http::{Method, StatusCode};
 
 pub const ROUTE: Route = Route {
     name: "list-sessions",
     method: Method::GET,
     path: "/v1/auth/sessions",
-    auth: true,
+    access: Access::Bearer,
     cache: Cache::NoStore,
     handler,
     doc: Doc {
@@ -28,7 +28,7 @@ pub const ROUTE: Route = Route {
 
 fn handler(deps: &Deps, call: Call) -> BoxFuture<'_, Result<Reply, Error>> {
     Box::pin(async move {
-        let auth = authn::authenticate(deps, &call.caller, call.bearer()).await?;
-        Reply::json(StatusCode::OK, &sessions::list(deps, &auth).await?)
+        let auth = call.authenticated()?;
+        Reply::json(StatusCode::OK, &sessions::list(deps, auth).await?)
     })
 }

@@ -1,16 +1,16 @@
 //! POST /v1/auth/logout
 
 use crate::Error;
-use crate::http::routes::{Body, Cache, Doc, Route, schema_of};
+use crate::http::routes::{Access, Body, Cache, Doc, Route, schema_of};
 use crate::http::{BoxFuture, Call, Reply};
-use crate::service::{Deps, authn, sessions};
+use crate::service::{Deps, sessions};
 use lambda_http::http::{Method, StatusCode};
 
 pub const ROUTE: Route = Route {
     name: "logout",
     method: Method::POST,
     path: "/v1/auth/logout",
-    auth: true,
+    access: Access::Bearer,
     cache: Cache::NoStore,
     handler,
     doc: Doc {
@@ -28,9 +28,9 @@ pub const ROUTE: Route = Route {
 
 fn handler(deps: &Deps, call: Call) -> BoxFuture<'_, Result<Reply, Error>> {
     Box::pin(async move {
-        let auth = authn::authenticate(deps, &call.caller, call.bearer()).await?;
+        let auth = call.authenticated()?;
         let _body: Option<sessions::LogoutRequest> = call.optional_json()?;
-        sessions::logout(deps, &call.caller, &auth).await?;
+        sessions::logout(deps, &call.caller, auth).await?;
         Ok(Reply::empty(StatusCode::NO_CONTENT))
     })
 }

@@ -1,16 +1,16 @@
 //! GET /v1/auth/me
 
 use crate::Error;
-use crate::http::routes::{Body, Cache, Doc, Route, schema_of};
+use crate::http::routes::{Access, Body, Cache, Doc, Route, schema_of};
 use crate::http::{BoxFuture, Call, Reply};
-use crate::service::{Deps, authn, me};
+use crate::service::{Deps, me};
 use lambda_http::http::{Method, StatusCode};
 
 pub const ROUTE: Route = Route {
     name: "me",
     method: Method::GET,
     path: "/v1/auth/me",
-    auth: true,
+    access: Access::Bearer,
     cache: Cache::NoStore,
     handler,
     doc: Doc {
@@ -26,9 +26,9 @@ pub const ROUTE: Route = Route {
     },
 };
 
-fn handler(deps: &Deps, call: Call) -> BoxFuture<'_, Result<Reply, Error>> {
+fn handler(_: &Deps, call: Call) -> BoxFuture<'_, Result<Reply, Error>> {
     Box::pin(async move {
-        let auth = authn::authenticate(deps, &call.caller, call.bearer()).await?;
-        Reply::json(StatusCode::OK, &me::me(&auth))
+        let auth = call.authenticated()?;
+        Reply::json(StatusCode::OK, &me::me(auth))
     })
 }

@@ -1,7 +1,7 @@
 //! POST /v1/auth/refresh
 
 use crate::Error;
-use crate::http::routes::{Body, Cache, Doc, Route, schema_of};
+use crate::http::routes::{Access, Body, Cache, Doc, Route, schema_of};
 use crate::http::{BoxFuture, Call, Reply};
 use crate::service::{Deps, refresh, tokens};
 use lambda_http::http::{Method, StatusCode};
@@ -10,7 +10,7 @@ pub const ROUTE: Route = Route {
     name: "refresh",
     method: Method::POST,
     path: "/v1/auth/refresh",
-    auth: false,
+    access: Access::Public,
     cache: Cache::NoStore,
     handler,
     doc: Doc {

@@ -1,16 +1,16 @@
 //! DELETE /v1/auth/sessions/{id}
 
 use crate::Error;
-use crate::http::routes::{Body, Cache, Doc, Route};
+use crate::http::routes::{Access, Body, Cache, Doc, Route};
 use crate::http::{BoxFuture, Call, Reply};
-use crate::service::{Deps, authn, sessions};
+use crate::service::{Deps, sessions};
 use lambda_http::http::{Method, StatusCode};
 
 pub const ROUTE: Route = Route {
     name: "revoke-session",
     method: Method::DELETE,
     path: "/v1/auth/sessions/{id}",
-    auth: true,
+    access: Access::Bearer,
     cache: Cache::NoStore,
     handler,
     doc: Doc {
@@ -28,8 +28,8 @@ pub const ROUTE: Route = Route {
 
 fn handler(deps: &Deps, call: Call) -> BoxFuture<'_, Result<Reply, Error>> {
     Box::pin(async move {
-        let auth = authn::authenticate(deps, &call.caller, call.bearer()).await?;
-        sessions::revoke(deps, &call.caller, &auth, call.path("id").as_deref()).await?;
+        let auth = call.authenticated()?;
+        sessions::revoke(deps, &call.caller, auth, call.path("id").as_deref()).await?;
         Ok(Reply::empty(StatusCode::NO_CONTENT))
     })
 }

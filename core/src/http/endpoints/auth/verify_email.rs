@@ -1,7 +1,7 @@
 //! GET /v1/auth/verify-email?token=
 
 use crate::Error;
-use crate::http::routes::{Body, Cache, Doc, QueryParam, Route, schema_of};
+use crate::http::routes::{Access, Body, Cache, Doc, QueryParam, Route, schema_of};
 use crate::http::{BoxFuture, Call, Reply};
 use crate::service::{Deps, verify_email};
 use lambda_http::http::{Method, StatusCode};
@@ -10,7 +10,7 @@ pub const ROUTE: Route = Route {
     name: "verify-email",
     method: Method::GET,
     path: "/v1/auth/verify-email",
-    auth: false,
+    access: Access::Public,
     cache: Cache::NoStore,
     handler,
     doc: Doc {

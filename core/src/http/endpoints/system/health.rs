@@ -1,7 +1,7 @@
 //! GET /v1/health
 
 use crate::Error;
-use crate::http::routes::{Body, Cache, Doc, Route, schema_of};
+use crate::http::routes::{Access, Body, Cache, Doc, Route, schema_of};
 use crate::http::{BoxFuture, Call, Reply};
 use crate::service::{Deps, health};
 use lambda_http::http::{Method, StatusCode};
@@ -10,7 +10,7 @@ pub const ROUTE: Route = Route {
     name: "health",
     method: Method::GET,
     path: "/v1/health",
-    auth: false,
+    access: Access::Public,
     cache: Cache::NoStore,
     handler,
     doc: Doc {

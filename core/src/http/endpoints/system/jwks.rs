@@ -2,7 +2,7 @@
 
 use crate::Error;
 use crate::crypto::keys::Jwks;
-use crate::http::routes::{Body, Cache, Doc, Route, schema_of};
+use crate::http::routes::{Access, Body, Cache, Doc, Route, schema_of};
 use crate::http::{BoxFuture, Call, Reply};
 use crate::service::Deps;
 use lambda_http::http::{Method, StatusCode};
@@ -11,7 +11,7 @@ pub const ROUTE: Route = Route {
     name: "jwks",
     method: Method::GET,
     path: "/.well-known/jwks.json",
-    auth: false,
+    access: Access::Public,
     cache: Cache::Public,
     handler,
     doc: Doc {

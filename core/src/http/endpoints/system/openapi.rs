@@ -1,7 +1,7 @@
 //! GET /v1/openapi.json
 
 use crate::Error;
-use crate::http::routes::{Body, Cache, Doc, Route};
+use crate::http::routes::{Access, Body, Cache, Doc, Route};
 use crate::http::{BoxFuture, Call, Reply};
 use crate::service::Deps;
 use lambda_http::http::{Method, StatusCode};
@@ -10,7 +10,7 @@ pub const ROUTE: Route = Route {
     name: "openapi",
     method: Method::GET,
     path: "/v1/openapi.json",
-    auth: false,
+    access: Access::Public,
     cache: Cache::Public,
     handler,
     doc: Doc {
