@@ -9,7 +9,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
-fn python(script: &str, input: &[u8]) -> (bool, Value, String) {
+pub fn python(script: &str, input: &[u8]) -> (bool, Value, String) {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let python = root.join("../.venv/bin/python");
     assert!(

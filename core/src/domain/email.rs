@@ -31,6 +31,9 @@ impl Email {
             && !local.starts_with('.')
             && !local.ends_with('.')
             && !local.contains("..")
+            // An RFC 2047 encoded word: valid in an address, but some mail parsers decode it
+            // (Python's turns `=0d=0a` into CR LF), so it could smuggle header syntax.
+            && !local.contains("=?")
             && local
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || LOCAL_SPECIALS.contains(c));
@@ -130,6 +133,7 @@ mod tests {
             "é@example.com",
             "a@example.com\r\nBcc: x@y.z",
             "a,b@example.com",
+            "=?utf-8?q?a=0d=0a?=@example.com",
         ] {
             assert!(Email::parse(bad).is_err(), "{bad:?} should be refused");
         }

@@ -113,3 +113,58 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn csv_cells_round_trip_and_never_open_as_formulas(cells in proptest::collection::vec("\\PC{0,12}|[=+@\\t\\r\\n\"-][\\PC,\\r\\n\"]{0,8}", 1..5)) {
+        let header: Vec<String> = (0..cells.len()).map(|i| format!("c{i}")).collect();
+        let header: Vec<&str> = header.iter().map(String::as_str).collect();
+        let mut csv = crate::http::csv::Csv::with_header(&header);
+        csv.row(&cells);
+        let parsed = parse_rfc4180(&csv.finish());
+        prop_assert_eq!(parsed.len(), 2);
+        for (written, original) in parsed[1].iter().zip(&cells) {
+            let neutralized = crate::http::csv::could_start_a_formula(original);
+            prop_assert!(!crate::http::csv::could_start_a_formula(written));
+            let expected = if neutralized { format!("'{original}") } else { original.clone() };
+            prop_assert_eq!(written, &expected);
+        }
+    }
+}
+
+/// A strict reader for what `Csv` writes: every field quoted, CRLF after each row.
+fn parse_rfc4180(text: &str) -> Vec<Vec<String>> {
+    let mut rows = Vec::new();
+    let mut chars = text.chars().peekable();
+    while chars.peek().is_some() {
+        let mut row = Vec::new();
+        loop {
+            assert_eq!(chars.next(), Some('"'), "fields open with a quote");
+            let mut field = String::new();
+            loop {
+                match chars.next() {
+                    Some('"') if chars.peek() == Some(&'"') => {
+                        chars.next();
+                        field.push('"');
+                    }
+                    Some('"') => break,
+                    Some(c) => field.push(c),
+                    None => panic!("unterminated field"),
+                }
+            }
+            row.push(field);
+            match chars.next() {
+                Some(',') => continue,
+                Some('\r') => {
+                    assert_eq!(chars.next(), Some('\n'));
+                    break;
+                }
+                other => panic!("unexpected {other:?} after a field"),
+            }
+        }
+        rows.push(row);
+    }
+    rows
+}

@@ -1,5 +1,6 @@
 //! The lambda_http glue: one route table, one error mapping, one `serve` for every endpoint.
 
+pub mod csv;
 pub mod endpoints;
 pub mod extract;
 #[cfg(test)]

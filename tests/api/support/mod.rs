@@ -238,6 +238,11 @@ impl TestApp {
         .await
     }
 
+    pub async fn forgot_password(&self, email: &str) -> Reply {
+        self.post_json("/v1/auth/forgot-password", &json!({ "email": email }))
+            .await
+    }
+
     pub async fn me(&self, access_token: &str) -> Reply {
         Reply::of(
             self.client
@@ -309,6 +314,72 @@ impl TestApp {
         email
     }
 
+    /// Any request: `method path`, an optional bearer token and an optional JSON body (raw bytes,
+    /// sent as `application/json`).
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        json_body: Option<Vec<u8>>,
+    ) -> Reply {
+        let mut req = self.client.request(method, self.url(path));
+        if let Some(token) = token {
+            req = req.bearer_auth(token);
+        }
+        if let Some(body) = json_body {
+            req = req.header("content-type", "application/json").body(body);
+        }
+        Reply::of(req.send().await.unwrap()).await
+    }
+
+    /// A POST with a raw body and an optional Content-Type.
+    pub async fn raw_post(&self, path: &str, content_type: Option<&str>, body: Vec<u8>) -> Reply {
+        let mut req = self.client.post(self.url(path)).body(body);
+        if let Some(ct) = content_type {
+            req = req.header("content-type", ct);
+        }
+        Reply::of(req.send().await.unwrap()).await
+    }
+
+    /// A login from `ip` (the app must trust the proxy header), with an optional CAPTCHA token.
+    pub async fn login_from(
+        &self,
+        ip: &str,
+        email: &str,
+        password: &str,
+        captcha: Option<&str>,
+    ) -> Reply {
+        let mut body = json!({ "email": email, "password": password });
+        if let Some(token) = captcha {
+            body["captchaToken"] = Value::from(token);
+        }
+        let req = self.client.post(self.url("/v1/auth/login"));
+        Reply::of(
+            req.header("x-forwarded-for", ip)
+                .json(&body)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await
+    }
+
+    /// Asserts that a refused request left nothing behind: no mail, no account for `email`.
+    pub async fn assert_nothing_stored(&self, email: &str) {
+        assert!(self.outbox().is_empty(), "no mail was sent");
+        self.login(email, STRONG_PASSWORD)
+            .await
+            .assert_problem(401, "invalid_credentials");
+    }
+
+    /// How many audit events of `kind` the embedded store holds.
+    pub async fn audited(&self, kind: latch_core::domain::AuditType) -> usize {
+        let store = self.store.as_ref().expect("the embedded store");
+        let events = store.audit_events().await.unwrap();
+        events.iter().filter(|e| e.kind == kind).count()
+    }
+
     /// Logs in a fresh verified user and returns its access token.
     pub async fn signed_in(&self) -> (String, Value) {
         let email = self.verified_user().await;
@@ -316,6 +387,11 @@ impl TestApp {
         assert_eq!(tokens.status, StatusCode::OK, "{}", tokens.body);
         (email, tokens.body)
     }
+}
+
+/// The string field `k` of a JSON body.
+pub fn s(v: &Value, k: &str) -> String {
+    v[k].as_str().unwrap().to_owned()
 }
 
 /// The token of the first verify-email link in a message.

