@@ -14,6 +14,7 @@ mod mail_and_keys;
 mod passwords;
 mod peers;
 mod readme;
+mod round_trips;
 mod security;
 mod sessions;
 mod store_contract;

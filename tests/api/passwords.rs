@@ -1,7 +1,8 @@
 //! Password strength, forgot/reset, change, history, resend-verification, and rehash on login.
 
 use crate::support::{
-    CONTRACT_ARGON2, Reply, STRONG_PASSWORD, TestApp, moto, s, spawn_app, spawn_app_with, token_in,
+    CONTRACT_ARGON2, Reply, STRONG_PASSWORD, TestApp, moto, reset_token, s, spawn_app,
+    spawn_app_with, token_in,
 };
 use latch_core::adapters::dynamo::DynamoStore;
 use latch_core::domain::{AuditType, Email};
@@ -15,15 +16,6 @@ const CHEAP: &[(&str, &str)] = &[
     ("LATCH_ARGON2_P", "1"),
 ];
 const NEW_PASSWORD: &str = "quiet-lantern-meadow-73";
-
-fn reset_token(message: &str) -> String {
-    let start = message.find("reset-password?token=").expect("a reset link")
-        + "reset-password?token=".len();
-    message[start..]
-        .chars()
-        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
-        .collect()
-}
 
 async fn reset(app: &TestApp, token: &str, password: &str) -> Reply {
     app.post_json(

@@ -2,6 +2,7 @@
 //! and `TestApp` has one method per endpoint.
 
 pub mod clock;
+pub mod counting_proxy;
 pub mod logs;
 pub mod moto;
 pub mod siteverify;
@@ -396,10 +397,16 @@ pub fn s(v: &Value, k: &str) -> String {
 
 /// The token of the first verify-email link in a message.
 pub fn token_in(message: &str) -> String {
-    let start = message
-        .find("verify-email?token=")
-        .expect("a verification link")
-        + "verify-email?token=".len();
+    link_token(message, "verify-email?token=")
+}
+
+/// The token of the first reset-password link in a message.
+pub fn reset_token(message: &str) -> String {
+    link_token(message, "reset-password?token=")
+}
+
+fn link_token(message: &str, marker: &str) -> String {
+    let start = message.find(marker).expect("a link with a token") + marker.len();
     message[start..]
         .chars()
         .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')

@@ -72,8 +72,13 @@ fn start() -> Moto {
 
 /// SDK configuration pointing every client at the emulator with dummy credentials.
 pub async fn aws() -> SdkConfig {
+    aws_at(&moto().endpoint).await
+}
+
+/// SDK configuration for an endpoint in front of the emulator (a counting proxy).
+pub async fn aws_at(endpoint: &str) -> SdkConfig {
     aws_config::defaults(BehaviorVersion::latest())
-        .endpoint_url(&moto().endpoint)
+        .endpoint_url(endpoint)
         .region(Region::new("us-east-1"))
         .credentials_provider(Credentials::new(
             "testing",

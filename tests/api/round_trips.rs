@@ -1,0 +1,217 @@
+//! Store round trips per endpoint, counted exactly: the app runs on DynamoDB (moto) behind a
+//! proxy that records every call, each route of the table is called once on its success path,
+//! and the calls of that one request are held to the table in `docs/BENCHMARKS.md`. A route
+//! without a scenario here, or a count that drifts from the document, fails.
+
+use crate::support::{
+    STRONG_PASSWORD, TestApp, counting_proxy, moto, reset_token, s, spawn_app_with, token_in,
+};
+use latch_core::http::routes::ROUTES;
+use reqwest::Method;
+use serde_json::json;
+use std::collections::BTreeMap;
+
+const NEW_PASSWORD: &str = "quiet-lantern-meadow-73";
+const START: &str = "<!-- round-trips:start -->";
+const END: &str = "<!-- round-trips:end -->";
+
+/// Operations of one request, counted: `GetItem ×2, TransactWriteItems`.
+fn summary(ops: &[String]) -> (usize, String) {
+    let mut counted: BTreeMap<&str, usize> = BTreeMap::new();
+    for op in ops {
+        *counted.entry(op.as_str()).or_default() += 1;
+    }
+    let parts: Vec<String> = counted
+        .into_iter()
+        .map(|(op, n)| {
+            if n == 1 {
+                op.to_owned()
+            } else {
+                format!("{op} ×{n}")
+            }
+        })
+        .collect();
+    let listed = if parts.is_empty() {
+        "–".to_owned()
+    } else {
+        parts.join(", ")
+    };
+    (ops.len(), listed)
+}
+
+/// Runs `route`'s success path once, with its preconditions set up first; returns the status.
+async fn run_once(
+    app: &TestApp,
+    proxy: &counting_proxy::CountingProxy,
+    name: &str,
+) -> (u16, Vec<String>) {
+    let fresh = || format!("{}@example.com", moto::unique("trips"));
+    let signed_in = || async {
+        let (email, tokens) = app.signed_in().await;
+        (email, s(&tokens, "accessToken"), s(&tokens, "refreshToken"))
+    };
+    // Only the calls of the request itself count.
+    macro_rules! measure {
+        ($request:expr) => {{
+            proxy.take_dynamodb();
+            let status: u16 = $request;
+            (status, proxy.take_dynamodb())
+        }};
+    }
+    match name {
+        "register" => {
+            let email = fresh();
+            measure!(app.register(&email, STRONG_PASSWORD).await.status.as_u16())
+        }
+        "verify-email" => {
+            let email = fresh();
+            app.register(&email, STRONG_PASSWORD).await;
+            let token = token_in(&app.mail_to(&email, "verification")[0]);
+            measure!(app.verify_email(&token).await.status.as_u16())
+        }
+        "login" => {
+            let email = app.verified_user().await;
+            measure!(app.login(&email, STRONG_PASSWORD).await.status.as_u16())
+        }
+        "refresh" => {
+            let (_, _, refresh) = signed_in().await;
+            measure!(app.refresh(&refresh).await.status.as_u16())
+        }
+        "revoke-session" => {
+            let (email, access, _) = signed_in().await;
+            app.login(&email, STRONG_PASSWORD).await;
+            let list = app.bearer(Method::GET, "/v1/auth/sessions", &access).await;
+            let items = list.body["items"].as_array().unwrap();
+            let other = items.iter().find(|i| i["current"] == false).unwrap();
+            let path = format!("/v1/auth/sessions/{}", other["id"].as_str().unwrap());
+            measure!(
+                app.bearer(Method::DELETE, &path, &access)
+                    .await
+                    .status
+                    .as_u16()
+            )
+        }
+        "me" | "list-sessions" | "logout" | "logout-all" => {
+            let (_, access, _) = signed_in().await;
+            let route = ROUTES.iter().find(|r| r.name == name).unwrap();
+            let path = route.path;
+            measure!(
+                app.bearer(route.method.clone(), path, &access)
+                    .await
+                    .status
+                    .as_u16()
+            )
+        }
+        "change-password" => {
+            let (_, access, _) = signed_in().await;
+            let body = json!({"currentPassword": STRONG_PASSWORD, "newPassword": NEW_PASSWORD});
+            let body = serde_json::to_vec(&body).unwrap();
+            measure!(
+                app.call(
+                    Method::POST,
+                    "/v1/auth/change-password",
+                    Some(&access),
+                    Some(body),
+                )
+                .await
+                .status
+                .as_u16()
+            )
+        }
+        "password-strength" => {
+            let body = json!({"password": NEW_PASSWORD});
+            measure!(
+                app.post_json("/v1/auth/password-strength", &body)
+                    .await
+                    .status
+                    .as_u16()
+            )
+        }
+        "forgot-password" => {
+            let email = app.verified_user().await;
+            measure!(app.forgot_password(&email).await.status.as_u16())
+        }
+        "resend-verification" => {
+            let email = fresh();
+            app.register(&email, STRONG_PASSWORD).await;
+            let body = json!({"email": email});
+            measure!(
+                app.post_json("/v1/auth/resend-verification", &body)
+                    .await
+                    .status
+                    .as_u16()
+            )
+        }
+        "reset-password" => {
+            let email = app.verified_user().await;
+            app.forgot_password(&email).await;
+            let token = reset_token(&app.mail_to(&email, "password_reset")[0]);
+            let body = json!({"token": token, "newPassword": NEW_PASSWORD});
+            measure!(
+                app.post_json("/v1/auth/reset-password", &body)
+                    .await
+                    .status
+                    .as_u16()
+            )
+        }
+        "health" | "jwks" | "openapi" => {
+            let path = ROUTES.iter().find(|r| r.name == name).unwrap().path;
+            measure!(app.get(path).await.status.as_u16())
+        }
+        other => panic!(
+            "route {other} has no round-trip scenario: add its success path here and its count to \
+             docs/BENCHMARKS.md"
+        ),
+    }
+}
+
+#[tokio::test]
+async fn every_route_makes_the_documented_number_of_store_calls() {
+    let proxy = counting_proxy::start(&moto::moto().endpoint).await;
+    let aws = moto::aws_at(&proxy.endpoint).await;
+    let names = moto::tables(&aws_sdk_dynamodb::Client::new(&aws)).await;
+    // Rate limits on (as deployed) but far above what this test does, so their counters count.
+    let app = spawn_app_with(
+        &[
+            ("LATCH_STORE", "dynamodb"),
+            ("LATCH_USERS_TABLE", &names.users),
+            ("LATCH_SESSIONS_TABLE", &names.sessions),
+            ("LATCH_AUDIT_TABLE", &names.audit),
+            ("LATCH_COUNTERS_TABLE", &names.counters),
+            ("LATCH_RATE_REGISTER_PER_MIN", "1000"),
+            ("LATCH_RATE_LOGIN_PER_MIN", "1000"),
+            ("LATCH_RATE_FORGOT_PER_HOUR", "1000"),
+            ("LATCH_RATE_RESET_PER_HOUR", "1000"),
+            ("LATCH_RATE_RESEND_PER_HOUR", "1000"),
+            ("LATCH_RATE_STRENGTH_PER_MIN", "1000"),
+        ],
+        Some(aws),
+    )
+    .await;
+    let mut table = vec![
+        START.to_owned(),
+        "| route | success | DynamoDB calls | operations |".to_owned(),
+        "|---|---|---|---|".to_owned(),
+    ];
+    for route in ROUTES {
+        let (status, ops) = run_once(&app, &proxy, route.name).await;
+        assert_eq!(status, route.doc.success, "{} did not succeed", route.name);
+        let (count, ops) = summary(&ops);
+        table.push(format!("| `{}` | {status} | {count} | {ops} |", route.name));
+    }
+    table.push(END.to_owned());
+    let measured = table.join("\n");
+    let doc = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../docs/BENCHMARKS.md"
+    ))
+    .unwrap();
+    let documented = doc
+        .find(START)
+        .and_then(|a| doc[a..].find(END).map(|b| &doc[a..a + b + END.len()]))
+        .expect("docs/BENCHMARKS.md has a round-trips table");
+    assert_eq!(
+        documented, measured,
+        "docs/BENCHMARKS.md's round trips differ from what was measured; the measured table:\n{measured}"
+    );
+}
