@@ -18,7 +18,7 @@
 //! | oversized JSON | `input::a_body_over_16_kib_is_413_and_one_at_the_limit_is_read` |
 //! | deeply nested JSON | `input::deeply_nested_json_is_400_on_every_route_with_a_body` |
 //! | header injection through email names | `input::email_names_cannot_inject_mail_headers` |
-//! | rate limits and lockout | `limits::*` |
+//! | rate limits (every limited route of the table) and lockout | `limits::*` |
 
 mod access;
 mod enumeration;

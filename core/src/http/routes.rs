@@ -4,6 +4,7 @@
 use super::endpoints::{auth, system};
 use super::serve::Handler;
 use crate::domain::Role;
+pub use crate::service::guard::RateLimit;
 use lambda_http::http::Method;
 use utoipa::openapi::{RefOr, Schema};
 
@@ -82,6 +83,8 @@ pub struct Route {
     pub method: Method,
     pub path: &'static str,
     pub access: Access,
+    /// The per-client-address limit `serve` counts before anything else (429 past it).
+    pub limit: Option<RateLimit>,
     pub cache: Cache,
     pub handler: Handler,
     pub doc: Doc,

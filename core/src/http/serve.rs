@@ -5,6 +5,7 @@ use super::routes::{Access, Cache, Route};
 use super::{BODY_LIMIT, extract, headers, problem};
 use crate::Error;
 use crate::service::authn::{self, Authenticated};
+use crate::service::guard;
 use crate::service::{Caller, Deps};
 use lambda_http::http::{HeaderMap, HeaderValue, StatusCode, header};
 use lambda_http::{Body, Request, Response};
@@ -162,6 +163,9 @@ async fn run(deps: &Deps, route: &Route, req: Request, request_id: &str) -> Resu
         request_id: request_id.to_owned(),
         client,
     };
+    if let Some(limit) = route.limit {
+        guard::rate_limit(deps, &caller, limit).await?;
+    }
     let bearer = extract::bearer(&req);
     let auth = match route.access {
         Access::Public => None,

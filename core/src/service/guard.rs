@@ -7,14 +7,59 @@ use crate::Error;
 use crate::domain::{AuditType, Email, Lock, LockKind, Mail, Outcome, User};
 use time::{Duration, OffsetDateTime};
 
-/// Counts one request of `action` from the caller's address; over `limit` in `window` is 429.
-pub async fn rate_limit(
-    deps: &Deps,
-    caller: &Caller,
-    action: &str,
-    limit: u64,
-    window: Duration,
-) -> Result<(), Error> {
+/// A per-client-address limit a route declares in the route table; `serve` counts it before
+/// anything else runs (so malformed requests count too).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RateLimit {
+    Register,
+    Login,
+    ForgotPassword,
+    ResetPassword,
+    ResendVerification,
+    PasswordStrength,
+}
+
+impl RateLimit {
+    /// The counter's name, its limit under `limits` (0 = off) and its window.
+    fn rule(self, limits: &super::Limits) -> (&'static str, u64, Duration) {
+        match self {
+            Self::Register => ("register", limits.register_per_min, Duration::minutes(1)),
+            Self::Login => ("login", limits.login_per_min, Duration::minutes(1)),
+            Self::ForgotPassword => (
+                "forgot-password",
+                limits.forgot_per_hour,
+                Duration::hours(1),
+            ),
+            Self::ResetPassword => ("reset-password", limits.reset_per_hour, Duration::hours(1)),
+            Self::ResendVerification => (
+                "resend-verification",
+                limits.resend_per_hour,
+                Duration::hours(1),
+            ),
+            Self::PasswordStrength => (
+                "password-strength",
+                limits.strength_per_min,
+                Duration::minutes(1),
+            ),
+        }
+    }
+
+    /// The variable that sets this limit.
+    pub fn variable(self) -> &'static str {
+        match self {
+            Self::Register => "LATCH_RATE_REGISTER_PER_MIN",
+            Self::Login => "LATCH_RATE_LOGIN_PER_MIN",
+            Self::ForgotPassword => "LATCH_RATE_FORGOT_PER_HOUR",
+            Self::ResetPassword => "LATCH_RATE_RESET_PER_HOUR",
+            Self::ResendVerification => "LATCH_RATE_RESEND_PER_HOUR",
+            Self::PasswordStrength => "LATCH_RATE_STRENGTH_PER_MIN",
+        }
+    }
+}
+
+/// Counts one request under `limit` from the caller's address; over it in the window is 429.
+pub async fn rate_limit(deps: &Deps, caller: &Caller, limit: RateLimit) -> Result<(), Error> {
+    let (action, limit, window) = limit.rule(&deps.settings.limits);
     if limit == 0 {
         return Ok(());
     }

@@ -5,7 +5,6 @@ use super::{Caller, Deps, accounts, audit, guard};
 use crate::Error;
 use crate::domain::{AuditType, Email, Outcome};
 use serde::Deserialize;
-use time::Duration;
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -19,15 +18,8 @@ pub struct LoginRequest {
 }
 
 pub async fn login(deps: &Deps, caller: &Caller, req: LoginRequest) -> Result<TokenPair, Error> {
-    // The contract's order: rate limit, CAPTCHA, lock, password, verified address, MFA.
-    guard::rate_limit(
-        deps,
-        caller,
-        "login",
-        deps.settings.limits.login_per_min,
-        Duration::minutes(1),
-    )
-    .await?;
+    // The contract's order: rate limit (counted by `serve`, before the body is read), CAPTCHA,
+    // lock, password, verified address, MFA.
     guard::captcha_if_required(deps, caller, &req.email, req.captcha_token.as_deref()).await?;
     // An unparsable email is treated as an unknown one: same answer, same work.
     let email = Email::parse(&req.email).ok();

@@ -54,19 +54,7 @@ pub struct ChangeRequest {
     pub new_password: String,
 }
 
-pub async fn strength(
-    deps: &Deps,
-    caller: &Caller,
-    req: &StrengthRequest,
-) -> Result<StrengthReport, Error> {
-    guard::rate_limit(
-        deps,
-        caller,
-        "password-strength",
-        deps.settings.limits.strength_per_min,
-        Duration::minutes(1),
-    )
-    .await?;
+pub async fn strength(deps: &Deps, req: &StrengthRequest) -> Result<StrengthReport, Error> {
     let email = req.email.as_deref().and_then(|e| Email::parse(e).ok());
     let policy = &deps.settings.password_policy;
     let report = policy.strength(&req.password, email.as_ref());
@@ -89,14 +77,6 @@ pub async fn strength(
 
 /// Always 202; a known address, verified or not, gets a reset link.
 pub async fn forgot(deps: &Deps, caller: &Caller, req: EmailRequest) -> Result<Accepted, Error> {
-    guard::rate_limit(
-        deps,
-        caller,
-        "forgot-password",
-        deps.settings.limits.forgot_per_hour,
-        Duration::hours(1),
-    )
-    .await?;
     let Some(user) = lookup(deps, &req.email).await? else {
         return Ok(Accepted { message: ACCEPTED });
     };
@@ -132,19 +112,7 @@ pub async fn forgot(deps: &Deps, caller: &Caller, req: EmailRequest) -> Result<A
 }
 
 /// Always 202; an account whose address is not yet confirmed gets a fresh verification link.
-pub async fn resend_verification(
-    deps: &Deps,
-    caller: &Caller,
-    req: EmailRequest,
-) -> Result<Accepted, Error> {
-    guard::rate_limit(
-        deps,
-        caller,
-        "resend-verification",
-        deps.settings.limits.resend_per_hour,
-        Duration::hours(1),
-    )
-    .await?;
+pub async fn resend_verification(deps: &Deps, req: EmailRequest) -> Result<Accepted, Error> {
     if let Some(user) = lookup(deps, &req.email)
         .await?
         .filter(|u| !u.email_verified)
@@ -166,14 +134,6 @@ pub async fn resend_verification(
 /// Sets a new password with a reset token: the token is spent in the same write, the address
 /// becomes verified and every session ends. A refused password leaves the token usable.
 pub async fn reset(deps: &Deps, caller: &Caller, req: ResetRequest) -> Result<(), Error> {
-    guard::rate_limit(
-        deps,
-        caller,
-        "reset-password",
-        deps.settings.limits.reset_per_hour,
-        Duration::hours(1),
-    )
-    .await?;
     let now = deps.clock.now();
     let hash = TokenHash::of_presented(&req.token).ok_or(Error::InvalidOneTimeToken)?;
     let record = deps

@@ -1,6 +1,6 @@
 //! POST /v1/auth/register: answers alike for new and known emails; only the mail differs.
 
-use super::{Caller, Deps, audit, guard};
+use super::{Caller, Deps, audit};
 use crate::Error;
 use crate::domain::{
     AuditType, Email, Mail, OneTimeToken, OneTimeTokenRecord, Outcome, TokenPurpose, User,
@@ -31,14 +31,6 @@ pub async fn register(
     caller: &Caller,
     req: RegisterRequest,
 ) -> Result<Accepted, Error> {
-    guard::rate_limit(
-        deps,
-        caller,
-        "register",
-        deps.settings.limits.register_per_min,
-        time::Duration::minutes(1),
-    )
-    .await?;
     let email = Email::parse(&req.email);
     let password = match &email {
         Ok(email) => deps

@@ -1,7 +1,7 @@
 //! POST /v1/auth/forgot-password
 
 use crate::Error;
-use crate::http::routes::{Access, Body, Cache, Doc, Route, schema_of};
+use crate::http::routes::{Access, Body, Cache, Doc, RateLimit, Route, schema_of};
 use crate::http::{BoxFuture, Call, Reply};
 use crate::service::{Deps, passwords, register};
 use lambda_http::http::{Method, StatusCode};
@@ -11,6 +11,7 @@ pub const ROUTE: Route = Route {
     method: Method::POST,
     path: "/v1/auth/forgot-password",
     access: Access::Public,
+    limit: Some(RateLimit::ForgotPassword),
     cache: Cache::NoStore,
     handler,
     doc: Doc {

@@ -11,6 +11,7 @@ pub const ROUTE: Route = Route {
     method: Method::GET,
     path: "/v1/auth/sessions",
     access: Access::Bearer,
+    limit: None,
     cache: Cache::NoStore,
     handler,
     doc: Doc {

@@ -1,7 +1,7 @@
 //! POST /v1/auth/login
 
 use crate::Error;
-use crate::http::routes::{Access, Body, Cache, Doc, Route, schema_of};
+use crate::http::routes::{Access, Body, Cache, Doc, RateLimit, Route, schema_of};
 use crate::http::{BoxFuture, Call, Reply};
 use crate::service::{Deps, login, tokens};
 use lambda_http::http::{Method, StatusCode};
@@ -11,6 +11,7 @@ pub const ROUTE: Route = Route {
     method: Method::POST,
     path: "/v1/auth/login",
     access: Access::Public,
+    limit: Some(RateLimit::Login),
     cache: Cache::NoStore,
     handler,
     doc: Doc {

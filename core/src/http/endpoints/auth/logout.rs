@@ -11,6 +11,7 @@ pub const ROUTE: Route = Route {
     method: Method::POST,
     path: "/v1/auth/logout",
     access: Access::Bearer,
+    limit: None,
     cache: Cache::NoStore,
     handler,
     doc: Doc {

@@ -1,7 +1,7 @@
 //! POST /v1/auth/password-strength
 
 use crate::Error;
-use crate::http::routes::{Access, Body, Cache, Doc, Route, schema_of};
+use crate::http::routes::{Access, Body, Cache, Doc, RateLimit, Route, schema_of};
 use crate::http::{BoxFuture, Call, Reply};
 use crate::service::{Deps, passwords};
 use lambda_http::http::{Method, StatusCode};
@@ -11,6 +11,7 @@ pub const ROUTE: Route = Route {
     method: Method::POST,
     path: "/v1/auth/password-strength",
     access: Access::Public,
+    limit: Some(RateLimit::PasswordStrength),
     cache: Cache::NoStore,
     handler,
     doc: Doc {
@@ -29,9 +30,6 @@ pub const ROUTE: Route = Route {
 fn handler(deps: &Deps, call: Call) -> BoxFuture<'_, Result<Reply, Error>> {
     Box::pin(async move {
         let req: passwords::StrengthRequest = call.json()?;
-        Reply::json(
-            StatusCode::OK,
-            &passwords::strength(deps, &call.caller, &req).await?,
-        )
+        Reply::json(StatusCode::OK, &passwords::strength(deps, &req).await?)
     })
 }

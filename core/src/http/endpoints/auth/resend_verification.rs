@@ -1,7 +1,7 @@
 //! POST /v1/auth/resend-verification
 
 use crate::Error;
-use crate::http::routes::{Access, Body, Cache, Doc, Route, schema_of};
+use crate::http::routes::{Access, Body, Cache, Doc, RateLimit, Route, schema_of};
 use crate::http::{BoxFuture, Call, Reply};
 use crate::service::{Deps, passwords, register};
 use lambda_http::http::{Method, StatusCode};
@@ -11,6 +11,7 @@ pub const ROUTE: Route = Route {
     method: Method::POST,
     path: "/v1/auth/resend-verification",
     access: Access::Public,
+    limit: Some(RateLimit::ResendVerification),
     cache: Cache::NoStore,
     handler,
     doc: Doc {
@@ -28,7 +29,7 @@ pub const ROUTE: Route = Route {
 
 fn handler(deps: &Deps, call: Call) -> BoxFuture<'_, Result<Reply, Error>> {
     Box::pin(async move {
-        let out = passwords::resend_verification(deps, &call.caller, call.json()?).await?;
+        let out = passwords::resend_verification(deps, call.json()?).await?;
         Reply::json(StatusCode::ACCEPTED, &out)
     })
 }

@@ -11,6 +11,7 @@ pub const ROUTE: Route = Route {
     method: Method::DELETE,
     path: "/v1/auth/sessions/{id}",
     access: Access::Bearer,
+    limit: None,
     cache: Cache::NoStore,
     handler,
     doc: Doc {

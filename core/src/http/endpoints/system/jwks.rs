@@ -12,6 +12,7 @@ pub const ROUTE: Route = Route {
     method: Method::GET,
     path: "/.well-known/jwks.json",
     access: Access::Public,
+    limit: None,
     cache: Cache::Public,
     handler,
     doc: Doc {

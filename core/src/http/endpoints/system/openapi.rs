@@ -11,6 +11,7 @@ pub const ROUTE: Route = Route {
     method: Method::GET,
     path: "/v1/openapi.json",
     access: Access::Public,
+    limit: None,
     cache: Cache::Public,
     handler,
     doc: Doc {
