@@ -5,6 +5,7 @@ use super::routes::{Access, Body, ROUTES, Route, schema_of};
 use crate::Error;
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
+use utoipa::openapi::header::HeaderBuilder;
 use utoipa::openapi::path::{
     HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn, PathItem,
 };
@@ -138,15 +139,33 @@ pub fn document() -> OpenApi {
                 )
             }
         }
+        ok = ok.header("X-Request-Id", request_id_header());
         op = op.response(d.success.to_string(), ok.build());
         for (status, codes) in failures(route) {
             let listed: Vec<String> = codes.iter().map(|c| format!("`{c}`")).collect();
             let content = ContentBuilder::new()
                 .schema(Some(Ref::from_schema_name(problem.clone())))
                 .build();
-            let resp = ResponseBuilder::new()
+            let mut resp = ResponseBuilder::new()
                 .description(format!("Problem; code: {}", listed.join(", ")))
-                .content("application/problem+json", content);
+                .content("application/problem+json", content)
+                .header("X-Request-Id", request_id_header());
+            if matches!(status, 423 | 429) {
+                let seconds = ObjectBuilder::new()
+                    .schema_type(Type::Integer)
+                    .minimum(Some(1))
+                    .build();
+                let retry = HeaderBuilder::new()
+                    .schema(seconds)
+                    .description(Some("Seconds until the lock or the window ends."));
+                resp = resp.header("Retry-After", retry.build());
+            }
+            if status == 401 && codes.iter().all(|c| CHALLENGED.contains(c)) {
+                let challenge = HeaderBuilder::new()
+                    .schema(ObjectBuilder::new().schema_type(Type::String).build())
+                    .description(Some("`Bearer error=\"invalid_token\"`"));
+                resp = resp.header("WWW-Authenticate", challenge.build());
+            }
             op = op.response(status.to_string(), resp.build());
         }
         paths = paths.path(route.path, PathItem::new(method_of(route), op.build()));
@@ -173,6 +192,43 @@ pub fn document() -> OpenApi {
         .build()
 }
 
+/// The 401 codes answered with a `WWW-Authenticate: Bearer` challenge.
+const CHALLENGED: &[&str] = &["invalid_token", "session_binding_mismatch", "token_reused"];
+
+fn request_id_header() -> utoipa::openapi::header::Header {
+    HeaderBuilder::new()
+        .schema(ObjectBuilder::new().schema_type(Type::String).build())
+        .description(Some(
+            "The request's id (the caller's when sane), also in logs and audit.",
+        ))
+        .build()
+}
+
+/// Every header this document declares is one Latch always sends with that response; utoipa
+/// cannot say `required`, so it is added to the JSON.
+fn require_headers(doc: &mut serde_json::Value) {
+    let Some(paths) = doc["paths"].as_object_mut() else {
+        return;
+    };
+    for op in paths
+        .values_mut()
+        .filter_map(|p| p.as_object_mut())
+        .flat_map(|p| p.values_mut())
+    {
+        let Some(responses) = op["responses"].as_object_mut() else {
+            continue;
+        };
+        for headers in responses
+            .values_mut()
+            .filter_map(|r| r["headers"].as_object_mut())
+        {
+            for header in headers.values_mut() {
+                header["required"] = serde_json::Value::Bool(true);
+            }
+        }
+    }
+}
+
 fn method_of(route: &Route) -> HttpMethod {
     use lambda_http::http::Method;
     match route.method {
@@ -187,9 +243,13 @@ fn method_of(route: &Route) -> HttpMethod {
 /// The document as JSON, built once per process.
 pub fn json() -> Result<&'static str, Error> {
     static JSON: OnceLock<Result<String, String>> = OnceLock::new();
-    JSON.get_or_init(|| document().to_json().map_err(|e| e.to_string()))
-        .as_deref()
-        .map_err(|e| Error::internal(format!("serializing the OpenAPI document: {e}")))
+    JSON.get_or_init(|| {
+        let mut doc = serde_json::to_value(document()).map_err(|e| e.to_string())?;
+        require_headers(&mut doc);
+        serde_json::to_string(&doc).map_err(|e| e.to_string())
+    })
+    .as_deref()
+    .map_err(|e| Error::internal(format!("serializing the OpenAPI document: {e}")))
 }
 
 #[cfg(test)]
@@ -243,6 +303,27 @@ mod tests {
             );
             if route.path.contains('{') {
                 assert_eq!(op["parameters"][0]["in"], "path", "{}", route.name);
+            }
+            for (status, resp) in op["responses"].as_object().unwrap() {
+                let headers = &resp["headers"];
+                assert_eq!(
+                    headers["X-Request-Id"]["required"], true,
+                    "{} {status}",
+                    route.name
+                );
+                let retry = headers.get("Retry-After").is_some();
+                assert_eq!(
+                    retry,
+                    status == "423" || status == "429",
+                    "{} {status}",
+                    route.name
+                );
+            }
+            let unauthorized = failures(route).remove(&401).unwrap_or_default();
+            if !unauthorized.is_empty() {
+                let challenge = &op["responses"]["401"]["headers"]["WWW-Authenticate"];
+                let always = unauthorized.iter().all(|c| CHALLENGED.contains(c));
+                assert_eq!(challenge["required"] == true, always, "{}", route.name);
             }
             if route.doc.success == 204 {
                 assert!(
