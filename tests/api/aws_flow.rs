@@ -28,16 +28,15 @@ async fn register_verify_login_me_on_dynamodb_ses_and_secrets_manager() {
     let from = format!("no-reply@{domain}");
     let app = spawn_app_with(
         &[
-            ("LATCH_STORE", "dynamodb"),
-            ("LATCH_USERS_TABLE", &names.users),
-            ("LATCH_SESSIONS_TABLE", &names.sessions),
-            ("LATCH_AUDIT_TABLE", &names.audit),
-            ("LATCH_COUNTERS_TABLE", &names.counters),
-            ("LATCH_MAIL", "ses"),
-            ("LATCH_MAIL_FROM", &from),
-            ("LATCH_SECRETS", "secretsmanager"),
-            ("LATCH_SECRET_ID", &secret_id),
-        ],
+            &moto::dynamodb_settings(&names)[..],
+            &[
+                ("LATCH_MAIL", "ses"),
+                ("LATCH_MAIL_FROM", &from),
+                ("LATCH_SECRETS", "secretsmanager"),
+                ("LATCH_SECRET_ID", &secret_id),
+            ],
+        ]
+        .concat(),
         Some(aws),
     )
     .await;
@@ -138,16 +137,15 @@ async fn sessions_resets_and_locks_on_dynamodb_and_ses() {
     let from = format!("no-reply@{domain}");
     let (app, clock) = spawn_app_on(
         &[
-            ("LATCH_STORE", "dynamodb"),
-            ("LATCH_USERS_TABLE", &names.users),
-            ("LATCH_SESSIONS_TABLE", &names.sessions),
-            ("LATCH_AUDIT_TABLE", &names.audit),
-            ("LATCH_COUNTERS_TABLE", &names.counters),
-            ("LATCH_MAIL", "ses"),
-            ("LATCH_MAIL_FROM", &from),
-            ("LATCH_LOCKOUT_DURATION_S", "1"),
-            ("LATCH_REFRESH_REUSE_GRACE_S", "0"),
-        ],
+            &moto::dynamodb_settings(&names)[..],
+            &[
+                ("LATCH_MAIL", "ses"),
+                ("LATCH_MAIL_FROM", &from),
+                ("LATCH_LOCKOUT_DURATION_S", "1"),
+                ("LATCH_REFRESH_REUSE_GRACE_S", "0"),
+            ],
+        ]
+        .concat(),
         Some(aws),
     )
     .await;
@@ -232,24 +230,7 @@ async fn sessions_resets_and_locks_on_dynamodb_and_ses() {
         1
     );
 
-    let stranger = reqwest::Client::builder()
-        .user_agent("Stranger/1")
-        .build()
-        .unwrap();
-    let attempt = |password: &'static str| {
-        let (stranger, url, email) = (stranger.clone(), app.url("/v1/auth/login"), email.clone());
-        async move {
-            crate::support::Reply::of(
-                stranger
-                    .post(url)
-                    .json(&serde_json::json!({"email": email, "password": password}))
-                    .send()
-                    .await
-                    .unwrap(),
-            )
-            .await
-        }
-    };
+    let attempt = |password: &'static str| app.login_as("Stranger/1", &email, password);
     for _ in 0..5 {
         attempt("x-wrong-password")
             .await

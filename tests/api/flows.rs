@@ -2,7 +2,7 @@
 
 use crate::support::{STRONG_PASSWORD, UA, spawn_app, token_in};
 use latch_core::domain::AuditType;
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use serde_json::json;
 
 #[tokio::test]
@@ -143,19 +143,10 @@ async fn a_browser_update_keeps_the_session() {
     let app = spawn_app().await;
     let (_, tokens) = app.signed_in().await;
     assert_eq!(UA, "latch-tests/1.0");
-    let updated = reqwest::Client::builder()
-        .user_agent("latch-tests/2.7")
-        .build()
-        .unwrap();
-    let res = crate::support::Reply::of(
-        updated
-            .get(app.url("/v1/auth/me"))
-            .bearer_auth(tokens["accessToken"].as_str().unwrap())
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let access = tokens["accessToken"].as_str();
+    let res = app
+        .call_as("latch-tests/2.7", Method::GET, "/v1/auth/me", access, None)
+        .await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.body);
 }
 

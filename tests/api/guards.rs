@@ -1,6 +1,6 @@
 //! Rate limits, lockout, adaptive CAPTCHA, sign-in notices, the mail quota and the unlock job.
 
-use crate::support::{Reply, STRONG_PASSWORD, UA, siteverify, spawn_app, spawn_app_on};
+use crate::support::{STRONG_PASSWORD, UA, siteverify, spawn_app, spawn_app_on};
 use latch_core::domain::AuditType;
 use reqwest::StatusCode;
 use serde_json::json;
@@ -108,17 +108,8 @@ async fn a_sign_in_from_a_new_device_is_mailed_but_the_first_and_known_ones_are_
     app.login(&email, STRONG_PASSWORD).await;
     app.login(&email, STRONG_PASSWORD).await;
     assert!(app.mail_to(&email, "new_sign_in").is_empty());
-    let phone = reqwest::Client::builder()
-        .user_agent("Phone/1")
-        .build()
-        .unwrap();
-    let res = phone
-        .post(app.url("/v1/auth/login"))
-        .json(&json!({"email": email, "password": STRONG_PASSWORD}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::OK);
+    let res = app.login_as("Phone/1", &email, STRONG_PASSWORD).await;
+    assert_eq!(res.status, StatusCode::OK);
     let notices = app.mail_to(&email, "new_sign_in");
     assert_eq!(notices.len(), 1);
     assert!(notices[0].contains("Phone/1") && notices[0].contains("127.0.0.0/24"));
@@ -222,19 +213,7 @@ async fn the_unlock_job_lifts_expired_locks_and_audits_each() {
     let email = app.verified_user().await;
     app.login(&email, "x-wrong-password").await;
     app.login(&email, "x-wrong-password").await;
-    let other = reqwest::Client::builder()
-        .user_agent("Stranger/1")
-        .build()
-        .unwrap();
-    let locked = Reply::of(
-        other
-            .post(app.url("/v1/auth/login"))
-            .json(&json!({"email": email, "password": STRONG_PASSWORD}))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let locked = app.login_as("Stranger/1", &email, STRONG_PASSWORD).await;
     locked.assert_problem(423, "account_locked");
     let early = latch_functions::job::handle(&app.deps, "unlock-accounts", "run-1")
         .await

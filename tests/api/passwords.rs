@@ -275,13 +275,7 @@ async fn resend_verification_serves_only_unconfirmed_addresses() {
 async fn login_rehashes_a_password_made_with_older_parameters() {
     let aws = moto::aws().await;
     let names = moto::tables(&aws_sdk_dynamodb::Client::new(&aws)).await;
-    let dynamo = [
-        ("LATCH_STORE", "dynamodb"),
-        ("LATCH_USERS_TABLE", names.users.as_str()),
-        ("LATCH_SESSIONS_TABLE", names.sessions.as_str()),
-        ("LATCH_AUDIT_TABLE", names.audit.as_str()),
-        ("LATCH_COUNTERS_TABLE", names.counters.as_str()),
-    ];
+    let dynamo = moto::dynamodb_settings(&names);
     let old = spawn_app_with(&[CHEAP, &dynamo].concat(), Some(aws.clone())).await;
     let email = old.verified_user().await;
     let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&aws), names.clone());

@@ -171,23 +171,16 @@ async fn every_route_makes_the_documented_number_of_store_calls() {
     let aws = moto::aws_at(&proxy.endpoint).await;
     let names = moto::tables(&aws_sdk_dynamodb::Client::new(&aws)).await;
     // Rate limits on (as deployed) but far above what this test does, so their counters count.
-    let app = spawn_app_with(
-        &[
-            ("LATCH_STORE", "dynamodb"),
-            ("LATCH_USERS_TABLE", &names.users),
-            ("LATCH_SESSIONS_TABLE", &names.sessions),
-            ("LATCH_AUDIT_TABLE", &names.audit),
-            ("LATCH_COUNTERS_TABLE", &names.counters),
-            ("LATCH_RATE_REGISTER_PER_MIN", "1000"),
-            ("LATCH_RATE_LOGIN_PER_MIN", "1000"),
-            ("LATCH_RATE_FORGOT_PER_HOUR", "1000"),
-            ("LATCH_RATE_RESET_PER_HOUR", "1000"),
-            ("LATCH_RATE_RESEND_PER_HOUR", "1000"),
-            ("LATCH_RATE_STRENGTH_PER_MIN", "1000"),
-        ],
-        Some(aws),
-    )
-    .await;
+    let limits = [
+        ("LATCH_RATE_REGISTER_PER_MIN", "1000"),
+        ("LATCH_RATE_LOGIN_PER_MIN", "1000"),
+        ("LATCH_RATE_FORGOT_PER_HOUR", "1000"),
+        ("LATCH_RATE_RESET_PER_HOUR", "1000"),
+        ("LATCH_RATE_RESEND_PER_HOUR", "1000"),
+        ("LATCH_RATE_STRENGTH_PER_MIN", "1000"),
+    ];
+    let settings = [&moto::dynamodb_settings(&names)[..], &limits].concat();
+    let app = spawn_app_with(&settings, Some(aws)).await;
     let mut table = vec![
         START.to_owned(),
         "| route | success | DynamoDB calls | operations |".to_owned(),

@@ -1,6 +1,6 @@
 //! Guessing at scale: rate limits per address and network, and the lockout of an account.
 
-use crate::support::{Reply, STRONG_PASSWORD, spawn_app_on};
+use crate::support::{STRONG_PASSWORD, spawn_app_on};
 use latch_core::domain::AuditType;
 use latch_core::http::routes::{ROUTES, Route};
 use reqwest::StatusCode;
@@ -152,18 +152,6 @@ async fn ten_concurrent_wrong_passwords_count_as_ten() {
     while let Some(status) = tasks.join_next().await {
         assert_eq!(status.unwrap(), StatusCode::UNAUTHORIZED);
     }
-    let other = reqwest::Client::builder()
-        .user_agent("Stranger/1")
-        .build()
-        .unwrap();
-    let res = Reply::of(
-        other
-            .post(app.url("/v1/auth/login"))
-            .json(&json!({"email": email, "password": STRONG_PASSWORD}))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let res = app.login_as("Stranger/1", &email, STRONG_PASSWORD).await;
     res.assert_problem(423, "account_locked");
 }

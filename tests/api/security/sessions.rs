@@ -3,7 +3,7 @@
 
 use crate::support::{Reply, STRONG_PASSWORD, s, spawn_app, spawn_app_with};
 use latch_core::domain::AuditType;
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 
 #[tokio::test]
 async fn a_spent_token_replayed_within_the_grace_only_answers_token_reused() {
@@ -168,19 +168,15 @@ async fn me_refuses_missing_forged_and_other_client_tokens() {
     assert_eq!(app.me(access).await.status, StatusCode::OK);
 
     // Another User-Agent: refused, and the session is revoked for its owner too.
-    let other = reqwest::Client::builder()
-        .user_agent("SomethingElse/9")
-        .build()
-        .unwrap();
-    let res = crate::support::Reply::of(
-        other
-            .get(app.url("/v1/auth/me"))
-            .bearer_auth(access)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let res = app
+        .call_as(
+            "SomethingElse/9",
+            Method::GET,
+            "/v1/auth/me",
+            Some(access),
+            None,
+        )
+        .await;
     res.assert_problem(401, "session_binding_mismatch");
     app.me(access).await.assert_problem(401, "invalid_token");
 }

@@ -334,6 +334,38 @@ impl TestApp {
         Reply::of(req.send().await.unwrap()).await
     }
 
+    /// A request from another User-Agent (another browser or device): `method path`, an optional
+    /// bearer token and an optional JSON body.
+    pub async fn call_as(
+        &self,
+        user_agent: &str,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+    ) -> Reply {
+        let client = reqwest::Client::builder()
+            .user_agent(user_agent)
+            .build()
+            .unwrap();
+        let mut req = client.request(method, self.url(path));
+        if let Some(token) = token {
+            req = req.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            req = req.json(body);
+        }
+        Reply::of(req.send().await.unwrap()).await
+    }
+
+    /// A login from another User-Agent (a stranger, or the owner's other device).
+    pub async fn login_as(&self, user_agent: &str, email: &str, password: &str) -> Reply {
+        let body = json!({ "email": email, "password": password });
+        let login = "/v1/auth/login";
+        self.call_as(user_agent, reqwest::Method::POST, login, None, Some(&body))
+            .await
+    }
+
     /// A POST with a raw body and an optional Content-Type.
     pub async fn raw_post(&self, path: &str, content_type: Option<&str>, body: Vec<u8>) -> Reply {
         let mut req = self.client.post(self.url(path)).body(body);

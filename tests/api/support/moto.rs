@@ -117,6 +117,19 @@ pub async fn sent_mail() -> Vec<serde_json::Value> {
     panic!("moto's data.json never answered with JSON")
 }
 
+/// The settings that put an app on the DynamoDB store with these tables.
+pub fn dynamodb_settings(
+    names: &latch_core::adapters::dynamo::TableNames,
+) -> [(&'static str, &str); 5] {
+    [
+        ("LATCH_STORE", "dynamodb"),
+        ("LATCH_USERS_TABLE", &names.users),
+        ("LATCH_SESSIONS_TABLE", &names.sessions),
+        ("LATCH_AUDIT_TABLE", &names.audit),
+        ("LATCH_COUNTERS_TABLE", &names.counters),
+    ]
+}
+
 /// Fresh tables (with their indexes) under names no other test uses.
 pub async fn tables(client: &aws_sdk_dynamodb::Client) -> latch_core::adapters::dynamo::TableNames {
     let names = latch_core::adapters::dynamo::TableNames {
