@@ -8,13 +8,7 @@ use reqwest::StatusCode;
 async fn register_verify_login_me_on_dynamodb_ses_and_secrets_manager() {
     let aws = moto::aws().await;
     let names = moto::tables(&aws_sdk_dynamodb::Client::new(&aws)).await;
-    let domain = format!("{}.example.net", moto::unique("flow"));
-    aws_sdk_sesv2::Client::new(&aws)
-        .create_email_identity()
-        .email_identity(&domain)
-        .send()
-        .await
-        .unwrap();
+    let from = moto::verified_sender(&aws, "flow").await;
     let secret_id = moto::unique("latch/keys");
     let material = SecretMaterial::generate(time::OffsetDateTime::now_utc()).unwrap();
     let sm = aws_sdk_secretsmanager::Client::new(&aws);
@@ -25,7 +19,6 @@ async fn register_verify_login_me_on_dynamodb_ses_and_secrets_manager() {
         .await
         .unwrap();
 
-    let from = format!("no-reply@{domain}");
     let app = spawn_app_with(
         &[
             &moto::dynamodb_settings(&names)[..],
@@ -127,14 +120,7 @@ async fn sessions_resets_and_locks_on_dynamodb_and_ses() {
     use reqwest::Method;
     let aws = moto::aws().await;
     let names = moto::tables(&aws_sdk_dynamodb::Client::new(&aws)).await;
-    let domain = format!("{}.example.net", moto::unique("flow2"));
-    aws_sdk_sesv2::Client::new(&aws)
-        .create_email_identity()
-        .email_identity(&domain)
-        .send()
-        .await
-        .unwrap();
-    let from = format!("no-reply@{domain}");
+    let from = moto::verified_sender(&aws, "flow2").await;
     let (app, clock) = spawn_app_on(
         &[
             &moto::dynamodb_settings(&names)[..],

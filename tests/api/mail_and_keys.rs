@@ -82,15 +82,9 @@ async fn the_outbox_writes_one_eml_per_message_and_logs_kind_and_file_only() {
 async fn ses_sends_both_parts_to_the_recipient() {
     let aws = moto::aws().await;
     let client = aws_sdk_sesv2::Client::new(&aws);
-    let domain = format!("{}.example.net", moto::unique("mail"));
-    client
-        .create_email_identity()
-        .email_identity(&domain)
-        .send()
-        .await
-        .unwrap();
+    let from = moto::verified_sender(&aws, "mail").await;
     let to = format!("{}@example.com", moto::unique("ses"));
-    let mailer = SesMailer::new(client, format!("Latch <no-reply@{domain}>"));
+    let mailer = SesMailer::new(client, format!("Latch <{from}>"));
     mailer
         .send(&Mail::verification(
             Email::parse(&to).unwrap(),
@@ -105,7 +99,7 @@ async fn ses_sends_both_parts_to_the_recipient() {
         .find(|m| m["destinations"]["ToAddresses"][0] == to.as_str())
         .expect("moto holds the message");
     assert_eq!(msg["subject"], "Confirm your email address");
-    assert_eq!(msg["source"], format!("Latch <no-reply@{domain}>"));
+    assert_eq!(msg["source"], format!("Latch <{from}>"));
     assert!(
         msg["body"]
             .as_str()

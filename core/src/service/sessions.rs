@@ -77,38 +77,44 @@ pub async fn revoke(
         .await?
         .filter(|s| s.user_id == auth.user.id)
         .ok_or(Error::NotFound)?;
-    deps.sessions
-        .revoke_session(&session.id, deps.clock.now())
-        .await?;
-    let meta = [("sessionId", session.id.as_str())];
-    audit::record(
+    end_session(
         deps,
         caller,
+        auth,
+        &session.id,
         AuditType::SessionRevoked,
-        Some(&auth.user.id),
-        Outcome::Success,
-        &meta,
+        &[],
     )
     .await
 }
 
 pub async fn logout(deps: &Deps, caller: &Caller, auth: &Authenticated) -> Result<(), Error> {
-    deps.sessions
-        .revoke_session(&auth.session.id, deps.clock.now())
-        .await?;
-    let meta = [
-        ("sessionId", auth.session.id.as_str()),
-        ("scope", "session"),
-    ];
-    audit::record(
+    let scope = [("scope", "session")];
+    end_session(
         deps,
         caller,
+        auth,
+        &auth.session.id,
         AuditType::Logout,
-        Some(&auth.user.id),
-        Outcome::Success,
-        &meta,
+        &scope,
     )
     .await
+}
+
+/// Revokes one session of the caller and audits it as `kind`, naming the session.
+async fn end_session(
+    deps: &Deps,
+    caller: &Caller,
+    auth: &Authenticated,
+    id: &SessionId,
+    kind: AuditType,
+    extra: &[(&str, &str)],
+) -> Result<(), Error> {
+    deps.sessions.revoke_session(id, deps.clock.now()).await?;
+    let mut meta = vec![("sessionId", id.as_str())];
+    meta.extend_from_slice(extra);
+    let user = Some(&auth.user.id);
+    audit::record(deps, caller, kind, user, Outcome::Success, &meta).await
 }
 
 pub async fn logout_all(deps: &Deps, caller: &Caller, auth: &Authenticated) -> Result<(), Error> {

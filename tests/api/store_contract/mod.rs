@@ -82,6 +82,12 @@ pub fn token(user: &User, purpose: TokenPurpose, ttl: Duration) -> OneTimeTokenR
     }
 }
 
+/// Stores `u` with a verification token valid for an hour.
+pub async fn create(users: &dyn UserStore, u: &User) {
+    let verification = token(u, TokenPurpose::EmailVerification, Duration::hours(1));
+    users.create_user(u, &verification).await.unwrap();
+}
+
 pub fn unique_email() -> String {
     format!("{}@example.com", moto::unique("c"))
 }
@@ -130,12 +136,7 @@ async fn the_embedded_store_survives_a_restart() {
     let u = user(&unique_email());
     {
         let s = EmbeddedStore::open(&path).unwrap();
-        s.create_user(
-            &u,
-            &token(&u, TokenPurpose::EmailVerification, Duration::hours(1)),
-        )
-        .await
-        .unwrap();
+        create(&s, &u).await;
     }
     let reopened = EmbeddedStore::open(&path).unwrap();
     assert_eq!(reopened.user_by_email(&u.email).await.unwrap(), Some(u));

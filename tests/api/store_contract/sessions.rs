@@ -186,13 +186,7 @@ pub async fn a_users_sessions_are_listed_newest_first(s: Stores) {
 
 pub async fn mass_revocation_is_one_write_on_the_user(s: Stores) {
     let u = user(&unique_email());
-    s.users
-        .create_user(
-            &u,
-            &token(&u, TokenPurpose::EmailVerification, Duration::hours(1)),
-        )
-        .await
-        .unwrap();
+    create(s.users.as_ref(), &u).await;
     let (kept, _) = session_for(&u);
     let (dropped, _) = session_for(&u);
     let cut = now() + Duration::seconds(1);

@@ -27,13 +27,7 @@ pub async fn creates_and_reads_back_a_user(s: Stores) {
 pub async fn a_taken_email_names_its_owner_and_stores_nothing(s: Stores) {
     let email = unique_email();
     let first = user(&email);
-    s.users
-        .create_user(
-            &first,
-            &token(&first, TokenPurpose::EmailVerification, Duration::hours(1)),
-        )
-        .await
-        .unwrap();
+    create(s.users.as_ref(), &first).await;
     let second = user(&email);
     let second_token = token(&second, TokenPurpose::EmailVerification, Duration::hours(1));
     assert_eq!(
@@ -175,13 +169,7 @@ pub async fn concurrent_redemptions_of_one_token_succeed_once(s: Stores) {
 
 pub async fn saving_a_user_is_optimistic_and_spends_its_token(s: Stores) {
     let u = user(&unique_email());
-    s.users
-        .create_user(
-            &u,
-            &token(&u, TokenPurpose::EmailVerification, Duration::hours(1)),
-        )
-        .await
-        .unwrap();
+    create(s.users.as_ref(), &u).await;
     let reset = token(&u, TokenPurpose::PasswordReset, Duration::hours(1));
     s.users.put_token(&reset).await.unwrap();
     assert_eq!(
@@ -229,13 +217,7 @@ pub async fn saving_a_user_is_optimistic_and_spends_its_token(s: Stores) {
 
 pub async fn abandoned_accounts_are_listed_and_deleted_only_while_unverified(s: Stores) {
     let old = user(&unique_email());
-    s.users
-        .create_user(
-            &old,
-            &token(&old, TokenPurpose::EmailVerification, Duration::hours(1)),
-        )
-        .await
-        .unwrap();
+    create(s.users.as_ref(), &old).await;
     let verified = user(&unique_email());
     let t = token(
         &verified,

@@ -130,6 +130,18 @@ pub fn dynamodb_settings(
     ]
 }
 
+/// A sender on a fresh domain that SES (the emulator's) has verified: `no-reply@<domain>`.
+pub async fn verified_sender(aws: &SdkConfig, prefix: &str) -> String {
+    let domain = format!("{}.example.net", unique(prefix));
+    aws_sdk_sesv2::Client::new(aws)
+        .create_email_identity()
+        .email_identity(&domain)
+        .send()
+        .await
+        .unwrap();
+    format!("no-reply@{domain}")
+}
+
 /// Fresh tables (with their indexes) under names no other test uses.
 pub async fn tables(client: &aws_sdk_dynamodb::Client) -> latch_core::adapters::dynamo::TableNames {
     let names = latch_core::adapters::dynamo::TableNames {
