@@ -60,10 +60,6 @@ impl Call {
             self.json().map(Some)
         }
     }
-
-    pub fn bearer(&self) -> Option<&str> {
-        extract::bearer(&self.req)
-    }
 }
 
 /// A successful answer.
