@@ -25,6 +25,8 @@ pub enum MailChoice {
 pub struct CaptchaChoice {
     pub verify_url: String,
     pub secret: String,
+    /// The hostnames (of the pages showing the widget) an answer must name.
+    pub hostnames: Vec<String>,
 }
 
 impl std::fmt::Debug for CaptchaChoice {
@@ -214,6 +216,11 @@ pub const VARIABLES: &[(&str, Option<&str>, &str)] = &[
         "Turnstile secret key (required with LATCH_CAPTCHA=turnstile)",
     ),
     (
+        "LATCH_TURNSTILE_HOSTNAMES",
+        None,
+        "comma-separated hostnames a Turnstile answer must name (required with LATCH_CAPTCHA=turnstile)",
+    ),
+    (
         "LATCH_TURNSTILE_VERIFY_URL",
         Some("https://challenges.cloudflare.com/turnstile/v0/siteverify"),
         "Turnstile siteverify endpoint",
@@ -269,9 +276,19 @@ pub const VARIABLES: &[(&str, Option<&str>, &str)] = &[
         "password-strength requests per client address and minute (0 = off)",
     ),
     (
+        "LATCH_RATE_CHANGE_PASSWORD_PER_15MIN",
+        Some("5"),
+        "change-password attempts per user and per client address in 15 minutes (0 = off)",
+    ),
+    (
         "LATCH_MAIL_PER_ACCOUNT_PER_HOUR",
         Some("100"),
-        "messages to one address per hour (0 = off)",
+        "link mail (verification, reset) to one address per hour (0 = off); security notices are never dropped",
+    ),
+    (
+        "LATCH_MAIL_REGISTRATION_NOTICES_PER_DAY",
+        Some("3"),
+        "\"someone tried to register with your address\" notices to one address per day (0 = off)",
     ),
 ];
 
@@ -334,6 +351,10 @@ impl Config {
             strength_per_min: v.parse("LATCH_RATE_STRENGTH_PER_MIN", "a whole number")?,
             mail_per_account_per_hour: v
                 .parse("LATCH_MAIL_PER_ACCOUNT_PER_HOUR", "a whole number")?,
+            registration_notices_per_day: v
+                .parse("LATCH_MAIL_REGISTRATION_NOTICES_PER_DAY", "a whole number")?,
+            change_password_per_15_min: v
+                .parse("LATCH_RATE_CHANGE_PASSWORD_PER_15MIN", "a whole number")?,
         };
         settings.lockout.threshold =
             v.parse("LATCH_LOCKOUT_THRESHOLD", "a whole number of failures")?;
@@ -352,10 +373,16 @@ impl Config {
                     v.string("LATCH_TURNSTILE_VERIFY_URL")?,
                 )?,
                 secret: v.string("LATCH_TURNSTILE_SECRET")?,
+                hostnames: hostnames(&v.string("LATCH_TURNSTILE_HOSTNAMES")?)
+                    .ok_or_else(|| v.bad("LATCH_TURNSTILE_HOSTNAMES", "hostnames, comma-separated"))?,
             }),
             _ => return Err(v.bad("LATCH_CAPTCHA", "one of off, turnstile")),
         };
         settings.captcha = captcha.is_some();
+        settings.captcha_hostnames = captcha
+            .as_ref()
+            .map(|c| c.hostnames.clone())
+            .unwrap_or_default();
         let store = match v.string("LATCH_STORE")?.as_str() {
             "embedded" => StoreChoice::Embedded,
             "dynamodb" => StoreChoice::DynamoDb(TableNames {
@@ -456,6 +483,17 @@ impl Vars<'_> {
             problem: format!("expected {expected}, got {shown:?}"),
         }
     }
+}
+
+/// A comma-separated list of lower-cased DNS names; `None` when empty or when one is not a name.
+fn hostnames(raw: &str) -> Option<Vec<String>> {
+    let names: Vec<String> = raw.split(',').map(|h| h.trim().to_ascii_lowercase()).collect();
+    let valid = |h: &String| {
+        !h.is_empty()
+            && h.len() <= 253
+            && h.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
+    };
+    names.iter().all(valid).then_some(names)
 }
 
 fn url_var(name: &str, url: String) -> Result<String, ConfigError> {

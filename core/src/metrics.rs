@@ -33,6 +33,7 @@ pub fn security_metric(kind: AuditType) -> Option<&'static str> {
         AuditType::AccountLocked => Some("Lockouts"),
         AuditType::TokenReuseDetected => Some("RefreshReuseDetections"),
         AuditType::SessionBindingMismatch => Some("SessionBindingMismatches"),
+        AuditType::MailDropped => Some("MailDropped"),
         _ => None,
     }
 }

@@ -26,7 +26,8 @@ pub trait UserStore: Send + Sync {
         user: &User,
         verification: &OneTimeTokenRecord,
     ) -> Result<CreateUser, Error>;
-    /// The account holding `email`, read consistently.
+    /// The account holding `email`, read consistently; an unclaimed address costs the same
+    /// reads as a claimed one.
     async fn user_by_email(&self, email: &Email) -> Result<Option<User>, Error>;
     /// The account with `id`, read consistently.
     async fn user_by_id(&self, id: &UserId) -> Result<Option<User>, Error>;
@@ -74,12 +75,14 @@ pub trait UserStore: Send + Sync {
 /// Sessions and their refresh-token families.
 #[async_trait]
 pub trait SessionStore: Send + Sync {
-    /// Stores a new session with the hash of its first refresh token, all or nothing.
+    /// Stores a new session with the hash of its first refresh token, all or nothing, and only
+    /// while its user's stored credential epoch is still `session.credential_epoch` (checked in
+    /// the same write). `false` when the password changed meanwhile; nothing is written then.
     async fn create_session(
         &self,
         session: &Session,
         refresh: &RefreshTokenRecord,
-    ) -> Result<(), Error>;
+    ) -> Result<bool, Error>;
     /// The session with `id`, read consistently (revocations take effect at once).
     async fn session(&self, id: &SessionId) -> Result<Option<Session>, Error>;
     /// Marks the session revoked at `now`; revoking twice keeps the first time.
@@ -130,10 +133,22 @@ pub trait Locks: Send + Sync {
     ) -> Result<Vec<(Email, Lock)>, Error>;
 }
 
+/// What the CAPTCHA provider said of a token; the service decides whether it is good enough
+/// (success, a configured hostname, the route's action).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct CaptchaVerdict {
+    pub success: bool,
+    /// The hostname of the page the widget was solved on.
+    pub hostname: Option<String>,
+    /// The action the widget was rendered for (`login`, `register`, `forgot-password`).
+    pub action: Option<String>,
+}
+
 /// Verifies a CAPTCHA token (Cloudflare Turnstile's siteverify).
 #[async_trait]
 pub trait Captcha: Send + Sync {
-    async fn verify(&self, token: &str, client_ip: std::net::IpAddr) -> Result<bool, Error>;
+    async fn verify(&self, token: &str, client_ip: std::net::IpAddr)
+    -> Result<CaptchaVerdict, Error>;
 }
 
 /// The append-only audit trail.

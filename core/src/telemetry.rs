@@ -64,7 +64,8 @@ pub fn request_line(
     );
 }
 
-/// An error and all its sources, `: `-separated.
+/// An error and all its sources, `: `-separated, with every email address redacted: a
+/// provider's message (SES naming a recipient, say) must not put personal data in the logs.
 pub fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
     let mut out = err.to_string();
     let mut source = err.source();
@@ -76,5 +77,49 @@ pub fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
         }
         source = s.source();
     }
+    redact_addresses(&out)
+}
+
+/// `text` with every word that holds an `@` between other address characters replaced by
+/// `<address>`.
+pub fn redact_addresses(text: &str) -> String {
+    let in_address = |c: char| c.is_ascii_alphanumeric() || "._%+-=!#$&'*/?^`{|}~@".contains(c);
+    let mut out = String::with_capacity(text.len());
+    let mut word = String::new();
+    let flush = |word: &mut String, out: &mut String| {
+        let at = word.find('@');
+        let is_address = at.is_some_and(|i| i > 0 && i + 1 < word.len());
+        if is_address {
+            out.push_str("<address>");
+        } else {
+            out.push_str(word);
+        }
+        word.clear();
+    };
+    for c in text.chars() {
+        if in_address(c) {
+            word.push(c);
+        } else {
+            flush(&mut word, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut word, &mut out);
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_addresses;
+
+    #[test]
+    fn addresses_in_provider_messages_are_redacted_and_the_rest_kept() {
+        let msg = "MessageRejected: Email address is not verified. The following identities failed \
+                   the check in region EU-WEST-1: ada.lovelace+x@example.com, <bob@example.org>";
+        let out = redact_addresses(msg);
+        assert!(!out.contains("example.com") && !out.contains("bob@"), "{out}");
+        assert!(out.contains("identities failed") && out.contains("EU-WEST-1"));
+        assert_eq!(out.matches("<address>").count(), 2, "{out}");
+        assert_eq!(redact_addresses("a @ b, x@, @y"), "a @ b, x@, @y");
+    }
 }

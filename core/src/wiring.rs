@@ -15,7 +15,6 @@ use crate::ports::{
     UserStore,
 };
 use crate::service::Deps;
-use crate::service::mail_quota::QuotaMailer;
 use std::sync::Arc;
 
 /// Builds every dependency once, for a Lambda cold start or the local server.
@@ -80,13 +79,6 @@ pub async fn build_with(
             config.mail_from.clone(),
         )),
     };
-    let mailer: Arc<dyn Mailer> = Arc::new(QuotaMailer {
-        inner: mailer,
-        counters: Arc::clone(&stores.counters),
-        clock: Arc::clone(&clock),
-        keys: Arc::clone(&keys),
-        per_hour: config.settings.limits.mail_per_account_per_hour,
-    });
     let captcha: Option<Arc<dyn Captcha>> = match &config.captcha {
         Some(c) => Some(Arc::new(Turnstile::new(
             c.verify_url.clone(),

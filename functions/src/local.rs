@@ -6,12 +6,12 @@ use hyper::body::{Bytes, Incoming};
 use hyper_util::rt::TokioIo;
 use lambda_http::RequestExt;
 use latch_core::config::Config;
-use latch_core::http::{BODY_LIMIT, ClientAddr, fail, routes, serve};
+use latch_core::http::{BODY_LIMIT, ClientAddr, extract, fail, routes, serve};
 use latch_core::service::Deps;
 use latch_core::{Error, telemetry, wiring};
 use std::collections::HashMap;
 use std::convert::Infallible;
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
 use tokio::net::TcpListener;
@@ -142,26 +142,28 @@ async fn handle(
             )));
         }
     };
-    let ip = if trust_proxy {
-        forwarded_for(&parts.headers).unwrap_or(peer.ip())
+    let forwarded = if trust_proxy {
+        let values = parts.headers.get_all("x-forwarded-for").iter();
+        extract::forwarded_for(values.map(|v| v.as_bytes()))
     } else {
-        peer.ip()
+        Ok(None)
+    };
+    let ip = match forwarded {
+        Ok(ip) => ip.unwrap_or(peer.ip()),
+        Err(err) => {
+            return Ok(to_hyper(fail(
+                err,
+                &parts.headers,
+                parts.method.as_str(),
+                now,
+            )));
+        }
     };
     let mut req =
         lambda_http::http::Request::from_parts(parts, lambda_http::Body::from(bytes.to_vec()));
     req.extensions_mut().insert(ClientAddr(ip));
     let req = req.with_path_parameters(params.into_iter().collect::<HashMap<String, String>>());
     Ok(to_hyper(serve(&deps, route, req).await))
-}
-
-/// The rightmost `X-Forwarded-For` entry: the one the nearest proxy added.
-fn forwarded_for(headers: &hyper::HeaderMap) -> Option<IpAddr> {
-    let all: Vec<&str> = headers
-        .get_all("x-forwarded-for")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .collect();
-    all.last()?.rsplit(',').next()?.trim().parse().ok()
 }
 
 fn to_hyper(res: lambda_http::Response<lambda_http::Body>) -> hyper::Response<Full<Bytes>> {
@@ -172,20 +174,4 @@ fn to_hyper(res: lambda_http::Response<lambda_http::Body>) -> hyper::Response<Fu
         _ => Bytes::new(),
     };
     hyper::Response::from_parts(parts, Full::new(bytes))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn forwarded_for_takes_the_rightmost_entry() {
-        let mut h = hyper::HeaderMap::new();
-        h.append("x-forwarded-for", "1.1.1.1, 2.2.2.2".parse().unwrap());
-        h.append("x-forwarded-for", "3.3.3.3, 203.0.113.9".parse().unwrap());
-        assert_eq!(forwarded_for(&h), Some("203.0.113.9".parse().unwrap()));
-        let mut h = hyper::HeaderMap::new();
-        h.append("x-forwarded-for", "garbage".parse().unwrap());
-        assert_eq!(forwarded_for(&h), None);
-    }
 }

@@ -57,11 +57,10 @@ async fn captcha_is_required_after_three_failures_and_refusals_are_not_failures(
     let fake = siteverify::start().await;
     let (app, _clock) = spawn_app_on(
         &[
-            ("LATCH_TRUST_PROXY", "true"),
-            ("LATCH_CAPTCHA", "turnstile"),
-            ("LATCH_TURNSTILE_SECRET", "test-secret"),
-            ("LATCH_TURNSTILE_VERIFY_URL", &fake.url),
-        ],
+            &[("LATCH_TRUST_PROXY", "true")][..],
+            &siteverify::settings(&fake.url),
+        ]
+        .concat(),
         None,
     )
     .await;

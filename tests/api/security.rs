@@ -21,6 +21,7 @@
 //! | rate limits (every limited route of the table) and lockout | `limits::*` |
 
 mod access;
+mod credentials;
 mod enumeration;
 mod input;
 mod jwt;

@@ -1,8 +1,9 @@
 //! Cloudflare Turnstile: POST the token to siteverify (`LATCH_TURNSTILE_VERIFY_URL`) with the
-//! secret and the client's address; accepted when it answers `"success": true`.
+//! secret and the client's address, and report its verdict (success, hostname, action): the
+//! guard service decides whether that verdict is enough.
 
 use crate::Error;
-use crate::ports::Captcha;
+use crate::ports::{Captcha, CaptchaVerdict};
 use async_trait::async_trait;
 use std::net::IpAddr;
 use std::time::Duration;
@@ -30,11 +31,15 @@ impl Turnstile {
 #[derive(serde::Deserialize)]
 struct Verdict {
     success: bool,
+    #[serde(default)]
+    hostname: Option<String>,
+    #[serde(default)]
+    action: Option<String>,
 }
 
 #[async_trait]
 impl Captcha for Turnstile {
-    async fn verify(&self, token: &str, client_ip: IpAddr) -> Result<bool, Error> {
+    async fn verify(&self, token: &str, client_ip: IpAddr) -> Result<CaptchaVerdict, Error> {
         let ip = client_ip.to_string();
         let form = [
             ("secret", self.secret.as_str()),
@@ -58,6 +63,10 @@ impl Captcha for Turnstile {
             .json()
             .await
             .map_err(|e| Error::unavailable(format!("turnstile siteverify body: {e}")))?;
-        Ok(verdict.success)
+        Ok(CaptchaVerdict {
+            success: verdict.success,
+            hostname: verdict.hostname,
+            action: verdict.action,
+        })
     }
 }

@@ -66,6 +66,7 @@ audit_types! {
     AdminUserUnlocked => "admin.user_unlocked",
     AdminMfaReset => "admin.mfa_reset",
     AccessDenied => "access.denied",
+    MailDropped => "mail.dropped",
 }
 
 /// Whether the audited attempt succeeded.

@@ -6,6 +6,9 @@ use super::Email;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MailKind {
     Verification,
+    /// To an address not yet confirmed: confirm it by choosing the password (whoever
+    /// registered it without owning it loses the account).
+    ConfirmAndSetPassword,
     RegistrationAttempt,
     PasswordReset,
     PasswordChanged,
@@ -13,15 +16,41 @@ pub enum MailKind {
     NewSignIn,
 }
 
+/// How a kind of mail is rationed (see `service::mail_quota`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MailClass {
+    /// Tells the owner something happened to their account: never dropped, or an attacker
+    /// could fill a quota first and act unseen.
+    SecurityNotice,
+    /// "Someone tried to register with your address": anyone can trigger it, so it has its own
+    /// small daily cap per address.
+    RegistrationNotice,
+    /// Carries a link the recipient asked for: under the per-address hourly quota.
+    Link,
+}
+
 impl MailKind {
     pub fn as_str(self) -> &'static str {
         match self {
             MailKind::Verification => "verification",
+            MailKind::ConfirmAndSetPassword => "confirm_and_set_password",
             MailKind::RegistrationAttempt => "registration_attempt",
             MailKind::PasswordReset => "password_reset",
             MailKind::PasswordChanged => "password_changed",
             MailKind::Lockout => "lockout",
             MailKind::NewSignIn => "new_sign_in",
+        }
+    }
+
+    pub fn class(self) -> MailClass {
+        match self {
+            MailKind::PasswordChanged | MailKind::Lockout | MailKind::NewSignIn => {
+                MailClass::SecurityNotice
+            }
+            MailKind::RegistrationAttempt => MailClass::RegistrationNotice,
+            MailKind::Verification | MailKind::ConfirmAndSetPassword | MailKind::PasswordReset => {
+                MailClass::Link
+            }
         }
     }
 }
@@ -103,6 +132,28 @@ impl Mail {
             to,
             kind: MailKind::PasswordReset,
             subject: "Reset your password".into(),
+            text,
+            html,
+        }
+    }
+
+    /// "Confirm your address and choose your password": the answer to resend-verification.
+    /// It is a reset link, so confirming the address also sets the password, and an account
+    /// someone else registered with this address goes to its owner.
+    pub fn confirm_and_set_password(to: Email, link: &str, valid_minutes: i64) -> Self {
+        let text = format!(
+            "Someone asked for a new confirmation link for this address.\n\nTo confirm it, choose your password by opening this link within {valid_minutes} minutes:\n\n{link}\n\n\
+             If you did not create an account, ignore this message.\n"
+        );
+        let html = page(&format!(
+            "<p>Someone asked for a new confirmation link for this address.</p><p>To confirm it, choose your password by opening this link within {valid_minutes} minutes:</p>\
+             <p><a href=\"{l}\">{l}</a></p><p>If you did not create an account, ignore this message.</p>",
+            l = escape(link)
+        ));
+        Self {
+            to,
+            kind: MailKind::ConfirmAndSetPassword,
+            subject: "Confirm your address and choose your password".into(),
             text,
             html,
         }

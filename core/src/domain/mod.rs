@@ -17,7 +17,7 @@ pub use client::ClientInfo;
 pub use email::Email;
 pub use ids::{SessionId, UserId};
 pub use lock::{Lock, LockKind};
-pub use mail::{Mail, MailKind};
+pub use mail::{Mail, MailClass, MailKind};
 pub use password::{Password, PasswordHash, PasswordPolicy};
 pub use role::{Plan, Role};
 pub use session::{RefreshTokenRecord, Session};

@@ -28,12 +28,16 @@ pub struct Session {
         skip_serializing_if = "Option::is_none"
     )]
     pub revoked_at: Option<OffsetDateTime>,
+    /// The account's credential epoch this session was granted for (see `User::allows`).
+    #[serde(default)]
+    pub credential_epoch: u64,
 }
 
 impl Session {
-    /// A new session with a fresh id (no fixation), bound to `client`.
+    /// A new session with a fresh id (no fixation), bound to `client`, for the password of
+    /// `credential_epoch`.
     pub fn start(
-        user_id: UserId,
+        (user_id, credential_epoch): (UserId, u64),
         client: &ClientInfo,
         now: OffsetDateTime,
         idle: Duration,
@@ -52,6 +56,7 @@ impl Session {
             idle_expires_at: now + idle,
             absolute_expires_at: now + absolute,
             revoked_at: None,
+            credential_epoch,
         }
     }
 
@@ -114,7 +119,7 @@ mod tests {
         };
         let hash = crate::domain::OneTimeToken::generate().hash;
         let mut s = Session::start(
-            UserId::new(now),
+            (UserId::new(now), 0),
             &client,
             now,
             Duration::days(14),

@@ -107,11 +107,37 @@ pub struct OneTimeTokenRecord {
     pub user_id: UserId,
     #[serde(with = "time::serde::rfc3339")]
     pub expires_at: OffsetDateTime,
+    /// The user's credential epoch when the token was issued: a reset link dies with the
+    /// password it was issued against.
+    #[serde(default)]
+    pub credential_epoch: u64,
 }
 
 impl OneTimeTokenRecord {
+    /// A token of `purpose` for a user at a credential epoch, valid for `ttl` from `now`.
+    pub fn issue(
+        hash: TokenHash,
+        purpose: TokenPurpose,
+        (user_id, credential_epoch): (UserId, u64),
+        now: OffsetDateTime,
+        ttl: time::Duration,
+    ) -> Self {
+        Self {
+            hash,
+            purpose,
+            user_id,
+            expires_at: now + ttl,
+            credential_epoch,
+        }
+    }
+
     pub fn is_live(&self, purpose: TokenPurpose, now: OffsetDateTime) -> bool {
         self.purpose == purpose && now < self.expires_at
+    }
+
+    /// Whether `user` is still at the password this token was issued against.
+    pub fn matches_password_of(&self, user: &super::User) -> bool {
+        self.user_id == user.id && self.credential_epoch == user.credential_epoch
     }
 }
 
@@ -151,6 +177,7 @@ mod tests {
             purpose: TokenPurpose::EmailVerification,
             user_id: UserId::new(now),
             expires_at: now + time::Duration::hours(24),
+            credential_epoch: 0,
         };
         assert!(rec.is_live(TokenPurpose::EmailVerification, now));
         assert!(!rec.is_live(TokenPurpose::PasswordReset, now));

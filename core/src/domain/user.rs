@@ -17,6 +17,11 @@ pub struct User {
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
     pub version: u64,
+    /// Increases with every new password. A session is granted for one epoch and is created
+    /// only while the stored account is still at it, so a login that read the old password
+    /// cannot outlive a reset or change that landed meanwhile; reset links carry it too.
+    #[serde(default)]
+    pub credential_epoch: u64,
     /// Hashes of the previous passwords, newest first (the current one is `password_hash`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub password_history: Vec<PasswordHash>,
@@ -45,6 +50,7 @@ impl User {
             mfa_enabled: false,
             created_at: now,
             version: 1,
+            credential_epoch: 0,
             password_history: Vec::new(),
             sessions_not_before: None,
             session_kept: None,
@@ -52,18 +58,13 @@ impl User {
     }
 
     /// Replaces the password, keeping the old hash in the history (at most `keep` in all,
-    /// counting the current one), and voids every session but `keep_session`.
-    pub fn set_password(
-        &mut self,
-        hash: PasswordHash,
-        keep: usize,
-        now: OffsetDateTime,
-        keep_session: Option<SessionId>,
-    ) {
+    /// counting the current one), and moves to the next credential epoch: every session and
+    /// reset link of the old password is void but `keep_session` (the caller's, on a change).
+    pub fn set_password(&mut self, hash: PasswordHash, keep: usize, keep_session: Option<SessionId>) {
         let old = std::mem::replace(&mut self.password_hash, hash);
         self.password_history.insert(0, old);
         self.password_history.truncate(keep.saturating_sub(1));
-        self.sessions_not_before = Some(now);
+        self.credential_epoch += 1;
         self.session_kept = keep_session;
     }
 
@@ -79,14 +80,15 @@ impl User {
             .any(|r| *r == Role::User || self.roles.contains(r))
     }
 
-    /// Whether `session` survived the account's mass revocations.
+    /// Whether `session` survived the account's mass revocations: it was granted for the
+    /// current password (or is the one a change kept) and is not older than a logout-all.
     pub fn allows(&self, session: &Session) -> bool {
-        match self.sessions_not_before {
-            None => true,
-            Some(cut) => {
-                session.created_at >= cut || self.session_kept.as_ref() == Some(&session.id)
-            }
-        }
+        let kept = self.session_kept.as_ref() == Some(&session.id);
+        let current_password = session.credential_epoch == self.credential_epoch || kept;
+        let after_cut = self
+            .sessions_not_before
+            .is_none_or(|cut| session.created_at >= cut || kept);
+        current_password && after_cut
     }
 }
 

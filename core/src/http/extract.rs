@@ -23,13 +23,39 @@ pub fn client_info(req: &Request) -> Result<ClientInfo, Error> {
             _ => None,
         },
     };
-    let ip = ip.ok_or_else(|| Error::internal("the request carries no client address"))?;
+    // An IPv4-mapped IPv6 address is its IPv4 address everywhere (rate keys, the /24 binding).
+    let ip = ip
+        .ok_or_else(|| Error::internal("the request carries no client address"))?
+        .to_canonical();
     let user_agent = req
         .headers()
         .get(lambda_http::http::header::USER_AGENT)
         .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
         .unwrap_or_default();
     Ok(ClientInfo { ip, user_agent })
+}
+
+/// The client address a trusted proxy put in `X-Forwarded-For`: the rightmost entry of the last
+/// header (the one the nearest proxy added), as `ip`, `ip:port` or `[v6]:port`. `None` when the
+/// header is absent; 400 when its entry does not parse (never a silent fall-back to the proxy).
+pub fn forwarded_for<'a>(
+    values: impl DoubleEndedIterator<Item = &'a [u8]>,
+) -> Result<Option<IpAddr>, Error> {
+    let Some(last) = values.last() else {
+        return Ok(None);
+    };
+    let bad = || Error::BadRequest("X-Forwarded-For does not end with a client address".into());
+    let entry = std::str::from_utf8(last)
+        .map_err(|_| bad())?
+        .rsplit(',')
+        .next()
+        .unwrap_or_default()
+        .trim();
+    let ip = entry
+        .parse::<IpAddr>()
+        .or_else(|_| entry.parse::<std::net::SocketAddr>().map(|s| s.ip()))
+        .map_err(|_| bad())?;
+    Ok(Some(ip.to_canonical()))
 }
 
 pub fn body_bytes(req: &Request) -> &[u8] {
@@ -102,6 +128,31 @@ pub fn bearer(req: &Request) -> Option<&str> {
 mod tests {
     use super::*;
     use lambda_http::http;
+
+    fn forwarded(values: &[&str]) -> Result<Option<IpAddr>, Error> {
+        forwarded_for(values.iter().map(|v| v.as_bytes()))
+    }
+
+    #[test]
+    fn forwarded_for_takes_the_rightmost_entry_in_every_form_and_refuses_the_rest() {
+        let ip = |s: &str| Some(s.parse::<IpAddr>().unwrap());
+        assert_eq!(forwarded(&[]).unwrap(), None);
+        assert_eq!(
+            forwarded(&["1.1.1.1, 2.2.2.2", "3.3.3.3, 203.0.113.9"]).unwrap(),
+            ip("203.0.113.9")
+        );
+        assert_eq!(forwarded(&["203.0.113.9:4711"]).unwrap(), ip("203.0.113.9"));
+        assert_eq!(forwarded(&["[2001:db8::7]:443"]).unwrap(), ip("2001:db8::7"));
+        assert_eq!(forwarded(&["2001:db8::7"]).unwrap(), ip("2001:db8::7"));
+        assert_eq!(forwarded(&["::ffff:198.51.100.4"]).unwrap(), ip("198.51.100.4"));
+        assert_eq!(forwarded(&["[::ffff:198.51.100.4]:80"]).unwrap(), ip("198.51.100.4"));
+        for bad in ["garbage", "1.2.3.4, ", "unknown", "1.2.3.4:99999", "[1.2.3.4]:80", ""] {
+            assert!(
+                matches!(forwarded(&[bad]), Err(Error::BadRequest(_))),
+                "{bad:?}"
+            );
+        }
+    }
 
     #[derive(Debug, serde::Deserialize)]
     #[serde(deny_unknown_fields)]

@@ -1,13 +1,15 @@
-//! The guards in front of credential checks: per-address rate limits, adaptive CAPTCHA, failed-
-//! login counting and locks. Counters are keyed by the normalized email whether or not an
-//! account exists, so none of this tells a stranger anything.
+//! The guards in front of credential checks: per-address and per-user rate limits, failed-
+//! login counting and locks (adaptive CAPTCHA is `captcha`). Counters are keyed by the
+//! normalized email whether or not an account exists, and a lock costs the same work either
+//! way, so none of this tells a stranger anything.
 
-use super::{Caller, Deps, audit};
+use super::{Caller, Deps, audit, mail};
 use crate::Error;
-use crate::domain::{AuditType, Email, Lock, LockKind, Mail, Outcome, User};
+use crate::domain::{AuditType, Email, Lock, LockKind, Mail, Outcome, Session, User, UserId};
+use sha2::{Digest, Sha256};
 use time::{Duration, OffsetDateTime};
 
-/// A per-client-address limit a route declares in the route table; `serve` counts it before
+/// A limit a route declares in the route table; `serve` counts it per client address before
 /// anything else runs (so malformed requests count too).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RateLimit {
@@ -17,29 +19,25 @@ pub enum RateLimit {
     ResetPassword,
     ResendVerification,
     PasswordStrength,
+    ChangePassword,
 }
 
 impl RateLimit {
     /// The counter's name, its limit under `limits` (0 = off) and its window.
     fn rule(self, limits: &super::Limits) -> (&'static str, u64, Duration) {
+        let minute = Duration::minutes(1);
+        let hour = Duration::hours(1);
         match self {
-            Self::Register => ("register", limits.register_per_min, Duration::minutes(1)),
-            Self::Login => ("login", limits.login_per_min, Duration::minutes(1)),
-            Self::ForgotPassword => (
-                "forgot-password",
-                limits.forgot_per_hour,
-                Duration::hours(1),
-            ),
-            Self::ResetPassword => ("reset-password", limits.reset_per_hour, Duration::hours(1)),
-            Self::ResendVerification => (
-                "resend-verification",
-                limits.resend_per_hour,
-                Duration::hours(1),
-            ),
-            Self::PasswordStrength => (
-                "password-strength",
-                limits.strength_per_min,
-                Duration::minutes(1),
+            Self::Register => ("register", limits.register_per_min, minute),
+            Self::Login => ("login", limits.login_per_min, minute),
+            Self::ForgotPassword => ("forgot-password", limits.forgot_per_hour, hour),
+            Self::ResetPassword => ("reset-password", limits.reset_per_hour, hour),
+            Self::ResendVerification => ("resend-verification", limits.resend_per_hour, hour),
+            Self::PasswordStrength => ("password-strength", limits.strength_per_min, minute),
+            Self::ChangePassword => (
+                "change-password",
+                limits.change_password_per_15_min,
+                Duration::minutes(15),
             ),
         }
     }
@@ -53,25 +51,30 @@ impl RateLimit {
             Self::ResetPassword => "LATCH_RATE_RESET_PER_HOUR",
             Self::ResendVerification => "LATCH_RATE_RESEND_PER_HOUR",
             Self::PasswordStrength => "LATCH_RATE_STRENGTH_PER_MIN",
+            Self::ChangePassword => "LATCH_RATE_CHANGE_PASSWORD_PER_15MIN",
         }
     }
 }
 
 /// Counts one request under `limit` from the caller's address; over it in the window is 429.
 pub async fn rate_limit(deps: &Deps, caller: &Caller, limit: RateLimit) -> Result<(), Error> {
+    count_under(deps, limit, &caller.client.rate_key()).await
+}
+
+/// Counts one request under `limit` for `user`, wherever it comes from (a route that checks a
+/// password with a bearer token is limited per account as well as per address).
+pub async fn rate_limit_user(deps: &Deps, user: &UserId, limit: RateLimit) -> Result<(), Error> {
+    count_under(deps, limit, &format!("user:{user}")).await
+}
+
+async fn count_under(deps: &Deps, limit: RateLimit, who: &str) -> Result<(), Error> {
     let (action, limit, window) = limit.rule(&deps.settings.limits);
     if limit == 0 {
         return Ok(());
     }
     let now = deps.clock.now();
-    let count = deps
-        .counters
-        .hit(
-            &format!("rl:{action}:{}", caller.client.rate_key()),
-            window,
-            now,
-        )
-        .await?;
+    let key = format!("rl:{action}:{who}");
+    let count = deps.counters.hit(&key, window, now).await?;
     if count > limit {
         return Err(Error::RateLimited {
             retry_after_secs: until_window_end(window, now),
@@ -86,51 +89,26 @@ fn until_window_end(window: Duration, now: OffsetDateTime) -> u64 {
     u64::try_from(left).unwrap_or(1).max(1)
 }
 
-/// The key failed logins are counted under for an email as typed (normalized when it parses).
+/// The key failed logins are counted under for an email as typed: the normalized address when
+/// it parses, else a hash of what was typed (bounded whatever its length: no oversized keys).
 pub fn email_key(raw: &str) -> String {
-    let normalized =
-        Email::parse(raw).map_or_else(|_| raw.trim().to_lowercase(), |e| e.to_string());
-    format!("fail:email:{normalized}")
+    match Email::parse(raw) {
+        Ok(email) => format!("fail:email:{email}"),
+        Err(_) => {
+            let digest = Sha256::digest(raw.trim().to_lowercase().as_bytes());
+            let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+            format!("fail:email:#{hex}")
+        }
+    }
 }
 
-fn ip_key(caller: &Caller) -> String {
+pub(super) fn ip_key(caller: &Caller) -> String {
     format!("fail:ip:{}", caller.client.rate_key())
 }
 
-/// When CAPTCHA is on and the email or the address has failed often enough, the caller must
-/// bring a valid token: 400 `captcha_required` without one, `captcha_invalid` for a bad one.
-/// A refusal here is not a failed login.
-pub async fn captcha_if_required(
-    deps: &Deps,
-    caller: &Caller,
-    raw_email: &str,
-    token: Option<&str>,
-) -> Result<(), Error> {
-    let Some(captcha) = deps.captcha.as_ref().filter(|_| deps.settings.captcha) else {
-        return Ok(());
-    };
-    let rules = &deps.settings.lockout;
-    let now = deps.clock.now();
-    let (email_counter, ip_counter) = (email_key(raw_email), ip_key(caller));
-    let (by_email, by_ip) = tokio::try_join!(
-        deps.counters.peek(&email_counter, rules.window, now),
-        deps.counters.peek(&ip_counter, rules.window, now)
-    )?;
-    if by_email < rules.captcha_after && by_ip < rules.captcha_after {
-        return Ok(());
-    }
-    let token = token
-        .filter(|t| !t.is_empty() && t.len() <= 2048)
-        .ok_or(Error::CaptchaRequired)?;
-    if captcha.verify(token, caller.client.ip).await? {
-        Ok(())
-    } else {
-        Err(Error::CaptchaInvalid)
-    }
-}
-
 /// Whether `lock` refuses this caller: an expired lock refuses nobody, an admin's lock refuses
-/// everyone, an automatic one spares clients that held a session of the account recently.
+/// everyone, an automatic one spares clients that held a valid session of the account recently.
+/// An active lock always costs the sessions query, account or not, so a 423 says nothing.
 pub async fn refusing(
     deps: &Deps,
     caller: &Caller,
@@ -140,34 +118,51 @@ pub async fn refusing(
     if !lock.is_active(deps.clock.now()) {
         return Ok(None);
     }
-    let spared = match (lock.kind, user) {
-        (LockKind::Automatic, Some(user)) => known_client(deps, caller, user).await?,
-        _ => false,
-    };
+    let known = known_client(deps, caller, user).await?;
+    let spared = lock.kind == LockKind::Automatic && known;
     Ok((!spared).then_some(lock))
 }
 
-/// Whether the caller (User-Agent and network prefix) held a session of `user` recently.
-pub async fn known_client(deps: &Deps, caller: &Caller, user: &User) -> Result<bool, Error> {
-    let since = deps.clock.now() - deps.settings.lockout.known_client_for;
+/// Whether the caller (User-Agent and network prefix) held a still-valid session of `user`
+/// recently. With no account it runs the same query for an id nobody holds.
+pub async fn known_client(
+    deps: &Deps,
+    caller: &Caller,
+    user: Option<&User>,
+) -> Result<bool, Error> {
+    let now = deps.clock.now();
+    let since = now - deps.settings.lockout.known_client_for;
+    let id = user.map_or_else(|| UserId::new(now), |u| u.id.clone());
     let (ua, prefix) = (caller.client.user_agent_hash(), caller.client.ip_prefix());
     let sessions = deps
         .sessions
-        .sessions_of(&user.id, super::sessions::LIST_LIMIT)
+        .sessions_of(&id, super::sessions::LIST_LIMIT)
         .await?;
-    Ok(sessions
-        .iter()
-        .any(|s| s.last_used_at >= since && s.held_by(&ua, &prefix)))
+    Ok(user.is_some_and(|user| {
+        valid_sessions(user, &sessions).any(|s| s.last_used_at >= since && s.held_by(&ua, &prefix))
+    }))
 }
 
-/// Counts a failed password for the email and the address; the failure that reaches the
-/// threshold locks the email, mails the owner (if any) and is audited.
+/// The sessions that still count as the owner's: not revoked (logout, binding mismatch, token
+/// reuse) and not voided by a reset, a password change or logout-all.
+fn valid_sessions<'a>(
+    user: &'a User,
+    sessions: &'a [Session],
+) -> impl Iterator<Item = &'a Session> + 'a {
+    sessions
+        .iter()
+        .filter(move |s| s.revoked_at.is_none() && user.allows(s))
+}
+
+/// Counts a failed password for the email and the address and returns the email's count; the
+/// failure that reaches the threshold locks the email, mails the owner (if any) and is audited.
+/// A known and an unknown email do the same store work (the notice is never rationed).
 pub async fn record_failure(
     deps: &Deps,
     caller: &Caller,
     raw_email: &str,
     user: Option<&User>,
-) -> Result<(), Error> {
+) -> Result<u64, Error> {
     let rules = &deps.settings.lockout;
     let now = deps.clock.now();
     let (email_counter, ip_counter) = (email_key(raw_email), ip_key(caller));
@@ -176,25 +171,21 @@ pub async fn record_failure(
         deps.counters.hit(&ip_counter, rules.window, now)
     )?;
     if by_email != rules.threshold {
-        return Ok(());
+        return Ok(by_email);
     }
     let Ok(email) = Email::parse(raw_email) else {
-        return Ok(());
+        return Ok(by_email);
     };
     let lock = Lock {
         until: now + rules.duration,
         kind: LockKind::Automatic,
     };
     deps.locks.lock(&email, &lock).await?;
+    let minutes = rules.duration.whole_minutes();
     if let Some(user) = user {
-        deps.mailer
-            .send(&Mail::lockout(
-                user.email.clone(),
-                rules.duration.whole_minutes(),
-            ))
-            .await?;
+        mail::send(deps, caller, &Mail::lockout(user.email.clone(), minutes)).await?;
     }
-    let minutes = rules.duration.whole_minutes().to_string();
+    let minutes = minutes.to_string();
     audit::record(
         deps,
         caller,
@@ -203,7 +194,8 @@ pub async fn record_failure(
         Outcome::Success,
         &[("kind", "automatic"), ("minutes", &minutes)],
     )
-    .await
+    .await?;
+    Ok(by_email)
 }
 
 /// After a successful password: the email's failure count starts again.
@@ -230,15 +222,15 @@ pub async fn lift_automatic_lock(deps: &Deps, email: &Email) -> Result<(), Error
     clear_failures(deps, email).await
 }
 
-/// Mails "new sign-in" unless the caller's User-Agent and prefix held a session before (the
-/// first sign-in of an account is not news).
+/// Mails "new sign-in" unless the caller's User-Agent and prefix hold a valid session already
+/// (the first sign-in of an account is not news; a revoked or voided session is no proof).
 pub async fn notify_new_sign_in(deps: &Deps, caller: &Caller, user: &User) -> Result<(), Error> {
     let sessions = deps
         .sessions
         .sessions_of(&user.id, super::sessions::LIST_LIMIT)
         .await?;
     let (ua, prefix) = (caller.client.user_agent_hash(), caller.client.ip_prefix());
-    if sessions.is_empty() || sessions.iter().any(|s| s.held_by(&ua, &prefix)) {
+    if sessions.is_empty() || valid_sessions(user, &sessions).any(|s| s.held_by(&ua, &prefix)) {
         return Ok(());
     }
     let mail = Mail::new_sign_in(
@@ -246,6 +238,5 @@ pub async fn notify_new_sign_in(deps: &Deps, caller: &Caller, user: &User) -> Re
         &caller.client.user_agent_display(),
         &prefix,
     );
-
-    deps.mailer.send(&mail).await
+    mail::send(deps, caller, &mail).await
 }

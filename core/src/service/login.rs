@@ -1,6 +1,7 @@
 //! POST /v1/auth/login: password check with a dummy hash for unknown emails, then a new session.
 
 use super::tokens::{self, TokenPair};
+use super::captcha::{self, CaptchaAction};
 use super::{Caller, Deps, accounts, audit, guard};
 use crate::Error;
 use crate::domain::{AuditType, Email, Outcome};
@@ -20,7 +21,8 @@ pub struct LoginRequest {
 pub async fn login(deps: &Deps, caller: &Caller, req: LoginRequest) -> Result<TokenPair, Error> {
     // The contract's order: rate limit (counted by `serve`, before the body is read), CAPTCHA,
     // lock, password, verified address, MFA.
-    guard::captcha_if_required(deps, caller, &req.email, req.captcha_token.as_deref()).await?;
+    let captcha_token = req.captcha_token.as_deref();
+    captcha::required(deps, caller, &req.email, captcha_token, CaptchaAction::Login).await?;
     // An unparsable email is treated as an unknown one: same answer, same work.
     let email = Email::parse(&req.email).ok();
     let (user, lock) = match &email {
@@ -89,7 +91,13 @@ pub async fn login(deps: &Deps, caller: &Caller, req: LoginRequest) -> Result<To
     }
     rehash_if_outdated(deps, &user, &req.password).await;
     guard::notify_new_sign_in(deps, caller, &user).await?;
-    let tokens = tokens::start_session(deps, caller, &user).await?;
+    let Some(tokens) = tokens::start_session(deps, caller, &user).await? else {
+        // A reset or change landed after this login read the password: it proved the old one.
+        let reason = [("reason", "password_changed")];
+        let uid = Some(&user.id);
+        audit::record(deps, caller, AuditType::LoginFailed, uid, Outcome::Failure, &reason).await?;
+        return Err(Error::InvalidCredentials);
+    };
     audit::record(
         deps,
         caller,

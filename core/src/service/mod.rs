@@ -3,11 +3,12 @@
 pub mod accounts;
 pub mod audit;
 pub mod authn;
+pub mod captcha;
 pub mod guard;
 pub mod health;
 pub mod jobs;
 pub mod login;
-pub mod mail_quota;
+pub mod mail;
 pub mod me;
 pub mod passwords;
 pub mod refresh;
@@ -50,6 +51,8 @@ pub struct Settings {
     pub lockout: Lockout,
     /// Whether CAPTCHA may be required at all (`LATCH_CAPTCHA=turnstile`).
     pub captcha: bool,
+    /// The hostnames a CAPTCHA answer must name (`LATCH_TURNSTILE_HOSTNAMES`).
+    pub captcha_hostnames: Vec<String>,
 }
 
 /// Requests allowed per client address (IPv4 address or IPv6 /64) and window; 0 turns one off.
@@ -61,7 +64,12 @@ pub struct Limits {
     pub reset_per_hour: u64,
     pub resend_per_hour: u64,
     pub strength_per_min: u64,
+    /// Link mail (verification, reset) per address and hour.
     pub mail_per_account_per_hour: u64,
+    /// "Someone tried to register with your address" notices per address and day.
+    pub registration_notices_per_day: u64,
+    /// change-password attempts per user (and, in the route table, per address) in 15 minutes.
+    pub change_password_per_15_min: u64,
 }
 
 impl Default for Limits {
@@ -74,6 +82,8 @@ impl Default for Limits {
             resend_per_hour: 3,
             strength_per_min: 30,
             mail_per_account_per_hour: 100,
+            registration_notices_per_day: 3,
+            change_password_per_15_min: 5,
         }
     }
 }
@@ -126,6 +136,7 @@ impl Settings {
             limits: Limits::default(),
             lockout: Lockout::default(),
             captcha: false,
+            captcha_hostnames: Vec::new(),
         }
     }
 }

@@ -2,12 +2,14 @@
 //! addresses not yet confirmed).
 
 use super::authn::Authenticated;
+use super::captcha::{self, CaptchaAction};
+use super::guard::{self, RateLimit};
 use super::register::{ACCEPTED, Accepted};
-use super::{Caller, Deps, audit, guard};
+use super::{Caller, Deps, accounts, audit, mail, sessions};
 use crate::Error;
 use crate::domain::{
-    AuditType, Email, FieldError, Mail, OneTimeToken, OneTimeTokenRecord, Outcome, Password,
-    TokenHash, TokenPurpose, User,
+    AuditType, Email, FieldError, Mail, MailKind, OneTimeToken, OneTimeTokenRecord, Outcome,
+    Password, TokenHash, TokenPurpose, User, UserId,
 };
 use serde::{Deserialize, Serialize};
 use time::Duration;
@@ -75,64 +77,63 @@ pub async fn strength(deps: &Deps, req: &StrengthRequest) -> Result<StrengthRepo
     })
 }
 
-/// Always 202; a known address, verified or not, gets a reset link.
+/// Always 202; a known address, verified or not, gets a reset link. An unknown one costs the
+/// same store work (a decoy token nobody holds, the mail quota's count, the audit put).
 pub async fn forgot(deps: &Deps, caller: &Caller, req: EmailRequest) -> Result<Accepted, Error> {
-    let Some(user) = lookup(deps, &req.email).await? else {
+    let action = CaptchaAction::ForgotPassword;
+    captcha::required(deps, caller, &req.email, req.captcha_token.as_deref(), action).await?;
+    let Ok(email) = Email::parse(&req.email) else {
         return Ok(Accepted { message: ACCEPTED });
     };
-    let token = issue_token(
-        deps,
-        &user,
-        TokenPurpose::PasswordReset,
-        deps.settings.reset_ttl,
-    )
-    .await?;
-    let link = format!(
-        "{}/reset-password?token={}",
-        deps.settings.app_url,
-        token.secret()
-    );
-    deps.mailer
-        .send(&Mail::password_reset(
-            user.email.clone(),
-            &link,
-            deps.settings.reset_ttl.whole_minutes(),
-        ))
-        .await?;
-    audit::record(
-        deps,
-        caller,
-        AuditType::PasswordResetRequested,
-        Some(&user.id),
-        Outcome::Success,
-        &[],
-    )
-    .await?;
+    let user = accounts::by_email(deps, &email).await?;
+    let ttl = deps.settings.reset_ttl;
+    let token = issue_token(deps, user.as_ref(), TokenPurpose::PasswordReset, ttl).await?;
+    let link = format!("{}/reset-password?token={}", deps.settings.app_url, token.secret());
+    let (id, outcome, meta) = match &user {
+        Some(user) => {
+            let mail = Mail::password_reset(user.email.clone(), &link, ttl.whole_minutes());
+            mail::send(deps, caller, &mail).await?;
+            (Some(&user.id), Outcome::Success, &[][..])
+        }
+        None => {
+            mail::pass(deps, &email, MailKind::PasswordReset).await?;
+            (None, Outcome::Failure, &[("reason", "unknown_email")][..])
+        }
+    };
+    audit::record(deps, caller, AuditType::PasswordResetRequested, id, outcome, meta).await?;
     Ok(Accepted { message: ACCEPTED })
 }
 
-/// Always 202; an account whose address is not yet confirmed gets a fresh verification link.
-pub async fn resend_verification(deps: &Deps, req: EmailRequest) -> Result<Accepted, Error> {
-    if let Some(user) = lookup(deps, &req.email)
+/// Always 202; an account whose address is not yet confirmed gets a link that confirms it by
+/// setting the password (a reset token), so whoever registered an address they do not own
+/// loses the account to its owner. Any other address costs the same store work.
+pub async fn resend_verification(
+    deps: &Deps,
+    caller: &Caller,
+    req: EmailRequest,
+) -> Result<Accepted, Error> {
+    let Ok(email) = Email::parse(&req.email) else {
+        return Ok(Accepted { message: ACCEPTED });
+    };
+    let user = accounts::by_email(deps, &email)
         .await?
-        .filter(|u| !u.email_verified)
-    {
-        let ttl = deps.settings.verification_ttl;
-        let token = issue_token(deps, &user, TokenPurpose::EmailVerification, ttl).await?;
-        let link = format!(
-            "{}/v1/auth/verify-email?token={}",
-            deps.settings.public_url,
-            token.secret()
-        );
-        deps.mailer
-            .send(&Mail::verification(user.email, &link, ttl.whole_hours()))
-            .await?;
+        .filter(|u| !u.email_verified);
+    let ttl = deps.settings.reset_ttl;
+    let token = issue_token(deps, user.as_ref(), TokenPurpose::PasswordReset, ttl).await?;
+    let link = format!("{}/reset-password?token={}", deps.settings.app_url, token.secret());
+    match user {
+        Some(user) => {
+            let mail = Mail::confirm_and_set_password(user.email, &link, ttl.whole_minutes());
+            mail::send(deps, caller, &mail).await?;
+        }
+        None => mail::pass(deps, &email, MailKind::ConfirmAndSetPassword).await?,
     }
     Ok(Accepted { message: ACCEPTED })
 }
 
 /// Sets a new password with a reset token: the token is spent in the same write, the address
-/// becomes verified and every session ends. A refused password leaves the token usable.
+/// becomes verified and every session ends. A refused password leaves the token usable; a
+/// token issued against an older password than the current one is refused.
 pub async fn reset(deps: &Deps, caller: &Caller, req: ResetRequest) -> Result<(), Error> {
     let now = deps.clock.now();
     let hash = TokenHash::of_presented(&req.token).ok_or(Error::InvalidOneTimeToken)?;
@@ -146,17 +147,15 @@ pub async fn reset(deps: &Deps, caller: &Caller, req: ResetRequest) -> Result<()
         .users
         .user_by_id(&record.user_id)
         .await?
+        .filter(|u| record.matches_password_of(u))
         .ok_or(Error::InvalidOneTimeToken)?;
     let password = acceptable_new_password(deps, &user, &req.new_password).await?;
     let mut next = user.clone();
-    next.set_password(
-        deps.hasher.hash(&password).await?,
-        deps.settings.password_history,
-        now,
-        None,
-    );
+    let hash_of_new = deps.hasher.hash(&password).await?;
+    next.set_password(hash_of_new, deps.settings.password_history, None);
     next.email_verified = true;
     next.version = user.version + 1;
+    // The version check makes the epoch check atomic: the epoch only moves with the version.
     if !deps
         .users
         .save_user(&next, user.version, Some(&hash))
@@ -168,7 +167,9 @@ pub async fn reset(deps: &Deps, caller: &Caller, req: ResetRequest) -> Result<()
     announce_new_password(deps, caller, &next, AuditType::PasswordReset).await
 }
 
-/// Changes the caller's password; the caller's session survives, every other one ends.
+/// Changes the caller's password; the caller's session survives, every other one ends. Limited
+/// per user as well as per address; a wrong current password counts toward the account's
+/// lockout, and the failure that reaches the lockout threshold also ends the calling session.
 pub async fn change(
     deps: &Deps,
     caller: &Caller,
@@ -176,35 +177,34 @@ pub async fn change(
     req: ChangeRequest,
 ) -> Result<(), Error> {
     let user = &auth.user;
+    guard::rate_limit_user(deps, &user.id, RateLimit::ChangePassword).await?;
     if !deps
         .hasher
         .verify(&req.current_password, Some(&user.password_hash))
         .await?
     {
+        let failures = guard::record_failure(deps, caller, user.email.as_str(), Some(user)).await?;
         let meta = [("reason", "wrong_current_password")];
-        audit::record(
-            deps,
-            caller,
-            AuditType::PasswordChanged,
-            Some(&user.id),
-            Outcome::Failure,
-            &meta,
-        )
-        .await?;
+        let (kind, uid) = (AuditType::PasswordChanged, Some(&user.id));
+        audit::record(deps, caller, kind, uid, Outcome::Failure, &meta).await?;
+        if failures >= deps.settings.lockout.threshold {
+            let meta = [("reason", "password_guessing")];
+            let sid = &auth.session.id;
+            sessions::end_session(deps, caller, auth, sid, AuditType::SessionRevoked, &meta)
+                .await?;
+        }
         return Err(Error::InvalidCredentials);
     }
     let password = acceptable_new_password(deps, user, &req.new_password).await?;
     let mut next = user.clone();
-    next.set_password(
-        deps.hasher.hash(&password).await?,
-        deps.settings.password_history,
-        deps.clock.now(),
-        Some(auth.session.id.clone()),
-    );
+    let keep = Some(auth.session.id.clone());
+    let hash_of_new = deps.hasher.hash(&password).await?;
+    next.set_password(hash_of_new, deps.settings.password_history, keep);
     next.version = user.version + 1;
     if !deps.users.save_user(&next, user.version, None).await? {
         return Err(Error::Conflict);
     }
+    guard::clear_failures(deps, &user.email).await?;
     announce_new_password(deps, caller, &next, AuditType::PasswordChanged).await
 }
 
@@ -215,35 +215,25 @@ async fn announce_new_password(
     user: &User,
     kind: AuditType,
 ) -> Result<(), Error> {
-    deps.mailer
-        .send(&Mail::password_changed(user.email.clone()))
-        .await?;
+    mail::send(deps, caller, &Mail::password_changed(user.email.clone())).await?;
     audit::record(deps, caller, kind, Some(&user.id), Outcome::Success, &[]).await
 }
 
-/// Stores a new one-time token for `user` and returns it (its secret goes into a mailed link).
+/// Stores a new one-time token for `user`, at its credential epoch, and returns it (its secret
+/// goes into a mailed link). With no user it stores a decoy for an id nobody holds, so an
+/// unknown address costs the same write; its secret is dropped unseen.
 async fn issue_token(
     deps: &Deps,
-    user: &User,
+    user: Option<&User>,
     purpose: TokenPurpose,
     ttl: Duration,
 ) -> Result<OneTimeToken, Error> {
     let token = OneTimeToken::generate();
-    let record = OneTimeTokenRecord {
-        hash: token.hash.clone(),
-        purpose,
-        user_id: user.id.clone(),
-        expires_at: deps.clock.now() + ttl,
-    };
+    let now = deps.clock.now();
+    let (id, epoch) = user.map_or_else(|| (UserId::new(now), 0), |u| (u.id.clone(), u.credential_epoch));
+    let record = OneTimeTokenRecord::issue(token.hash.clone(), purpose, (id, epoch), now, ttl);
     deps.users.put_token(&record).await?;
     Ok(token)
-}
-
-async fn lookup(deps: &Deps, raw_email: &str) -> Result<Option<User>, Error> {
-    match Email::parse(raw_email) {
-        Ok(email) => super::accounts::by_email(deps, &email).await,
-        Err(_) => Ok(None),
-    }
 }
 
 /// The policy, then the history: the current password and the previous ones, checked together.

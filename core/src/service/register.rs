@@ -1,6 +1,7 @@
 //! POST /v1/auth/register: answers alike for new and known emails; only the mail differs.
 
-use super::{Caller, Deps, audit};
+use super::captcha::{self, CaptchaAction};
+use super::{Caller, Deps, audit, mail};
 use crate::Error;
 use crate::domain::{
     AuditType, Email, Mail, OneTimeToken, OneTimeTokenRecord, Outcome, TokenPurpose, User,
@@ -31,6 +32,8 @@ pub async fn register(
     caller: &Caller,
     req: RegisterRequest,
 ) -> Result<Accepted, Error> {
+    let token = req.captcha_token.as_deref();
+    captcha::required(deps, caller, &req.email, token, CaptchaAction::Register).await?;
     let email = Email::parse(&req.email);
     let password = match &email {
         Ok(email) => deps
@@ -50,12 +53,13 @@ pub async fn register(
     let now = deps.clock.now();
     let user = User::register(email.clone(), hash, now);
     let token = OneTimeToken::generate();
-    let record = OneTimeTokenRecord {
-        hash: token.hash.clone(),
-        purpose: TokenPurpose::EmailVerification,
-        user_id: user.id.clone(),
-        expires_at: now + deps.settings.verification_ttl,
-    };
+    let record = OneTimeTokenRecord::issue(
+        token.hash.clone(),
+        TokenPurpose::EmailVerification,
+        (user.id.clone(), user.credential_epoch),
+        now,
+        deps.settings.verification_ttl,
+    );
     let mut outcome = deps.users.create_user(&user, &record).await?;
     if let CreateUser::EmailTaken(existing) = &outcome {
         // An abandoned (never verified, past its time) account gives its address back.
@@ -78,9 +82,7 @@ pub async fn register(
                 token.secret()
             );
             let hours = deps.settings.verification_ttl.whole_hours();
-            deps.mailer
-                .send(&Mail::verification(email, &link, hours))
-                .await?;
+            mail::send(deps, caller, &Mail::verification(email, &link, hours)).await?;
             audit::record(
                 deps,
                 caller,
@@ -93,9 +95,8 @@ pub async fn register(
         }
         CreateUser::EmailTaken(existing) => {
             let hint = format!(" at {}", deps.settings.app_url);
-            deps.mailer
-                .send(&Mail::registration_attempt(email, &hint))
-                .await?;
+            let notice = Mail::registration_attempt(email, &hint);
+            mail::send(deps, caller, &notice).await?;
             let reason = [("reason", "email_taken")];
             audit::record(
                 deps,

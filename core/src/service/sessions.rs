@@ -102,7 +102,7 @@ pub async fn logout(deps: &Deps, caller: &Caller, auth: &Authenticated) -> Resul
 }
 
 /// Revokes one session of the caller and audits it as `kind`, naming the session.
-async fn end_session(
+pub(super) async fn end_session(
     deps: &Deps,
     caller: &Caller,
     auth: &Authenticated,

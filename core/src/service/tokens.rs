@@ -36,23 +36,33 @@ pub fn refresh_record(
     }
 }
 
-/// Creates a session bound to the caller and issues its first token pair.
-pub async fn start_session(deps: &Deps, caller: &Caller, user: &User) -> Result<TokenPair, Error> {
+/// Creates a session bound to the caller and issues its first token pair, if `user` is still at
+/// the password the caller proved (`None` when a reset or change landed meanwhile: the store
+/// checks the credential epoch in the same write that creates the session).
+pub async fn start_session(
+    deps: &Deps,
+    caller: &Caller,
+    user: &User,
+) -> Result<Option<TokenPair>, Error> {
     let s = &deps.settings;
     let now = deps.clock.now();
     let refresh = OneTimeToken::generate();
     let session = Session::start(
-        user.id.clone(),
+        (user.id.clone(), user.credential_epoch),
         &caller.client,
         now,
         s.session_idle,
         s.session_absolute,
         refresh.hash.clone(),
     );
-    deps.sessions
+    if !deps
+        .sessions
         .create_session(&session, &refresh_record(&refresh, &session, now))
-        .await?;
-    pair(deps, user, &session.id, &refresh, now)
+        .await?
+    {
+        return Ok(None);
+    }
+    pair(deps, user, &session.id, &refresh, now).map(Some)
 }
 
 /// Signs an access token for `user` in `session` and pairs it with `refresh`.

@@ -74,12 +74,8 @@ pub fn user(email: &str) -> User {
 }
 
 pub fn token(user: &User, purpose: TokenPurpose, ttl: Duration) -> OneTimeTokenRecord {
-    OneTimeTokenRecord {
-        hash: OneTimeToken::generate().hash,
-        purpose,
-        user_id: user.id.clone(),
-        expires_at: now() + ttl,
-    }
+    let epoch = (user.id.clone(), user.credential_epoch);
+    OneTimeTokenRecord::issue(OneTimeToken::generate().hash, purpose, epoch, now(), ttl)
 }
 
 /// Stores `u` with a verification token valid for an hour.

@@ -35,7 +35,7 @@ fn session_for(u: &User) -> (Session, RefreshTokenRecord) {
     };
     let refresh = OneTimeToken::generate().hash;
     let session = Session::start(
-        u.id.clone(),
+        (u.id.clone(), u.credential_epoch),
         &client,
         now(),
         Duration::days(14),

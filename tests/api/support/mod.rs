@@ -151,6 +151,18 @@ async fn spawn_app_timed(
     }
 }
 
+/// The same app on each store: the embedded one, then DynamoDB on moto (fresh tables), for the
+/// properties that must hold on both.
+pub async fn on_both_stores(settings: &[(&str, &str)]) -> Vec<TestApp> {
+    let aws = moto::aws().await;
+    let names = moto::tables(&aws_sdk_dynamodb::Client::new(&aws)).await;
+    let dynamo = [&moto::dynamodb_settings(&names)[..], settings].concat();
+    vec![
+        spawn_app_with(settings, None).await,
+        spawn_app_with(&dynamo, Some(aws)).await,
+    ]
+}
+
 /// A response read whole: status, headers and JSON body (Null when empty or not JSON).
 pub struct Reply {
     pub status: StatusCode,
@@ -274,6 +286,24 @@ impl TestApp {
                 .unwrap(),
         )
         .await
+    }
+
+    pub async fn reset_password(&self, token: &str, new_password: &str) -> Reply {
+        let body = json!({ "token": token, "newPassword": new_password });
+        self.post_json("/v1/auth/reset-password", &body).await
+    }
+
+    pub async fn change_password(&self, access: &str, current: &str, new: &str) -> Reply {
+        let body = json!({ "currentPassword": current, "newPassword": new });
+        let path = "/v1/auth/change-password";
+        self.call_as(UA, reqwest::Method::POST, path, Some(access), Some(&body))
+            .await
+    }
+
+    /// The reset token of the newest reset mail to `email`, after asking for one.
+    pub async fn fresh_reset_token(&self, email: &str) -> String {
+        assert_eq!(self.forgot_password(email).await.status, StatusCode::ACCEPTED);
+        reset_token(self.mail_to(email, "password_reset").last().expect("a reset mail"))
     }
 
     /// Messages in the outbox, oldest first: (file name, content).

@@ -1,5 +1,7 @@
-//! A fake Turnstile siteverify on loopback: accepts exactly the token `good-token` sent with the
-//! secret `test-secret`, and counts the calls.
+//! A fake Turnstile siteverify on loopback, and counts the calls. With the secret `test-secret`,
+//! a token `good-token[:action[:hostname]]` answers success for that action (default `login`) on
+//! that hostname (default `app.example.com`, the one `CAPTCHA_SETTINGS` configures); any other
+//! token answers failure.
 
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
@@ -22,6 +24,16 @@ impl SiteVerify {
     pub fn calls(&self) -> usize {
         self.calls.load(Ordering::SeqCst)
     }
+}
+
+/// The settings that turn CAPTCHA on against the fake at `url`.
+pub fn settings(url: &str) -> [(&'static str, &str); 4] {
+    [
+        ("LATCH_CAPTCHA", "turnstile"),
+        ("LATCH_TURNSTILE_SECRET", "test-secret"),
+        ("LATCH_TURNSTILE_VERIFY_URL", url),
+        ("LATCH_TURNSTILE_HOSTNAMES", "app.example.com"),
+    ]
 }
 
 pub async fn start() -> SiteVerify {
@@ -47,10 +59,25 @@ pub async fn start() -> SiteVerify {
                             let body = req.into_body().collect().await.unwrap().to_bytes();
                             let form: Vec<(String, String)> = form_pairs(&body);
                             let has = |k: &str, v: &str| form.iter().any(|(a, b)| a == k && b == v);
-                            let ok = has("secret", "test-secret")
-                                && has("response", "good-token")
+                            let token = form
+                                .iter()
+                                .find(|(k, _)| k == "response")
+                                .map(|(_, v)| v.clone())
+                                .unwrap_or_default();
+                            let mut parts = token.split(':');
+                            let good = parts.next() == Some("good-token");
+                            let action = parts.next().unwrap_or("login").to_owned();
+                            let hostname = parts.next().unwrap_or("app.example.com").to_owned();
+                            let ok = good
+                                && has("secret", "test-secret")
                                 && form.iter().any(|(k, _)| k == "remoteip");
-                            let json = format!(r#"{{"success":{ok},"error-codes":[]}}"#);
+                            let json = serde_json::json!({
+                                "success": ok,
+                                "error-codes": [],
+                                "hostname": hostname,
+                                "action": action,
+                            })
+                            .to_string();
                             Ok::<_, std::convert::Infallible>(hyper::Response::new(Full::new(
                                 Bytes::from(json),
                             )))
@@ -70,6 +97,9 @@ fn form_pairs(body: &[u8]) -> Vec<(String, String)> {
     String::from_utf8_lossy(body)
         .split('&')
         .filter_map(|pair| pair.split_once('='))
-        .map(|(k, v)| (k.to_owned(), v.replace("%2F", "/").replace('+', " ")))
+        .map(|(k, v)| {
+            let v = v.replace("%2F", "/").replace("%3A", ":").replace('+', " ");
+            (k.to_owned(), v)
+        })
         .collect()
 }

@@ -8,7 +8,7 @@ use crate::domain::{RefreshTokenRecord, Session, SessionId, TokenHash, UserId};
 use crate::ports::SessionStore;
 use async_trait::async_trait;
 
-use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Put, TransactWriteItem, Update};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
@@ -35,7 +35,7 @@ impl SessionStore for DynamoStore {
         &self,
         session: &Session,
         refresh: &RefreshTokenRecord,
-    ) -> Result<(), Error> {
+    ) -> Result<bool, Error> {
         let table = &self.tables.sessions;
         let put = |item| {
             Put::builder()
@@ -57,15 +57,30 @@ impl SessionStore for DynamoStore {
             refresh,
             Some(refresh.expires_at),
         )?)?;
+        let epoch = session.credential_epoch;
+        // Accounts written before epochs existed carry none: that is epoch 0.
+        let condition = if epoch == 0 {
+            "attribute_exists(pk) AND (attribute_not_exists(credentialEpoch) OR credentialEpoch = :epoch)"
+        } else {
+            "credentialEpoch = :epoch"
+        };
+        let still_current = ConditionCheck::builder()
+            .table_name(&self.tables.users)
+            .key("pk", s(super::users::user_pk(&session.user_id)))
+            .condition_expression(condition)
+            .expression_attribute_values(":epoch", AttributeValue::N(epoch.to_string()))
+            .build()
+            .map_err(build_err)?;
         let items = vec![
+            TransactWriteItem::builder()
+                .condition_check(still_current)
+                .build(),
             TransactWriteItem::builder().put(session_put).build(),
             TransactWriteItem::builder().put(refresh_put).build(),
         ];
-        // Fresh random keys: a failed condition would be a collision, not a race.
-        if !self.transact(items, "create session").await? {
-            return Err(Error::internal("session or refresh token id collision"));
-        }
-        Ok(())
+        // The session and refresh keys are fresh random values, so a failed condition is the
+        // account's epoch having moved on (a reset or change landed), not a collision.
+        self.transact(items, "create session").await
     }
 
     async fn session(&self, id: &SessionId) -> Result<Option<Session>, Error> {

@@ -31,7 +31,7 @@ fn user_item(user: &User) -> Result<super::Item, Error> {
     Ok(item)
 }
 
-fn user_pk(id: &UserId) -> String {
+pub(crate) fn user_pk(id: &UserId) -> String {
     format!("USER#{id}")
 }
 
@@ -132,10 +132,12 @@ impl UserStore for DynamoStore {
     }
 
     async fn user_by_email(&self, email: &Email) -> Result<Option<User>, Error> {
-        match self.claimed_by(email).await? {
-            Some(id) => self.user_by_id(&id).await,
-            None => Ok(None),
-        }
+        // An unclaimed address still costs the second read (of an id nobody holds), so the
+        // time of a lookup says nothing about whether the account exists.
+        let claimed = self.claimed_by(email).await?;
+        let id = claimed.clone().unwrap_or_else(|| UserId::new(OffsetDateTime::now_utc()));
+        let user = self.user_by_id(&id).await?;
+        Ok(user.filter(|_| claimed.is_some()))
     }
 
     async fn user_by_id(&self, id: &UserId) -> Result<Option<User>, Error> {
@@ -172,7 +174,10 @@ impl UserStore for DynamoStore {
             .table_name(table)
             .key("pk", s(user_pk(&record.user_id)))
                         .update_expression("SET emailVerified = :yes, version = version + :one REMOVE unverifiedShard, createdEpoch")
-            .condition_expression("attribute_exists(pk)")
+            // Once the address is verified (by this link, another, or a reset), every other
+            // verification link of it is dead.
+            .condition_expression("attribute_exists(pk) AND emailVerified = :no")
+            .expression_attribute_values(":no", AttributeValue::Bool(false))
             .expression_attribute_values(":yes", AttributeValue::Bool(true))
             .expression_attribute_values(":one", AttributeValue::N("1".into()))
             .build()

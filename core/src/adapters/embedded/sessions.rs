@@ -1,8 +1,8 @@
 //! `SessionStore` on the embedded store.
 
-use super::{EmbeddedStore, REFRESH, SESSIONS, USER_SESSIONS, db_err, get, put};
+use super::{EmbeddedStore, REFRESH, SESSIONS, USERS, USER_SESSIONS, db_err, get, put};
 use crate::Error;
-use crate::domain::{RefreshTokenRecord, Session, SessionId, TokenHash, UserId};
+use crate::domain::{RefreshTokenRecord, Session, SessionId, TokenHash, User, UserId};
 use crate::ports::SessionStore;
 use async_trait::async_trait;
 use redb::ReadableTable;
@@ -14,9 +14,15 @@ impl SessionStore for EmbeddedStore {
         &self,
         session: &Session,
         refresh: &RefreshTokenRecord,
-    ) -> Result<(), Error> {
+    ) -> Result<bool, Error> {
         let (session, refresh) = (session.clone(), refresh.clone());
         self.write(move |txn| {
+            let users = txn.open_table(USERS).map_err(db_err)?;
+            if !get::<User>(&users, session.user_id.as_str())?
+                .is_some_and(|u| u.credential_epoch == session.credential_epoch)
+            {
+                return Ok(false);
+            }
             let mut sessions = txn.open_table(SESSIONS).map_err(db_err)?;
             let mut tokens = txn.open_table(REFRESH).map_err(db_err)?;
             if sessions.get(session.id.as_str()).map_err(db_err)?.is_some()
@@ -31,7 +37,7 @@ impl SessionStore for EmbeddedStore {
                 .map_err(db_err)?
                 .insert(index.as_str(), ())
                 .map_err(db_err)?;
-            Ok(())
+            Ok(true)
         })
         .await
     }

@@ -77,7 +77,11 @@ impl UserStore for EmbeddedStore {
                 return Ok(None);
             };
             let mut users = txn.open_table(USERS).map_err(db_err)?;
-            let Some(mut user) = get::<User>(&users, record.user_id.as_str())? else {
+            // Once the address is verified (by this link, another, or a reset), every other
+            // verification link of it is dead.
+            let Some(mut user) = get::<User>(&users, record.user_id.as_str())?
+                .filter(|u| !u.email_verified)
+            else {
                 return Ok(None);
             };
             tokens.remove(hash.as_str()).map_err(db_err)?;

@@ -3,6 +3,7 @@
 use crate::Error;
 use crate::http::routes::{Access, Body, Cache, Doc, Route, schema_of};
 use crate::http::{BoxFuture, Call, Reply};
+use crate::service::guard::RateLimit;
 use crate::service::{Deps, passwords};
 use lambda_http::http::{Method, StatusCode};
 
@@ -11,7 +12,7 @@ pub const ROUTE: Route = Route {
     method: Method::POST,
     path: "/v1/auth/change-password",
     access: Access::Bearer,
-    limit: None,
+    limit: Some(RateLimit::ChangePassword),
     cache: Cache::NoStore,
     handler,
     doc: Doc {

@@ -29,7 +29,7 @@ pub const ROUTE: Route = Route {
 
 fn handler(deps: &Deps, call: Call) -> BoxFuture<'_, Result<Reply, Error>> {
     Box::pin(async move {
-        let out = passwords::resend_verification(deps, call.json()?).await?;
+        let out = passwords::resend_verification(deps, &call.caller, call.json()?).await?;
         Reply::json(StatusCode::ACCEPTED, &out)
     })
 }

@@ -1,0 +1,57 @@
+//! Sending mail under quotas per kind (`MailClass`). Security notices are never dropped, so
+//! nobody can fill a quota first and then act unseen; "someone tried to register" notices have
+//! their own small daily cap per address; link mail is capped per address and hour. A dropped
+//! message is answered like a sent one (the quota tells a caller nothing), but it is logged by
+//! recipient hash, counted as the `MailDropped` metric and audited as `mail.dropped`.
+
+use super::{Caller, Deps, audit};
+use crate::Error;
+use crate::domain::{AuditType, Email, Mail, MailClass, MailKind, Outcome};
+use time::Duration;
+
+/// The counter key, limit (0 = none) and window `class` is counted under for `to`.
+fn quota(deps: &Deps, class: MailClass, to: &Email) -> Option<(String, u64, Duration)> {
+    let limits = &deps.settings.limits;
+    match class {
+        MailClass::SecurityNotice => None,
+        MailClass::RegistrationNotice => Some((
+            format!("mail:notice:{to}"),
+            limits.registration_notices_per_day,
+            Duration::days(1),
+        )),
+        MailClass::Link => Some((
+            format!("mail:{to}"),
+            limits.mail_per_account_per_hour,
+            Duration::hours(1),
+        )),
+    }
+    .filter(|(_, limit, _)| *limit > 0)
+}
+
+/// Sends `mail` unless its kind's quota for the recipient is used up.
+pub async fn send(deps: &Deps, caller: &Caller, mail: &Mail) -> Result<(), Error> {
+    if let Some((key, limit, window)) = quota(deps, mail.kind.class(), &mail.to) {
+        let sent = deps.counters.hit(&key, window, deps.clock.now()).await?;
+        if sent > limit {
+            return dropped(deps, caller, mail).await;
+        }
+    }
+    deps.mailer.send(mail).await
+}
+
+/// The store work of sending a `kind` message to `to` without sending it: for an address with
+/// no account, so that it costs what a known one does (the same counter is counted).
+pub async fn pass(deps: &Deps, to: &Email, kind: MailKind) -> Result<(), Error> {
+    if let Some((key, _, window)) = quota(deps, kind.class(), to) {
+        deps.counters.hit(&key, window, deps.clock.now()).await?;
+    }
+    Ok(())
+}
+
+async fn dropped(deps: &Deps, caller: &Caller, mail: &Mail) -> Result<(), Error> {
+    let recipient = deps.keys.keyed_hash(mail.to.as_str());
+    let kind = mail.kind.as_str();
+    tracing::warn!(target: "latch::mail", kind, recipient = %recipient, "mail quota reached; message dropped");
+    let meta = [("kind", kind), ("recipient", recipient.as_str())];
+    audit::record(deps, caller, AuditType::MailDropped, None, Outcome::Failure, &meta).await
+}
