@@ -373,8 +373,9 @@ impl Config {
                     v.string("LATCH_TURNSTILE_VERIFY_URL")?,
                 )?,
                 secret: v.string("LATCH_TURNSTILE_SECRET")?,
-                hostnames: hostnames(&v.string("LATCH_TURNSTILE_HOSTNAMES")?)
-                    .ok_or_else(|| v.bad("LATCH_TURNSTILE_HOSTNAMES", "hostnames, comma-separated"))?,
+                hostnames: hostnames(&v.string("LATCH_TURNSTILE_HOSTNAMES")?).ok_or_else(|| {
+                    v.bad("LATCH_TURNSTILE_HOSTNAMES", "hostnames, comma-separated")
+                })?,
             }),
             _ => return Err(v.bad("LATCH_CAPTCHA", "one of off, turnstile")),
         };
@@ -487,11 +488,15 @@ impl Vars<'_> {
 
 /// A comma-separated list of lower-cased DNS names; `None` when empty or when one is not a name.
 fn hostnames(raw: &str) -> Option<Vec<String>> {
-    let names: Vec<String> = raw.split(',').map(|h| h.trim().to_ascii_lowercase()).collect();
+    let names: Vec<String> = raw
+        .split(',')
+        .map(|h| h.trim().to_ascii_lowercase())
+        .collect();
     let valid = |h: &String| {
         !h.is_empty()
             && h.len() <= 253
-            && h.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
+            && h.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
     };
     names.iter().all(valid).then_some(names)
 }

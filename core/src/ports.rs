@@ -147,8 +147,11 @@ pub struct CaptchaVerdict {
 /// Verifies a CAPTCHA token (Cloudflare Turnstile's siteverify).
 #[async_trait]
 pub trait Captcha: Send + Sync {
-    async fn verify(&self, token: &str, client_ip: std::net::IpAddr)
-    -> Result<CaptchaVerdict, Error>;
+    async fn verify(
+        &self,
+        token: &str,
+        client_ip: std::net::IpAddr,
+    ) -> Result<CaptchaVerdict, Error>;
 }
 
 /// The append-only audit trail.

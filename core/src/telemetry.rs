@@ -117,7 +117,10 @@ mod tests {
         let msg = "MessageRejected: Email address is not verified. The following identities failed \
                    the check in region EU-WEST-1: ada.lovelace+x@example.com, <bob@example.org>";
         let out = redact_addresses(msg);
-        assert!(!out.contains("example.com") && !out.contains("bob@"), "{out}");
+        assert!(
+            !out.contains("example.com") && !out.contains("bob@"),
+            "{out}"
+        );
         assert!(out.contains("identities failed") && out.contains("EU-WEST-1"));
         assert_eq!(out.matches("<address>").count(), 2, "{out}");
         assert_eq!(redact_addresses("a @ b, x@, @y"), "a @ b, x@, @y");

@@ -258,16 +258,23 @@ async fn resend_verification_serves_only_unconfirmed_addresses() {
         );
     }
     assert_eq!(
-        app.mail_to(&verified, "verification").len(),
-        1,
+        app.mail_to(&verified, "confirm_and_set_password").len(),
+        0,
         "no new mail for a verified address"
     );
-    let mails = app.mail_to("waiting@example.com", "verification");
-    assert_eq!(mails.len(), 2);
+    let mails = app.mail_to("waiting@example.com", "confirm_and_set_password");
+    assert_eq!(mails.len(), 1);
+    assert!(mails[0].contains(&format!("{}/reset-password?token=", app.base)));
     assert_eq!(
-        app.verify_email(&token_in(&mails[1])).await.status,
-        StatusCode::OK,
-        "the new link works"
+        reset(&app, &reset_token(&mails[0]), NEW_PASSWORD)
+            .await
+            .status,
+        StatusCode::NO_CONTENT,
+        "the new link confirms the address by setting the password"
+    );
+    assert_eq!(
+        app.login("waiting@example.com", NEW_PASSWORD).await.status,
+        StatusCode::OK
     );
 }
 

@@ -178,6 +178,7 @@ async fn every_route_makes_the_documented_number_of_store_calls() {
         ("LATCH_RATE_RESET_PER_HOUR", "1000"),
         ("LATCH_RATE_RESEND_PER_HOUR", "1000"),
         ("LATCH_RATE_STRENGTH_PER_MIN", "1000"),
+        ("LATCH_RATE_CHANGE_PASSWORD_PER_15MIN", "1000"),
     ];
     let settings = [&moto::dynamodb_settings(&names)[..], &limits].concat();
     let app = spawn_app_with(&settings, Some(aws)).await;

@@ -21,9 +21,13 @@
 //! | rate limits (every limited route of the table) and lockout | `limits::*` |
 
 mod access;
+mod addresses;
+mod captcha;
 mod credentials;
 mod enumeration;
+mod guessing;
 mod input;
 mod jwt;
 mod limits;
+mod mail;
 mod sessions;

@@ -60,7 +60,12 @@ impl User {
     /// Replaces the password, keeping the old hash in the history (at most `keep` in all,
     /// counting the current one), and moves to the next credential epoch: every session and
     /// reset link of the old password is void but `keep_session` (the caller's, on a change).
-    pub fn set_password(&mut self, hash: PasswordHash, keep: usize, keep_session: Option<SessionId>) {
+    pub fn set_password(
+        &mut self,
+        hash: PasswordHash,
+        keep: usize,
+        keep_session: Option<SessionId>,
+    ) {
         let old = std::mem::replace(&mut self.password_hash, hash);
         self.password_history.insert(0, old);
         self.password_history.truncate(keep.saturating_sub(1));

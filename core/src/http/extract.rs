@@ -142,11 +142,27 @@ mod tests {
             ip("203.0.113.9")
         );
         assert_eq!(forwarded(&["203.0.113.9:4711"]).unwrap(), ip("203.0.113.9"));
-        assert_eq!(forwarded(&["[2001:db8::7]:443"]).unwrap(), ip("2001:db8::7"));
+        assert_eq!(
+            forwarded(&["[2001:db8::7]:443"]).unwrap(),
+            ip("2001:db8::7")
+        );
         assert_eq!(forwarded(&["2001:db8::7"]).unwrap(), ip("2001:db8::7"));
-        assert_eq!(forwarded(&["::ffff:198.51.100.4"]).unwrap(), ip("198.51.100.4"));
-        assert_eq!(forwarded(&["[::ffff:198.51.100.4]:80"]).unwrap(), ip("198.51.100.4"));
-        for bad in ["garbage", "1.2.3.4, ", "unknown", "1.2.3.4:99999", "[1.2.3.4]:80", ""] {
+        assert_eq!(
+            forwarded(&["::ffff:198.51.100.4"]).unwrap(),
+            ip("198.51.100.4")
+        );
+        assert_eq!(
+            forwarded(&["[::ffff:198.51.100.4]:80"]).unwrap(),
+            ip("198.51.100.4")
+        );
+        for bad in [
+            "garbage",
+            "1.2.3.4, ",
+            "unknown",
+            "1.2.3.4:99999",
+            "[1.2.3.4]:80",
+            "",
+        ] {
             assert!(
                 matches!(forwarded(&[bad]), Err(Error::BadRequest(_))),
                 "{bad:?}"

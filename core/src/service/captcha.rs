@@ -61,10 +61,11 @@ pub async fn required(
 /// A verdict passes only when it succeeded, names a configured hostname and this action: an
 /// answer solved on another site, or for another form of ours, is no answer.
 fn good_enough(verdict: &CaptchaVerdict, hostnames: &[String], action: CaptchaAction) -> bool {
-    let host_ok = verdict
-        .hostname
-        .as_deref()
-        .is_some_and(|h| hostnames.iter().any(|allowed| allowed.eq_ignore_ascii_case(h)));
+    let host_ok = verdict.hostname.as_deref().is_some_and(|h| {
+        hostnames
+            .iter()
+            .any(|allowed| allowed.eq_ignore_ascii_case(h))
+    });
     verdict.success && host_ok && verdict.action.as_deref() == Some(action.as_str())
 }
 
@@ -84,8 +85,16 @@ mod tests {
     fn only_a_successful_answer_for_our_host_and_this_action_passes() {
         let hosts = ["app.example.com".to_owned()];
         let login = CaptchaAction::Login;
-        assert!(good_enough(&verdict(true, Some("app.example.com"), Some("login")), &hosts, login));
-        assert!(good_enough(&verdict(true, Some("APP.example.com"), Some("login")), &hosts, login));
+        assert!(good_enough(
+            &verdict(true, Some("app.example.com"), Some("login")),
+            &hosts,
+            login
+        ));
+        assert!(good_enough(
+            &verdict(true, Some("APP.example.com"), Some("login")),
+            &hosts,
+            login
+        ));
         for bad in [
             verdict(false, Some("app.example.com"), Some("login")),
             verdict(true, Some("evil.example"), Some("login")),
@@ -95,6 +104,10 @@ mod tests {
         ] {
             assert!(!good_enough(&bad, &hosts, login), "{bad:?}");
         }
-        assert!(!good_enough(&verdict(true, Some("app.example.com"), Some("login")), &[], login));
+        assert!(!good_enough(
+            &verdict(true, Some("app.example.com"), Some("login")),
+            &[],
+            login
+        ));
     }
 }

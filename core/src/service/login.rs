@@ -1,7 +1,7 @@
 //! POST /v1/auth/login: password check with a dummy hash for unknown emails, then a new session.
 
-use super::tokens::{self, TokenPair};
 use super::captcha::{self, CaptchaAction};
+use super::tokens::{self, TokenPair};
 use super::{Caller, Deps, accounts, audit, guard};
 use crate::Error;
 use crate::domain::{AuditType, Email, Outcome};
@@ -22,7 +22,14 @@ pub async fn login(deps: &Deps, caller: &Caller, req: LoginRequest) -> Result<To
     // The contract's order: rate limit (counted by `serve`, before the body is read), CAPTCHA,
     // lock, password, verified address, MFA.
     let captcha_token = req.captcha_token.as_deref();
-    captcha::required(deps, caller, &req.email, captcha_token, CaptchaAction::Login).await?;
+    captcha::required(
+        deps,
+        caller,
+        &req.email,
+        captcha_token,
+        CaptchaAction::Login,
+    )
+    .await?;
     // An unparsable email is treated as an unknown one: same answer, same work.
     let email = Email::parse(&req.email).ok();
     let (user, lock) = match &email {
@@ -95,7 +102,15 @@ pub async fn login(deps: &Deps, caller: &Caller, req: LoginRequest) -> Result<To
         // A reset or change landed after this login read the password: it proved the old one.
         let reason = [("reason", "password_changed")];
         let uid = Some(&user.id);
-        audit::record(deps, caller, AuditType::LoginFailed, uid, Outcome::Failure, &reason).await?;
+        audit::record(
+            deps,
+            caller,
+            AuditType::LoginFailed,
+            uid,
+            Outcome::Failure,
+            &reason,
+        )
+        .await?;
         return Err(Error::InvalidCredentials);
     };
     audit::record(

@@ -53,5 +53,13 @@ async fn dropped(deps: &Deps, caller: &Caller, mail: &Mail) -> Result<(), Error>
     let kind = mail.kind.as_str();
     tracing::warn!(target: "latch::mail", kind, recipient = %recipient, "mail quota reached; message dropped");
     let meta = [("kind", kind), ("recipient", recipient.as_str())];
-    audit::record(deps, caller, AuditType::MailDropped, None, Outcome::Failure, &meta).await
+    audit::record(
+        deps,
+        caller,
+        AuditType::MailDropped,
+        None,
+        Outcome::Failure,
+        &meta,
+    )
+    .await
 }

@@ -81,14 +81,25 @@ pub async fn strength(deps: &Deps, req: &StrengthRequest) -> Result<StrengthRepo
 /// same store work (a decoy token nobody holds, the mail quota's count, the audit put).
 pub async fn forgot(deps: &Deps, caller: &Caller, req: EmailRequest) -> Result<Accepted, Error> {
     let action = CaptchaAction::ForgotPassword;
-    captcha::required(deps, caller, &req.email, req.captcha_token.as_deref(), action).await?;
+    captcha::required(
+        deps,
+        caller,
+        &req.email,
+        req.captcha_token.as_deref(),
+        action,
+    )
+    .await?;
     let Ok(email) = Email::parse(&req.email) else {
         return Ok(Accepted { message: ACCEPTED });
     };
     let user = accounts::by_email(deps, &email).await?;
     let ttl = deps.settings.reset_ttl;
     let token = issue_token(deps, user.as_ref(), TokenPurpose::PasswordReset, ttl).await?;
-    let link = format!("{}/reset-password?token={}", deps.settings.app_url, token.secret());
+    let link = format!(
+        "{}/reset-password?token={}",
+        deps.settings.app_url,
+        token.secret()
+    );
     let (id, outcome, meta) = match &user {
         Some(user) => {
             let mail = Mail::password_reset(user.email.clone(), &link, ttl.whole_minutes());
@@ -100,7 +111,15 @@ pub async fn forgot(deps: &Deps, caller: &Caller, req: EmailRequest) -> Result<A
             (None, Outcome::Failure, &[("reason", "unknown_email")][..])
         }
     };
-    audit::record(deps, caller, AuditType::PasswordResetRequested, id, outcome, meta).await?;
+    audit::record(
+        deps,
+        caller,
+        AuditType::PasswordResetRequested,
+        id,
+        outcome,
+        meta,
+    )
+    .await?;
     Ok(Accepted { message: ACCEPTED })
 }
 
@@ -120,7 +139,11 @@ pub async fn resend_verification(
         .filter(|u| !u.email_verified);
     let ttl = deps.settings.reset_ttl;
     let token = issue_token(deps, user.as_ref(), TokenPurpose::PasswordReset, ttl).await?;
-    let link = format!("{}/reset-password?token={}", deps.settings.app_url, token.secret());
+    let link = format!(
+        "{}/reset-password?token={}",
+        deps.settings.app_url,
+        token.secret()
+    );
     match user {
         Some(user) => {
             let mail = Mail::confirm_and_set_password(user.email, &link, ttl.whole_minutes());
@@ -230,7 +253,10 @@ async fn issue_token(
 ) -> Result<OneTimeToken, Error> {
     let token = OneTimeToken::generate();
     let now = deps.clock.now();
-    let (id, epoch) = user.map_or_else(|| (UserId::new(now), 0), |u| (u.id.clone(), u.credential_epoch));
+    let (id, epoch) = user.map_or_else(
+        || (UserId::new(now), 0),
+        |u| (u.id.clone(), u.credential_epoch),
+    );
     let record = OneTimeTokenRecord::issue(token.hash.clone(), purpose, (id, epoch), now, ttl);
     deps.users.put_token(&record).await?;
     Ok(token)

@@ -11,7 +11,7 @@ const OTHER_PASSWORD: &str = "amber-kettle-orchard-58";
 
 #[tokio::test]
 async fn a_login_racing_a_reset_never_keeps_a_session_of_the_old_password() {
-    for app in on_both_stores(&[]).await {
+    for (app, _clock) in on_both_stores(&[]).await {
         let email = app.verified_user().await;
         let mut current = STRONG_PASSWORD.to_owned();
         let mut raced = 0;
@@ -43,7 +43,7 @@ async fn a_login_racing_a_reset_never_keeps_a_session_of_the_old_password() {
 
 #[tokio::test]
 async fn reset_links_die_with_the_password_they_were_issued_against() {
-    for app in on_both_stores(&[]).await {
+    for (app, _clock) in on_both_stores(&[]).await {
         let email = app.verified_user().await;
         let first = app.fresh_reset_token(&email).await;
         let second = app.fresh_reset_token(&email).await;
@@ -74,7 +74,7 @@ async fn reset_links_die_with_the_password_they_were_issued_against() {
 
 #[tokio::test]
 async fn an_address_registered_by_someone_else_goes_to_its_owner() {
-    for app in on_both_stores(&[]).await {
+    for (app, _clock) in on_both_stores(&[]).await {
         let victim = format!("{}@example.com", moto::unique("owner"));
         let squatter = "squatter-chose-this-99";
         assert_eq!(
@@ -107,7 +107,7 @@ async fn an_address_registered_by_someone_else_goes_to_its_owner() {
 
 #[tokio::test]
 async fn a_verification_link_dies_once_the_address_is_verified_another_way() {
-    for app in on_both_stores(&[]).await {
+    for (app, _clock) in on_both_stores(&[]).await {
         let email = format!("{}@example.com", moto::unique("pending"));
         app.register(&email, STRONG_PASSWORD).await;
         let link = token_in(&app.mail_to(&email, "verification")[0]);

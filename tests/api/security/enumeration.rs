@@ -90,3 +90,87 @@ async fn forgot_password_answers_alike_and_mails_only_known_addresses() {
         "links go to LATCH_APP_URL"
     );
 }
+
+/// The DynamoDB operations of one request, sorted (calls issued together arrive in any order).
+async fn store_work(
+    proxy: &crate::support::counting_proxy::CountingProxy,
+    request: impl std::future::Future<Output = crate::support::Reply>,
+) -> (u16, Vec<String>) {
+    proxy.take_dynamodb();
+    let status = request.await.status.as_u16();
+    let mut ops = proxy.take_dynamodb();
+    ops.sort();
+    (status, ops)
+}
+
+#[tokio::test]
+async fn known_and_unknown_addresses_cost_the_same_store_work_on_every_path_that_answers_alike() {
+    use crate::support::{counting_proxy, moto, spawn_app_with};
+    let proxy = counting_proxy::start(&moto::moto().endpoint).await;
+    let aws = moto::aws_at(&proxy.endpoint).await;
+    let names = moto::tables(&aws_sdk_dynamodb::Client::new(&aws)).await;
+    let settings = [
+        &moto::dynamodb_settings(&names)[..],
+        &[("LATCH_TRUST_PROXY", "true")],
+    ]
+    .concat();
+    let app = spawn_app_with(&settings, Some(aws)).await;
+    let verified = app.verified_user().await;
+    let pending = format!("{}@example.com", moto::unique("pending"));
+    app.register(&pending, STRONG_PASSWORD).await;
+    let unknown = format!("{}@example.com", moto::unique("nobody"));
+
+    let forgot = |email: String| {
+        let app = &app;
+        async move { app.forgot_password(&email).await }
+    };
+    let known_forgot = store_work(&proxy, forgot(verified.clone())).await;
+    assert_eq!(known_forgot.0, 202);
+    assert_eq!(
+        known_forgot,
+        store_work(&proxy, forgot(pending.clone())).await
+    );
+    assert_eq!(
+        known_forgot,
+        store_work(&proxy, forgot(unknown.clone())).await
+    );
+
+    let resend = |email: String| {
+        let app = &app;
+        async move {
+            let body = serde_json::json!({ "email": email });
+            app.post_json("/v1/auth/resend-verification", &body).await
+        }
+    };
+    let mailed = store_work(&proxy, resend(pending.clone())).await;
+    assert_eq!(mailed.0, 202);
+    assert_eq!(mailed, store_work(&proxy, resend(verified.clone())).await);
+    assert_eq!(mailed, store_work(&proxy, resend(unknown.clone())).await);
+
+    // Four failures each (from addresses of their own, so the address counters are alike),
+    // then the fifth, which locks; then a refused login while locked.
+    let fail = |ip: &'static str, email: String, password: &'static str| {
+        let app = &app;
+        async move { app.login_from(ip, &email, password, None).await }
+    };
+    for _ in 0..4 {
+        fail("203.0.113.61", verified.clone(), "x-wrong-password").await;
+        fail("203.0.113.62", unknown.clone(), "x-wrong-password").await;
+    }
+    let fifth_known = store_work(&proxy, fail("203.0.113.61", verified.clone(), "x-wrong")).await;
+    assert_eq!(fifth_known.0, 401);
+    let fifth_unknown = store_work(&proxy, fail("203.0.113.62", unknown.clone(), "x-wrong")).await;
+    assert_eq!(fifth_known, fifth_unknown);
+    let locked_known = store_work(
+        &proxy,
+        fail("203.0.113.63", verified.clone(), STRONG_PASSWORD),
+    )
+    .await;
+    assert_eq!(locked_known.0, 423);
+    let locked_unknown = store_work(
+        &proxy,
+        fail("203.0.113.63", unknown.clone(), STRONG_PASSWORD),
+    )
+    .await;
+    assert_eq!(locked_known, locked_unknown);
+}

@@ -113,6 +113,8 @@ contract_suite!(
     a_verification_token_is_spent_with_its_effect,
     expired_and_foreign_purpose_tokens_do_nothing,
     concurrent_redemptions_of_one_token_succeed_once,
+    a_verification_link_is_dead_once_the_address_is_verified,
+    a_session_is_created_only_for_the_current_password,
     sessions_are_stored_and_revoked_once,
     refresh_rotation_is_one_conditional_write,
     concurrent_rotations_of_one_token_have_one_winner,

@@ -2,10 +2,35 @@
 
 use super::*;
 
+pub async fn a_session_is_created_only_for_the_current_password(s: Stores) {
+    let mut u = user(&unique_email());
+    create(s.users.as_ref(), &u).await;
+    let (granted_before, refresh) = session_for(&u);
+    // A reset lands between the login's read of the password and its session write.
+    let hash = u.password_hash.clone();
+    u.set_password(hash, 5, None);
+    u.version += 1;
+    assert!(s.users.save_user(&u, u.version - 1, None).await.unwrap());
+    assert!(
+        !s.sessions
+            .create_session(&granted_before, &refresh)
+            .await
+            .unwrap(),
+        "a session of the old password is refused"
+    );
+    assert_eq!(s.sessions.session(&granted_before.id).await.unwrap(), None);
+    assert_eq!(s.sessions.refresh_token(&refresh.hash).await.unwrap(), None);
+    let (current, refresh) = session_for(&u);
+    assert!(s.sessions.create_session(&current, &refresh).await.unwrap());
+    let (nobodys, refresh) = session_for(&user(&unique_email()));
+    assert!(!s.sessions.create_session(&nobodys, &refresh).await.unwrap());
+}
+
 pub async fn sessions_are_stored_and_revoked_once(s: Stores) {
     let u = user(&unique_email());
+    create(s.users.as_ref(), &u).await;
     let (session, refresh) = session_for(&u);
-    s.sessions.create_session(&session, &refresh).await.unwrap();
+    assert!(s.sessions.create_session(&session, &refresh).await.unwrap());
     assert_eq!(
         s.sessions.session(&session.id).await.unwrap(),
         Some(session.clone())
@@ -71,8 +96,9 @@ fn next_of(session: &Session, at: OffsetDateTime) -> (Session, RefreshTokenRecor
 
 pub async fn refresh_rotation_is_one_conditional_write(s: Stores) {
     let u = user(&unique_email());
+    create(s.users.as_ref(), &u).await;
     let (session, first) = session_for(&u);
-    s.sessions.create_session(&session, &first).await.unwrap();
+    assert!(s.sessions.create_session(&session, &first).await.unwrap());
     assert_eq!(
         s.sessions.refresh_token(&first.hash).await.unwrap(),
         Some(first.clone())
@@ -138,8 +164,9 @@ pub async fn refresh_rotation_is_one_conditional_write(s: Stores) {
 
 pub async fn concurrent_rotations_of_one_token_have_one_winner(s: Stores) {
     let u = user(&unique_email());
+    create(s.users.as_ref(), &u).await;
     let (session, first) = session_for(&u);
-    s.sessions.create_session(&session, &first).await.unwrap();
+    assert!(s.sessions.create_session(&session, &first).await.unwrap());
     let mut tasks = tokio::task::JoinSet::new();
     for _ in 0..6 {
         let (sessions, session, old) =
@@ -161,16 +188,18 @@ pub async fn concurrent_rotations_of_one_token_have_one_winner(s: Stores) {
 
 pub async fn a_users_sessions_are_listed_newest_first(s: Stores) {
     let u = user(&unique_email());
+    create(s.users.as_ref(), &u).await;
     let other = user(&unique_email());
+    create(s.users.as_ref(), &other).await;
     let mut ids = Vec::new();
     for _ in 0..3 {
         let (session, refresh) = session_for(&u);
-        s.sessions.create_session(&session, &refresh).await.unwrap();
+        assert!(s.sessions.create_session(&session, &refresh).await.unwrap());
         ids.push(session.id);
         tokio::time::sleep(std::time::Duration::from_millis(3)).await;
     }
     let (theirs, refresh) = session_for(&other);
-    s.sessions.create_session(&theirs, &refresh).await.unwrap();
+    assert!(s.sessions.create_session(&theirs, &refresh).await.unwrap());
     let listed: Vec<_> = s
         .sessions
         .sessions_of(&u.id, 10)

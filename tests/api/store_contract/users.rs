@@ -98,6 +98,20 @@ pub async fn a_verification_token_is_spent_with_its_effect(s: Stores) {
     );
 }
 
+pub async fn a_verification_link_is_dead_once_the_address_is_verified(s: Stores) {
+    let u = user(&unique_email());
+    let first = token(&u, TokenPurpose::EmailVerification, Duration::hours(24));
+    s.users.create_user(&u, &first).await.unwrap();
+    let second = token(&u, TokenPurpose::EmailVerification, Duration::hours(24));
+    s.users.put_token(&second).await.unwrap();
+    let redeemed = s.users.redeem_email_verification(&second.hash, now());
+    assert_eq!(redeemed.await.unwrap(), Some(u.id.clone()));
+    let other = s.users.redeem_email_verification(&first.hash, now());
+    assert_eq!(other.await.unwrap(), None, "the other link died");
+    let after = s.users.user_by_id(&u.id).await.unwrap().unwrap();
+    assert_eq!(after.version, u.version + 1, "nothing more was written");
+}
+
 pub async fn expired_and_foreign_purpose_tokens_do_nothing(s: Stores) {
     let u = user(&unique_email());
     let t = token(&u, TokenPurpose::EmailVerification, Duration::hours(24));

@@ -108,6 +108,7 @@ async fn spawn_app_timed(
         "LATCH_RATE_RESET_PER_HOUR",
         "LATCH_RATE_RESEND_PER_HOUR",
         "LATCH_RATE_STRENGTH_PER_MIN",
+        "LATCH_RATE_CHANGE_PASSWORD_PER_15MIN",
     ] {
         vars.insert(limit.into(), "0".into());
     }
@@ -151,15 +152,15 @@ async fn spawn_app_timed(
     }
 }
 
-/// The same app on each store: the embedded one, then DynamoDB on moto (fresh tables), for the
-/// properties that must hold on both.
-pub async fn on_both_stores(settings: &[(&str, &str)]) -> Vec<TestApp> {
+/// The same app on each store, each on its own test clock: the embedded one, then DynamoDB on
+/// moto (fresh tables), for the properties that must hold on both.
+pub async fn on_both_stores(settings: &[(&str, &str)]) -> Vec<(TestApp, Arc<clock::TestClock>)> {
     let aws = moto::aws().await;
     let names = moto::tables(&aws_sdk_dynamodb::Client::new(&aws)).await;
     let dynamo = [&moto::dynamodb_settings(&names)[..], settings].concat();
     vec![
-        spawn_app_with(settings, None).await,
-        spawn_app_with(&dynamo, Some(aws)).await,
+        spawn_app_on(settings, None).await,
+        spawn_app_on(&dynamo, Some(aws)).await,
     ]
 }
 
@@ -268,6 +269,19 @@ impl TestApp {
         .await
     }
 
+    /// `me` from another User-Agent.
+    pub async fn me_as(&self, user_agent: &str, access_token: &str) -> Reply {
+        let me = "/v1/auth/me";
+        self.call_as(
+            user_agent,
+            reqwest::Method::GET,
+            me,
+            Some(access_token),
+            None,
+        )
+        .await
+    }
+
     pub async fn refresh(&self, refresh_token: &str) -> Reply {
         self.post_json(
             "/v1/auth/refresh",
@@ -302,8 +316,15 @@ impl TestApp {
 
     /// The reset token of the newest reset mail to `email`, after asking for one.
     pub async fn fresh_reset_token(&self, email: &str) -> String {
-        assert_eq!(self.forgot_password(email).await.status, StatusCode::ACCEPTED);
-        reset_token(self.mail_to(email, "password_reset").last().expect("a reset mail"))
+        assert_eq!(
+            self.forgot_password(email).await.status,
+            StatusCode::ACCEPTED
+        );
+        reset_token(
+            self.mail_to(email, "password_reset")
+                .last()
+                .expect("a reset mail"),
+        )
     }
 
     /// Messages in the outbox, oldest first: (file name, content).

@@ -135,7 +135,9 @@ impl UserStore for DynamoStore {
         // An unclaimed address still costs the second read (of an id nobody holds), so the
         // time of a lookup says nothing about whether the account exists.
         let claimed = self.claimed_by(email).await?;
-        let id = claimed.clone().unwrap_or_else(|| UserId::new(OffsetDateTime::now_utc()));
+        let id = claimed
+            .clone()
+            .unwrap_or_else(|| UserId::new(OffsetDateTime::now_utc()));
         let user = self.user_by_id(&id).await?;
         Ok(user.filter(|_| claimed.is_some()))
     }

@@ -1,6 +1,6 @@
 //! `SessionStore` on the embedded store.
 
-use super::{EmbeddedStore, REFRESH, SESSIONS, USERS, USER_SESSIONS, db_err, get, put};
+use super::{EmbeddedStore, REFRESH, SESSIONS, USER_SESSIONS, USERS, db_err, get, put};
 use crate::Error;
 use crate::domain::{RefreshTokenRecord, Session, SessionId, TokenHash, User, UserId};
 use crate::ports::SessionStore;

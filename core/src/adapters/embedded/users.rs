@@ -79,8 +79,8 @@ impl UserStore for EmbeddedStore {
             let mut users = txn.open_table(USERS).map_err(db_err)?;
             // Once the address is verified (by this link, another, or a reset), every other
             // verification link of it is dead.
-            let Some(mut user) = get::<User>(&users, record.user_id.as_str())?
-                .filter(|u| !u.email_verified)
+            let Some(mut user) =
+                get::<User>(&users, record.user_id.as_str())?.filter(|u| !u.email_verified)
             else {
                 return Ok(None);
             };
