@@ -19,6 +19,20 @@
 //! | deeply nested JSON | `input::deeply_nested_json_is_400_on_every_route_with_a_body` |
 //! | header injection through email names | `input::email_names_cannot_inject_mail_headers` |
 //! | rate limits (every limited route of the table) and lockout | `limits::*` |
+//! | a login racing a reset keeps a session of the old password | `credentials::a_login_racing_a_reset_never_keeps_a_session_of_the_old_password` |
+//! | a reset link issued before a reset or change | `credentials::reset_links_die_with_the_password_they_were_issued_against` |
+//! | a verification link after the address is verified | `credentials::a_verification_link_dies_once_the_address_is_verified_another_way` |
+//! | pre-registering another person's address | `credentials::an_address_registered_by_someone_else_goes_to_its_owner` |
+//! | filling a mail quota to suppress a security notice | `mail::a_full_mail_quota_never_suppresses_a_security_notice` |
+//! | flooding an address with registration notices | `mail::registration_notices_are_capped_per_address_and_day` |
+//! | personal data in logs from a provider error | `mail::a_provider_error_naming_an_address_is_logged_without_it` |
+//! | enumeration by store work (lock, 423, forgot, resend) | `enumeration::known_and_unknown_addresses_cost_the_same_store_work_on_every_path_that_answers_alike` (timing in `cargo bench`) |
+//! | guessing through change-password | `guessing::change_password_is_not_a_guessing_oracle`, `guessing::change_password_is_limited_per_user_from_any_address` |
+//! | a dead session dodging a lock or a sign-in notice | `guessing::only_valid_sessions_make_a_client_known` |
+//! | oversized keys from an unparsable email | `guessing::an_oversized_unparsable_email_is_counted_under_a_bounded_key` |
+//! | one client spelled as two addresses (IPv4-mapped IPv6, ports) | `addresses::an_ipv4_mapped_address_is_the_ipv4_address_for_limits_and_bindings` |
+//! | an unreadable forwarded address falling back to the proxy's | `addresses::a_forwarded_address_that_does_not_parse_is_refused_not_replaced_by_the_proxys` |
+//! | a CAPTCHA answer from another site or form, or none on register and forgot-password | `captcha::*` |
 
 mod access;
 mod addresses;

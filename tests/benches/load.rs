@@ -1,8 +1,9 @@
 //! The load script: the local server (the same hyper front and `serve` as `latch-local`, on the
 //! embedded store, the contract's Argon2 parameters, rate limits off) on loopback, driven over
 //! HTTP by `LOAD_CONCURRENCY` clients. It reports requests/s and p50/p95/p99 for login (each on
-//! a fresh user), refresh (each client rotating its own chain) and me, then times login for an
-//! unknown email against a wrong password for a known one (30 of each, interleaved).
+//! a fresh user), refresh (each client rotating its own chain) and me, then times every path that
+//! must answer alike for known and unknown addresses (wrong password, the fifth failure, a 423,
+//! forgot-password, resend-verification; 30 of each, interleaved).
 //!
 //! Run: `scripts/bench.sh` (or `cargo bench -p latch-tests --bench load > /dev/null`: the
 //! server's EMF lines go to stdout, the report to stderr). Knobs: `LOAD_CONCURRENCY` (8),
@@ -127,43 +128,123 @@ async fn main() {
             ms(stats.quantile(0.99))
         );
     }
-    enumeration_timing(&app, for_timing).await;
+    let unverified = app.registered_users(TIMING_TRIES).await;
+    enumeration_timing(&app, for_timing, &unverified).await;
 }
 
-/// Login for an unknown email against a wrong password for a known one, one after the other,
-/// alternating, so drift on a shared machine falls on both alike.
-async fn enumeration_timing(app: &App, known: &[String]) {
-    let (mut unknown_times, mut wrong_times) = (Vec::new(), Vec::new());
-    for (i, email) in known.iter().enumerate() {
-        let unknown = format!("nobody-{i}-{}@example.com", std::process::id());
-        for (who, times) in [
-            (unknown.as_str(), &mut unknown_times),
-            (email.as_str(), &mut wrong_times),
-        ] {
-            let started = Instant::now();
-            let res = app
-                .post(
-                    "/v1/auth/login",
-                    json!({"email": who, "password": "not-the-password-9"}),
-                )
-                .await;
-            times.push(started.elapsed());
-            assert_eq!(res.0, StatusCode::UNAUTHORIZED, "{}", res.1);
+/// Every path that must answer alike for a known and an unknown address, timed one request
+/// after the other, alternating (known, unknown), so drift on a shared machine falls on both.
+async fn enumeration_timing(app: &App, known: &[String], unverified: &[String]) {
+    let unknown: Vec<String> = (0..known.len())
+        .map(|i| format!("nobody-{i}-{}@example.com", std::process::id()))
+        .collect();
+    let wrong = |e: &String| json!({"email": e, "password": "not-the-password-9"});
+    let right = |e: &String| json!({"email": e, "password": PASSWORD});
+    let address = |e: &String| json!({"email": e});
+    let mut rows = Vec::new();
+    rows.push(
+        alike(
+            app,
+            "login, wrong password (1st failure)",
+            "/v1/auth/login",
+            known,
+            &unknown,
+            wrong,
+            401,
+        )
+        .await,
+    );
+    // Three more failures each, untimed; the fifth locks both emails.
+    for _ in 0..3 {
+        for email in known.iter().chain(&unknown) {
+            app.post("/v1/auth/login", wrong(email)).await;
         }
     }
-    let (unknown, wrong) = (median(&mut unknown_times), median(&mut wrong_times));
-    let ratio = unknown.as_secs_f64() / wrong.as_secs_f64();
+    rows.push(
+        alike(
+            app,
+            "login, 5th failure (locks; mails a known owner)",
+            "/v1/auth/login",
+            known,
+            &unknown,
+            wrong,
+            401,
+        )
+        .await,
+    );
+    rows.push(
+        alike(
+            app,
+            "login while locked (423)",
+            "/v1/auth/login",
+            known,
+            &unknown,
+            right,
+            423,
+        )
+        .await,
+    );
+    rows.push(
+        alike(
+            app,
+            "forgot-password",
+            "/v1/auth/forgot-password",
+            known,
+            &unknown,
+            address,
+            202,
+        )
+        .await,
+    );
+    rows.push(
+        alike(
+            app,
+            "resend-verification (known = unverified)",
+            "/v1/auth/resend-verification",
+            unverified,
+            &unknown,
+            address,
+            202,
+        )
+        .await,
+    );
     eprintln!();
     eprintln!(
-        "Enumeration by timing, median of {TIMING_TRIES} each: unknown email {}, wrong password {}, unknown/wrong = {ratio:.3} ({} the 20% band)",
-        ms(unknown),
-        ms(wrong),
-        if (ratio - 1.0).abs() <= 0.20 {
-            "within"
-        } else {
-            "OUTSIDE"
-        }
+        "| path | known, median of {TIMING_TRIES} | unknown, median of {TIMING_TRIES} | unknown / known |"
     );
+    eprintln!("|---|---|---|---|");
+    for row in rows {
+        eprintln!("{row}");
+    }
+}
+
+/// Times `path` for each known address and its unknown partner, alternating; one table row.
+async fn alike(
+    app: &App,
+    label: &str,
+    path: &str,
+    known: &[String],
+    unknown: &[String],
+    body: impl Fn(&String) -> Value,
+    status: u16,
+) -> String {
+    let (mut known_times, mut unknown_times) = (Vec::new(), Vec::new());
+    for (k, u) in known.iter().zip(unknown) {
+        for (who, times) in [(k, &mut known_times), (u, &mut unknown_times)] {
+            let started = Instant::now();
+            let res = app.post(path, body(who)).await;
+            times.push(started.elapsed());
+            assert_eq!(res.0.as_u16(), status, "{label}: {}", res.1);
+        }
+    }
+    let (k, u) = (median(&mut known_times), median(&mut unknown_times));
+    let ratio = u.as_secs_f64() / k.as_secs_f64();
+    let band = if (ratio - 1.0).abs() <= 0.10 {
+        ""
+    } else {
+        " (OUTSIDE 10 %)"
+    };
+    format!("| {label} | {} | {} | {ratio:.3}{band} |", ms(k), ms(u))
 }
 
 struct App {
@@ -192,6 +273,24 @@ impl App {
             .await
             .unwrap();
         read(res).await
+    }
+
+    /// Registers `n` fresh users and leaves them unverified.
+    async fn registered_users(&self, n: usize) -> Vec<String> {
+        let run = std::process::id();
+        let mut emails = Vec::new();
+        for i in 0..n {
+            let email = format!("pending-{run}-{i}@example.com");
+            let res = self
+                .post(
+                    "/v1/auth/register",
+                    json!({"email": email, "password": PASSWORD}),
+                )
+                .await;
+            assert_eq!(res.0, StatusCode::ACCEPTED, "register: {}", res.1);
+            emails.push(email);
+        }
+        emails
     }
 
     /// Registers `n` fresh users and verifies each through its mailed link.
