@@ -164,6 +164,10 @@ pub trait AuditLog: Send + Sync {
 #[async_trait]
 pub trait Mailer: Send + Sync {
     async fn send(&self, mail: &Mail) -> Result<(), Error>;
+    /// Does the work of `send` short of delivering `mail`, so that a request for an address
+    /// with no account takes the time a known one does. A mailer whose work cannot be rehearsed
+    /// without delivering (SES) does nothing here; `docs/DESIGN-NOTES.md` says what that leaves.
+    async fn rehearse(&self, mail: &Mail) -> Result<(), Error>;
 }
 
 /// Where the secret material (signing keys, HMAC key) is kept.

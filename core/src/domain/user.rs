@@ -60,16 +60,20 @@ impl User {
     /// Replaces the password, keeping the old hash in the history (at most `keep` in all,
     /// counting the current one), and moves to the next credential epoch: every session and
     /// reset link of the old password is void but `keep_session` (the caller's, on a change).
+    /// The cut-off time is set as well, so code that knows no epochs (a rollback, a deploy
+    /// half-way) still voids the sessions that were older than the change.
     pub fn set_password(
         &mut self,
         hash: PasswordHash,
         keep: usize,
+        now: OffsetDateTime,
         keep_session: Option<SessionId>,
     ) {
         let old = std::mem::replace(&mut self.password_hash, hash);
         self.password_history.insert(0, old);
         self.password_history.truncate(keep.saturating_sub(1));
         self.credential_epoch += 1;
+        self.sessions_not_before = Some(now);
         self.session_kept = keep_session;
     }
 

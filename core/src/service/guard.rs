@@ -154,15 +154,15 @@ fn valid_sessions<'a>(
         .filter(move |s| s.revoked_at.is_none() && user.allows(s))
 }
 
-/// Counts a failed password for the email and the address and returns the email's count; the
-/// failure that reaches the threshold locks the email, mails the owner (if any) and is audited.
+/// Counts a failed password for the email and the address; the failure that reaches the
+/// threshold locks the email, mails the owner (if any) and is audited.
 /// A known and an unknown email do the same store work (the notice is never rationed).
 pub async fn record_failure(
     deps: &Deps,
     caller: &Caller,
     raw_email: &str,
     user: Option<&User>,
-) -> Result<u64, Error> {
+) -> Result<(), Error> {
     let rules = &deps.settings.lockout;
     let now = deps.clock.now();
     let (email_counter, ip_counter) = (email_key(raw_email), ip_key(caller));
@@ -171,10 +171,10 @@ pub async fn record_failure(
         deps.counters.hit(&ip_counter, rules.window, now)
     )?;
     if by_email != rules.threshold {
-        return Ok(by_email);
+        return Ok(());
     }
     let Ok(email) = Email::parse(raw_email) else {
-        return Ok(by_email);
+        return Ok(());
     };
     let lock = Lock {
         until: now + rules.duration,
@@ -194,8 +194,7 @@ pub async fn record_failure(
         Outcome::Success,
         &[("kind", "automatic"), ("minutes", &minutes)],
     )
-    .await?;
-    Ok(by_email)
+    .await
 }
 
 /// After a successful password: the email's failure count starts again.
@@ -222,21 +221,26 @@ pub async fn lift_automatic_lock(deps: &Deps, email: &Email) -> Result<(), Error
     clear_failures(deps, email).await
 }
 
-/// Mails "new sign-in" unless the caller's User-Agent and prefix hold a valid session already
-/// (the first sign-in of an account is not news; a revoked or voided session is no proof).
-pub async fn notify_new_sign_in(deps: &Deps, caller: &Caller, user: &User) -> Result<(), Error> {
+/// The "new sign-in" notice this login owes, if the caller's User-Agent and prefix hold no valid
+/// session of `user` yet (the first sign-in of an account is not news; a revoked or voided
+/// session is no proof). Read before the login's session exists; sent once it does.
+pub async fn new_sign_in_notice(
+    deps: &Deps,
+    caller: &Caller,
+    user: &User,
+) -> Result<Option<Mail>, Error> {
     let sessions = deps
         .sessions
         .sessions_of(&user.id, super::sessions::LIST_LIMIT)
         .await?;
     let (ua, prefix) = (caller.client.user_agent_hash(), caller.client.ip_prefix());
     if sessions.is_empty() || valid_sessions(user, &sessions).any(|s| s.held_by(&ua, &prefix)) {
-        return Ok(());
+        return Ok(None);
     }
-    let mail = Mail::new_sign_in(
+    let display = caller.client.user_agent_display();
+    Ok(Some(Mail::new_sign_in(
         user.email.clone(),
-        &caller.client.user_agent_display(),
+        &display,
         &prefix,
-    );
-    mail::send(deps, caller, &mail).await
+    )))
 }

@@ -2,7 +2,7 @@
 
 use super::captcha::{self, CaptchaAction};
 use super::tokens::{self, TokenPair};
-use super::{Caller, Deps, accounts, audit, guard};
+use super::{Caller, Deps, accounts, audit, guard, mail};
 use crate::Error;
 use crate::domain::{AuditType, Email, Outcome};
 use serde::Deserialize;
@@ -97,7 +97,7 @@ pub async fn login(deps: &Deps, caller: &Caller, req: LoginRequest) -> Result<To
         return Err(Error::EmailNotVerified);
     }
     rehash_if_outdated(deps, &user, &req.password).await;
-    guard::notify_new_sign_in(deps, caller, &user).await?;
+    let notice = guard::new_sign_in_notice(deps, caller, &user).await?;
     let Some(tokens) = tokens::start_session(deps, caller, &user).await? else {
         // A reset or change landed after this login read the password: it proved the old one.
         let reason = [("reason", "password_changed")];
@@ -113,6 +113,9 @@ pub async fn login(deps: &Deps, caller: &Caller, req: LoginRequest) -> Result<To
         .await?;
         return Err(Error::InvalidCredentials);
     };
+    if let Some(notice) = notice {
+        mail::send(deps, caller, &notice).await?;
+    }
     audit::record(
         deps,
         caller,

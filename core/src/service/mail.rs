@@ -33,24 +33,28 @@ pub async fn send(deps: &Deps, caller: &Caller, mail: &Mail) -> Result<(), Error
     if let Some((key, limit, window)) = quota(deps, mail.kind.class(), &mail.to) {
         let sent = deps.counters.hit(&key, window, deps.clock.now()).await?;
         if sent > limit {
-            return dropped(deps, caller, mail).await;
+            return dropped(deps, caller, &mail.to, mail.kind).await;
         }
     }
     deps.mailer.send(mail).await
 }
 
-/// The store work of sending a `kind` message to `to` without sending it: for an address with
-/// no account, so that it costs what a known one does (the same counter is counted).
-pub async fn pass(deps: &Deps, to: &Email, kind: MailKind) -> Result<(), Error> {
-    if let Some((key, _, window)) = quota(deps, kind.class(), to) {
-        deps.counters.hit(&key, window, deps.clock.now()).await?;
+/// The work of sending `mail` without delivering it: for an address with no account, so that
+/// it costs what a known one does (the same counter is counted, over the quota the same drop is
+/// audited, and the mailer rehearses the send).
+pub async fn rehearse(deps: &Deps, caller: &Caller, mail: &Mail) -> Result<(), Error> {
+    if let Some((key, limit, window)) = quota(deps, mail.kind.class(), &mail.to) {
+        let sent = deps.counters.hit(&key, window, deps.clock.now()).await?;
+        if sent > limit {
+            return dropped(deps, caller, &mail.to, mail.kind).await;
+        }
     }
-    Ok(())
+    deps.mailer.rehearse(mail).await
 }
 
-async fn dropped(deps: &Deps, caller: &Caller, mail: &Mail) -> Result<(), Error> {
-    let recipient = deps.keys.keyed_hash(mail.to.as_str());
-    let kind = mail.kind.as_str();
+async fn dropped(deps: &Deps, caller: &Caller, to: &Email, kind: MailKind) -> Result<(), Error> {
+    let recipient = deps.keys.keyed_hash(to.as_str());
+    let kind = kind.as_str();
     tracing::warn!(target: "latch::mail", kind, recipient = %recipient, "mail quota reached; message dropped");
     let meta = [("kind", kind), ("recipient", recipient.as_str())];
     audit::record(

@@ -8,8 +8,8 @@ use super::register::{ACCEPTED, Accepted};
 use super::{Caller, Deps, accounts, audit, mail, sessions};
 use crate::Error;
 use crate::domain::{
-    AuditType, Email, FieldError, Mail, MailKind, OneTimeToken, OneTimeTokenRecord, Outcome,
-    Password, TokenHash, TokenPurpose, User, UserId,
+    AuditType, Email, FieldError, Mail, OneTimeToken, OneTimeTokenRecord, Outcome, Password,
+    TokenHash, TokenPurpose, User, UserId,
 };
 use serde::{Deserialize, Serialize};
 use time::Duration;
@@ -100,14 +100,14 @@ pub async fn forgot(deps: &Deps, caller: &Caller, req: EmailRequest) -> Result<A
         deps.settings.app_url,
         token.secret()
     );
+    let mail = Mail::password_reset(email, &link, ttl.whole_minutes());
     let (id, outcome, meta) = match &user {
         Some(user) => {
-            let mail = Mail::password_reset(user.email.clone(), &link, ttl.whole_minutes());
             mail::send(deps, caller, &mail).await?;
             (Some(&user.id), Outcome::Success, &[][..])
         }
         None => {
-            mail::pass(deps, &email, MailKind::PasswordReset).await?;
+            mail::rehearse(deps, caller, &mail).await?;
             (None, Outcome::Failure, &[("reason", "unknown_email")][..])
         }
     };
@@ -144,12 +144,10 @@ pub async fn resend_verification(
         deps.settings.app_url,
         token.secret()
     );
+    let mail = Mail::confirm_and_set_password(email, &link, ttl.whole_minutes());
     match user {
-        Some(user) => {
-            let mail = Mail::confirm_and_set_password(user.email, &link, ttl.whole_minutes());
-            mail::send(deps, caller, &mail).await?;
-        }
-        None => mail::pass(deps, &email, MailKind::ConfirmAndSetPassword).await?,
+        Some(_) => mail::send(deps, caller, &mail).await?,
+        None => mail::rehearse(deps, caller, &mail).await?,
     }
     Ok(Accepted { message: ACCEPTED })
 }
@@ -175,7 +173,7 @@ pub async fn reset(deps: &Deps, caller: &Caller, req: ResetRequest) -> Result<()
     let password = acceptable_new_password(deps, &user, &req.new_password).await?;
     let mut next = user.clone();
     let hash_of_new = deps.hasher.hash(&password).await?;
-    next.set_password(hash_of_new, deps.settings.password_history, None);
+    next.set_password(hash_of_new, deps.settings.password_history, now, None);
     next.email_verified = true;
     next.version = user.version + 1;
     // The version check makes the epoch check atomic: the epoch only moves with the version.
@@ -192,7 +190,7 @@ pub async fn reset(deps: &Deps, caller: &Caller, req: ResetRequest) -> Result<()
 
 /// Changes the caller's password; the caller's session survives, every other one ends. Limited
 /// per user as well as per address; a wrong current password counts toward the account's
-/// lockout, and the failure that reaches the lockout threshold also ends the calling session.
+/// lockout, and the session's own failure that reaches the lockout threshold ends it.
 pub async fn change(
     deps: &Deps,
     caller: &Caller,
@@ -206,11 +204,19 @@ pub async fn change(
         .verify(&req.current_password, Some(&user.password_hash))
         .await?
     {
-        let failures = guard::record_failure(deps, caller, user.email.as_str(), Some(user)).await?;
+        guard::record_failure(deps, caller, user.email.as_str(), Some(user)).await?;
         let meta = [("reason", "wrong_current_password")];
         let (kind, uid) = (AuditType::PasswordChanged, Some(&user.id));
         audit::record(deps, caller, kind, uid, Outcome::Failure, &meta).await?;
-        if failures >= deps.settings.lockout.threshold {
+        // The session's own failures decide its end, not the email's count (which strangers
+        // can push with failed logins).
+        let rules = &deps.settings.lockout;
+        let key = format!("fail:session:{}", auth.session.id);
+        let failures = deps
+            .counters
+            .hit(&key, rules.window, deps.clock.now())
+            .await?;
+        if failures >= rules.threshold {
             let meta = [("reason", "password_guessing")];
             let sid = &auth.session.id;
             sessions::end_session(deps, caller, auth, sid, AuditType::SessionRevoked, &meta)
@@ -222,7 +228,8 @@ pub async fn change(
     let mut next = user.clone();
     let keep = Some(auth.session.id.clone());
     let hash_of_new = deps.hasher.hash(&password).await?;
-    next.set_password(hash_of_new, deps.settings.password_history, keep);
+    let now = deps.clock.now();
+    next.set_password(hash_of_new, deps.settings.password_history, now, keep);
     next.version = user.version + 1;
     if !deps.users.save_user(&next, user.version, None).await? {
         return Err(Error::Conflict);
@@ -263,12 +270,17 @@ async fn issue_token(
 }
 
 /// The policy, then the history: the current password and the previous ones, checked together.
+/// A never-verified account has no history worth keeping: its password is whoever registered's
+/// unproven choice, and its owner may set it again through the set-your-password link.
 async fn acceptable_new_password(deps: &Deps, user: &User, raw: &str) -> Result<Password, Error> {
     let password = deps
         .settings
         .password_policy
         .check_field("newPassword", raw, Some(&user.email))
         .map_err(Error::WeakPassword)?;
+    if !user.email_verified {
+        return Ok(password);
+    }
     let recent = std::iter::once(&user.password_hash)
         .chain(&user.password_history)
         .take(deps.settings.password_history);

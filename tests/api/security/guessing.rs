@@ -58,6 +58,31 @@ async fn change_password_is_not_a_guessing_oracle() {
 }
 
 #[tokio::test]
+async fn strangers_failed_logins_do_not_make_the_owners_typo_end_the_owners_session() {
+    let settings = [
+        ("LATCH_RATE_CHANGE_PASSWORD_PER_15MIN", "5"),
+        ("LATCH_TRUST_PROXY", "true"),
+    ];
+    for (app, _clock) in on_both_stores(&settings).await {
+        let email = app.verified_user().await;
+        let owner = app.login(&email, STRONG_PASSWORD).await.body;
+        for _ in 0..6 {
+            app.login_from("203.0.113.80", &email, "x-wrong-password", None)
+                .await;
+        }
+        let access = s(&owner, "accessToken");
+        app.change_password(&access, "a-typo-of-mine", "quiet-lantern-meadow-73")
+            .await
+            .assert_problem(401, "invalid_credentials");
+        assert_eq!(
+            app.me(&access).await.status,
+            StatusCode::OK,
+            "one wrong current password of this session's own ends nothing"
+        );
+    }
+}
+
+#[tokio::test]
 async fn change_password_is_limited_per_user_from_any_address() {
     let settings = [
         ("LATCH_RATE_CHANGE_PASSWORD_PER_15MIN", "3"),

@@ -8,7 +8,7 @@ pub async fn a_session_is_created_only_for_the_current_password(s: Stores) {
     let (granted_before, refresh) = session_for(&u);
     // A reset lands between the login's read of the password and its session write.
     let hash = u.password_hash.clone();
-    u.set_password(hash, 5, None);
+    u.set_password(hash, 5, now(), None);
     u.version += 1;
     assert!(s.users.save_user(&u, u.version - 1, None).await.unwrap());
     assert!(

@@ -45,14 +45,16 @@ impl UserStore for EmbeddedStore {
         let email = email.clone();
         self.read(move |txn| {
             let emails = txn.open_table(EMAILS).map_err(db_err)?;
-            let Some(id) = emails
+            let claimed = emails
                 .get(email.as_str())
                 .map_err(db_err)?
-                .map(|v| v.value().to_owned())
-            else {
-                return Ok(None);
-            };
-            get(&txn.open_table(USERS).map_err(db_err)?, &id)
+                .map(|v| v.value().to_owned());
+            // An unclaimed address reads an id nobody holds, as the port promises.
+            let id = claimed
+                .clone()
+                .unwrap_or_else(|| UserId::new(OffsetDateTime::now_utc()).to_string());
+            let user: Option<User> = get(&txn.open_table(USERS).map_err(db_err)?, &id)?;
+            Ok(user.filter(|_| claimed.is_some()))
         })
         .await
     }

@@ -23,7 +23,7 @@ pub const ROUTE: Route = Route {
         success_description: "Accepted; the same answer whether or not the address has an account",
         response: Some(schema_of::<register::Accepted>),
         content_type: "application/json",
-        errors: &[],
+        errors: &[(400, &["captcha_required", "captcha_invalid"])],
     },
 };
 

@@ -23,7 +23,10 @@ pub const ROUTE: Route = Route {
         success_description: "Accepted; the same answer whether or not the address already has an account",
         response: Some(schema_of::<register::Accepted>),
         content_type: "application/json",
-        errors: &[(422, &["validation_failed", "weak_password"])],
+        errors: &[
+            (400, &["captcha_required", "captcha_invalid"]),
+            (422, &["validation_failed", "weak_password"]),
+        ],
     },
 };
 
