@@ -137,19 +137,22 @@ fn requests(c: &mut Criterion) {
             req.extensions_mut().insert(ClientAddr(client.ip));
             req
         };
-    let first = rt
-        .block_on(tokens::start_session(&deps, &caller, &user))
-        .unwrap();
     rt.block_on(deps.users.create_user(
         &user,
-        &latch_core::domain::OneTimeTokenRecord {
-            hash: latch_core::domain::OneTimeToken::generate().hash,
-            purpose: latch_core::domain::TokenPurpose::EmailVerification,
-            user_id: user.id.clone(),
-            expires_at: time::OffsetDateTime::now_utc(),
-        },
+        &latch_core::domain::OneTimeTokenRecord::issue(
+            latch_core::domain::OneTimeToken::generate().hash,
+            latch_core::domain::TokenPurpose::EmailVerification,
+            (user.id.clone(), user.credential_epoch),
+            time::OffsetDateTime::now_utc(),
+            time::Duration::ZERO,
+        ),
     ))
     .unwrap();
+    // The session is created only for a stored user at its credential epoch.
+    let first = rt
+        .block_on(tokens::start_session(&deps, &caller, &user))
+        .unwrap()
+        .unwrap();
     let me = routes::by_name("me").unwrap();
     let jwks = routes::by_name("jwks").unwrap();
     let refresh = routes::by_name("refresh").unwrap();
@@ -187,6 +190,7 @@ fn requests(c: &mut Criterion) {
                 fresh.push(
                     tokens::start_session(deps_ref, caller_ref, user_ref)
                         .await
+                        .unwrap()
                         .unwrap()
                         .refresh_token,
                 );

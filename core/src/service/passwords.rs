@@ -94,12 +94,7 @@ pub async fn forgot(deps: &Deps, caller: &Caller, req: EmailRequest) -> Result<A
     };
     let user = accounts::by_email(deps, &email).await?;
     let ttl = deps.settings.reset_ttl;
-    let token = issue_token(deps, user.as_ref(), TokenPurpose::PasswordReset, ttl).await?;
-    let link = format!(
-        "{}/reset-password?token={}",
-        deps.settings.app_url,
-        token.secret()
-    );
+    let link = reset_link(deps, user.as_ref()).await?;
     let mail = Mail::password_reset(email, &link, ttl.whole_minutes());
     let (id, outcome, meta) = match &user {
         Some(user) => {
@@ -138,12 +133,7 @@ pub async fn resend_verification(
         .await?
         .filter(|u| !u.email_verified);
     let ttl = deps.settings.reset_ttl;
-    let token = issue_token(deps, user.as_ref(), TokenPurpose::PasswordReset, ttl).await?;
-    let link = format!(
-        "{}/reset-password?token={}",
-        deps.settings.app_url,
-        token.secret()
-    );
+    let link = reset_link(deps, user.as_ref()).await?;
     let mail = Mail::confirm_and_set_password(email, &link, ttl.whole_minutes());
     match user {
         Some(_) => mail::send(deps, caller, &mail).await?,
@@ -247,6 +237,15 @@ async fn announce_new_password(
 ) -> Result<(), Error> {
     mail::send(deps, caller, &Mail::password_changed(user.email.clone())).await?;
     audit::record(deps, caller, kind, Some(&user.id), Outcome::Success, &[]).await
+}
+
+/// Stores a reset token for `user` (a decoy when there is none) and returns the link that
+/// carries it, to `{LATCH_APP_URL}/reset-password`.
+async fn reset_link(deps: &Deps, user: Option<&User>) -> Result<String, Error> {
+    let ttl = deps.settings.reset_ttl;
+    let token = issue_token(deps, user, TokenPurpose::PasswordReset, ttl).await?;
+    let base = &deps.settings.app_url;
+    Ok(format!("{base}/reset-password?token={}", token.secret()))
 }
 
 /// Stores a new one-time token for `user`, at its credential epoch, and returns it (its secret

@@ -48,7 +48,10 @@ async fn a_login_racing_a_reset_never_keeps_a_session_of_the_old_password() {
                 .filter(|e| e.kind == AuditType::LoginFailed)
                 .filter(|e| e.metadata.get("reason") == Some(&json!("password_changed")))
                 .count();
-            assert!(raced + lost > 0, "no login read the old password in 12 rounds");
+            assert!(
+                raced + lost > 0,
+                "no login read the old password in 12 rounds"
+            );
         }
         assert_eq!(app.login(&email, &current).await.status, StatusCode::OK);
     }

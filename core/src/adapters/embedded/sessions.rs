@@ -18,9 +18,9 @@ impl SessionStore for EmbeddedStore {
         let (session, refresh) = (session.clone(), refresh.clone());
         self.write(move |txn| {
             let users = txn.open_table(USERS).map_err(db_err)?;
-            if !get::<User>(&users, session.user_id.as_str())?
-                .is_some_and(|u| u.credential_epoch == session.credential_epoch)
-            {
+            let epoch_moved = get::<User>(&users, session.user_id.as_str())?
+                .is_none_or(|u| u.credential_epoch != session.credential_epoch);
+            if epoch_moved {
                 return Ok(false);
             }
             let mut sessions = txn.open_table(SESSIONS).map_err(db_err)?;
