@@ -99,6 +99,9 @@ pub trait SessionStore: Send + Sync {
         old: &TokenHash,
         next: &RefreshTokenRecord,
     ) -> Result<bool, Error>;
+    /// Adds one to the session's count of wrong passwords given with it, atomically, and returns
+    /// the new count (0 when there is no such session). Rotation keeps the count.
+    async fn count_password_failure(&self, id: &SessionId) -> Result<u64, Error>;
     /// The user's sessions, newest first, at most `limit` (revoked ones included).
     async fn sessions_of(&self, user: &UserId, limit: usize) -> Result<Vec<Session>, Error>;
 }

@@ -31,6 +31,9 @@ pub struct Session {
     /// The account's credential epoch this session was granted for (see `User::allows`).
     #[serde(default)]
     pub credential_epoch: u64,
+    /// Wrong passwords given with this session (change-password) over its whole life.
+    #[serde(default)]
+    pub password_failures: u64,
 }
 
 impl Session {
@@ -57,6 +60,7 @@ impl Session {
             absolute_expires_at: now + absolute,
             revoked_at: None,
             credential_epoch,
+            password_failures: 0,
         }
     }
 

@@ -223,7 +223,7 @@ pub async fn lift_automatic_lock(deps: &Deps, email: &Email) -> Result<(), Error
 
 /// The "new sign-in" notice this login owes, if the caller's User-Agent and prefix hold no valid
 /// session of `user` yet (the first sign-in of an account is not news; a revoked or voided
-/// session is no proof). Read before the login's session exists; sent once it does.
+/// session is no proof). Read before the login's session exists.
 pub async fn new_sign_in_notice(
     deps: &Deps,
     caller: &Caller,

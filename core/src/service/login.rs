@@ -97,7 +97,11 @@ pub async fn login(deps: &Deps, caller: &Caller, req: LoginRequest) -> Result<To
         return Err(Error::EmailNotVerified);
     }
     rehash_if_outdated(deps, &user, &req.password).await;
-    let notice = guard::new_sign_in_notice(deps, caller, &user).await?;
+    // Sent before the session exists, so a failed send leaves no session behind that would
+    // make this client known; a login that then loses to a reset still proved the password.
+    if let Some(notice) = guard::new_sign_in_notice(deps, caller, &user).await? {
+        mail::send(deps, caller, &notice).await?;
+    }
     let Some(tokens) = tokens::start_session(deps, caller, &user).await? else {
         // A reset or change landed after this login read the password: it proved the old one.
         let reason = [("reason", "password_changed")];
@@ -113,9 +117,6 @@ pub async fn login(deps: &Deps, caller: &Caller, req: LoginRequest) -> Result<To
         .await?;
         return Err(Error::InvalidCredentials);
     };
-    if let Some(notice) = notice {
-        mail::send(deps, caller, &notice).await?;
-    }
     audit::record(
         deps,
         caller,

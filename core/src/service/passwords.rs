@@ -163,7 +163,10 @@ pub async fn reset(deps: &Deps, caller: &Caller, req: ResetRequest) -> Result<()
     let password = acceptable_new_password(deps, &user, &req.new_password).await?;
     let mut next = user.clone();
     let hash_of_new = deps.hasher.hash(&password).await?;
-    next.set_password(hash_of_new, deps.settings.password_history, now, None);
+    // The cut-off is taken once the new hash exists, so no login of the old password that
+    // finished during the work passes it (the epoch voids such a session anyway).
+    let cut = deps.clock.now();
+    next.set_password(hash_of_new, deps.settings.password_history, cut, None);
     next.email_verified = true;
     next.version = user.version + 1;
     // The version check makes the epoch check atomic: the epoch only moves with the version.
@@ -198,17 +201,12 @@ pub async fn change(
         let meta = [("reason", "wrong_current_password")];
         let (kind, uid) = (AuditType::PasswordChanged, Some(&user.id));
         audit::record(deps, caller, kind, uid, Outcome::Failure, &meta).await?;
-        // The session's own failures decide its end, not the email's count (which strangers
-        // can push with failed logins).
-        let rules = &deps.settings.lockout;
-        let key = format!("fail:session:{}", auth.session.id);
-        let failures = deps
-            .counters
-            .hit(&key, rules.window, deps.clock.now())
-            .await?;
-        if failures >= rules.threshold {
+        // The session's own failures over its whole life decide its end: not the email's
+        // count (strangers push it with failed logins), nor a window one could wait out.
+        let sid = &auth.session.id;
+        let failures = deps.sessions.count_password_failure(sid).await?;
+        if failures >= deps.settings.lockout.threshold {
             let meta = [("reason", "password_guessing")];
-            let sid = &auth.session.id;
             sessions::end_session(deps, caller, auth, sid, AuditType::SessionRevoked, &meta)
                 .await?;
         }

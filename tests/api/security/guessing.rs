@@ -58,6 +58,29 @@ async fn change_password_is_not_a_guessing_oracle() {
 }
 
 #[tokio::test]
+async fn a_thief_cannot_wait_out_the_sessions_count_of_wrong_passwords() {
+    let settings = [("LATCH_RATE_CHANGE_PASSWORD_PER_15MIN", "5")];
+    for (app, clock) in on_both_stores(&settings).await {
+        let (_, tokens) = app.signed_in().await;
+        let mut access = s(&tokens, "accessToken");
+        for n in 0..5 {
+            if n == 4 {
+                // A new lockout and rate window, and a fresh access token of the same session
+                // (a refresh rotates, it does not start over): only the session remembers.
+                clock.advance(time::Duration::minutes(20));
+                let fresh = app.refresh(&s(&tokens, "refreshToken")).await;
+                assert_eq!(fresh.status, StatusCode::OK, "{}", fresh.body);
+                access = s(&fresh.body, "accessToken");
+            }
+            app.change_password(&access, &format!("guess-{n}"), "quiet-lantern-meadow-73")
+                .await
+                .assert_problem(401, "invalid_credentials");
+        }
+        app.me(&access).await.assert_problem(401, "invalid_token");
+    }
+}
+
+#[tokio::test]
 async fn strangers_failed_logins_do_not_make_the_owners_typo_end_the_owners_session() {
     let settings = [
         ("LATCH_RATE_CHANGE_PASSWORD_PER_15MIN", "5"),

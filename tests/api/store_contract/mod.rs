@@ -115,6 +115,7 @@ contract_suite!(
     concurrent_redemptions_of_one_token_succeed_once,
     a_verification_link_is_dead_once_the_address_is_verified,
     a_session_is_created_only_for_the_current_password,
+    a_sessions_wrong_passwords_are_counted_atomically_and_survive_rotation,
     sessions_are_stored_and_revoked_once,
     refresh_rotation_is_one_conditional_write,
     concurrent_rotations_of_one_token_have_one_winner,

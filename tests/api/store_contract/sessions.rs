@@ -26,6 +26,51 @@ pub async fn a_session_is_created_only_for_the_current_password(s: Stores) {
     assert!(!s.sessions.create_session(&nobodys, &refresh).await.unwrap());
 }
 
+pub async fn a_sessions_wrong_passwords_are_counted_atomically_and_survive_rotation(s: Stores) {
+    let u = user(&unique_email());
+    create(s.users.as_ref(), &u).await;
+    let (session, first) = session_for(&u);
+    assert!(s.sessions.create_session(&session, &first).await.unwrap());
+    let mut counting = tokio::task::JoinSet::new();
+    for _ in 0..4 {
+        let (sessions, id) = (Arc::clone(&s.sessions), session.id.clone());
+        counting.spawn(async move { sessions.count_password_failure(&id).await.unwrap() });
+    }
+    let mut seen: Vec<u64> = counting.join_all().await;
+    seen.sort_unstable();
+    assert_eq!(seen, [1, 2, 3, 4], "each failure counted once");
+    let next = OneTimeToken::generate();
+    let mut rotated = session.clone();
+    rotated.refresh_hash = next.hash.clone();
+    let record = RefreshTokenRecord {
+        hash: next.hash,
+        ..first.clone()
+    };
+    assert!(
+        s.sessions
+            .rotate_refresh(&rotated, &first.hash, &record)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        s.sessions
+            .count_password_failure(&session.id)
+            .await
+            .unwrap(),
+        5
+    );
+    let nobody = session_for(&u).0;
+    assert_eq!(
+        s.sessions.count_password_failure(&nobody.id).await.unwrap(),
+        0
+    );
+    assert_eq!(
+        s.sessions.session(&nobody.id).await.unwrap(),
+        None,
+        "nothing created"
+    );
+}
+
 pub async fn sessions_are_stored_and_revoked_once(s: Stores) {
     let u = user(&unique_email());
     create(s.users.as_ref(), &u).await;

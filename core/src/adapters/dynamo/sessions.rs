@@ -109,6 +109,30 @@ impl SessionStore for DynamoStore {
         }
     }
 
+    async fn count_password_failure(&self, id: &SessionId) -> Result<u64, Error> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.tables.sessions)
+            .key("pk", s(session_pk(id)))
+            .update_expression("ADD passwordFailures :one")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":one", AttributeValue::N("1".into()))
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::UpdatedNew)
+            .send()
+            .await;
+        match result {
+            Ok(out) => Ok(out
+                .attributes()
+                .and_then(|a| a.get("passwordFailures"))
+                .and_then(|v| v.as_n().ok())
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(0)),
+            Err(e) if super::condition_failed(&e) => Ok(0),
+            Err(e) => Err(sdk_error("dynamodb UpdateItem (session failures)", e)),
+        }
+    }
+
     async fn refresh_token(&self, hash: &TokenHash) -> Result<Option<RefreshTokenRecord>, Error> {
         self.get(&self.tables.sessions, refresh_pk(hash))
             .await?

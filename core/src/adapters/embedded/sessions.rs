@@ -63,6 +63,20 @@ impl SessionStore for EmbeddedStore {
         .await
     }
 
+    async fn count_password_failure(&self, id: &SessionId) -> Result<u64, Error> {
+        let id = id.clone();
+        self.write(move |txn| {
+            let mut sessions = txn.open_table(SESSIONS).map_err(db_err)?;
+            let Some(mut session) = get::<Session>(&sessions, id.as_str())? else {
+                return Ok(0);
+            };
+            session.password_failures += 1;
+            put(&mut sessions, id.as_str(), &session)?;
+            Ok(session.password_failures)
+        })
+        .await
+    }
+
     async fn refresh_token(&self, hash: &TokenHash) -> Result<Option<RefreshTokenRecord>, Error> {
         let hash = hash.clone();
         self.read(move |txn| get(&txn.open_table(REFRESH).map_err(db_err)?, hash.as_str()))
@@ -75,13 +89,16 @@ impl SessionStore for EmbeddedStore {
         old: &TokenHash,
         next: &RefreshTokenRecord,
     ) -> Result<bool, Error> {
-        let (rotated, old, next) = (rotated.clone(), old.clone(), next.clone());
+        let (mut rotated, old, next) = (rotated.clone(), old.clone(), next.clone());
         self.write(move |txn| {
             let mut sessions = txn.open_table(SESSIONS).map_err(db_err)?;
             let stored: Option<Session> = get(&sessions, rotated.id.as_str())?;
-            if !stored.is_some_and(|s| s.revoked_at.is_none() && s.refresh_hash == old) {
+            let Some(stored) = stored.filter(|s| s.revoked_at.is_none() && s.refresh_hash == old)
+            else {
                 return Ok(false);
-            }
+            };
+            // Counted since `rotated` was read: what the store holds wins.
+            rotated.password_failures = stored.password_failures;
             let mut tokens = txn.open_table(REFRESH).map_err(db_err)?;
             let Some(mut spent) =
                 get::<RefreshTokenRecord>(&tokens, old.as_str())?.filter(|r| r.spent_at.is_none())
