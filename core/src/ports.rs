@@ -138,7 +138,7 @@ pub trait Locks: Send + Sync {
 
 /// What the CAPTCHA provider said of a token; the service decides whether it is good enough
 /// (success, a configured hostname, the route's action).
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CaptchaVerdict {
     pub success: bool,
     /// The hostname of the page the widget was solved on.

@@ -16,7 +16,7 @@ pub enum MailKind {
     NewSignIn,
 }
 
-/// How a kind of mail is rationed (see `service::mail_quota`).
+/// How a kind of mail is rationed (see `service::mail`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MailClass {
     /// Tells the owner something happened to their account: never dropped, or an attacker

@@ -96,8 +96,7 @@ pub fn email_key(raw: &str) -> String {
         Ok(email) => format!("fail:email:{email}"),
         Err(_) => {
             let digest = Sha256::digest(raw.trim().to_lowercase().as_bytes());
-            let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-            format!("fail:email:#{hex}")
+            format!("fail:email:#{}", crate::crypto::hex(&digest))
         }
     }
 }
@@ -221,26 +220,20 @@ pub async fn lift_automatic_lock(deps: &Deps, email: &Email) -> Result<(), Error
     clear_failures(deps, email).await
 }
 
-/// The "new sign-in" notice this login owes, if the caller's User-Agent and prefix hold no valid
-/// session of `user` yet (the first sign-in of an account is not news; a revoked or voided
-/// session is no proof). Read before the login's session exists.
-pub async fn new_sign_in_notice(
-    deps: &Deps,
-    caller: &Caller,
-    user: &User,
-) -> Result<Option<Mail>, Error> {
+/// Mails "new sign-in" unless the caller's User-Agent and prefix hold a valid session of `user`
+/// already (the first sign-in of an account is not news; a revoked or voided session is no
+/// proof). Called before the login's session exists, so a failed send leaves no session behind
+/// that would make this client known.
+pub async fn notify_new_sign_in(deps: &Deps, caller: &Caller, user: &User) -> Result<(), Error> {
     let sessions = deps
         .sessions
         .sessions_of(&user.id, super::sessions::LIST_LIMIT)
         .await?;
     let (ua, prefix) = (caller.client.user_agent_hash(), caller.client.ip_prefix());
     if sessions.is_empty() || valid_sessions(user, &sessions).any(|s| s.held_by(&ua, &prefix)) {
-        return Ok(None);
+        return Ok(());
     }
     let display = caller.client.user_agent_display();
-    Ok(Some(Mail::new_sign_in(
-        user.email.clone(),
-        &display,
-        &prefix,
-    )))
+    let notice = Mail::new_sign_in(user.email.clone(), &display, &prefix);
+    mail::send(deps, caller, &notice).await
 }

@@ -2,7 +2,7 @@
 
 use super::captcha::{self, CaptchaAction};
 use super::tokens::{self, TokenPair};
-use super::{Caller, Deps, accounts, audit, guard, mail};
+use super::{Caller, Deps, accounts, audit, guard};
 use crate::Error;
 use crate::domain::{AuditType, Email, Outcome};
 use serde::Deserialize;
@@ -21,15 +21,8 @@ pub struct LoginRequest {
 pub async fn login(deps: &Deps, caller: &Caller, req: LoginRequest) -> Result<TokenPair, Error> {
     // The contract's order: rate limit (counted by `serve`, before the body is read), CAPTCHA,
     // lock, password, verified address, MFA.
-    let captcha_token = req.captcha_token.as_deref();
-    captcha::required(
-        deps,
-        caller,
-        &req.email,
-        captcha_token,
-        CaptchaAction::Login,
-    )
-    .await?;
+    let token = req.captcha_token.as_deref();
+    captcha::required(deps, caller, &req.email, token, CaptchaAction::Login).await?;
     // An unparsable email is treated as an unknown one: same answer, same work.
     let email = Email::parse(&req.email).ok();
     let (user, lock) = match &email {
@@ -97,11 +90,8 @@ pub async fn login(deps: &Deps, caller: &Caller, req: LoginRequest) -> Result<To
         return Err(Error::EmailNotVerified);
     }
     rehash_if_outdated(deps, &user, &req.password).await;
-    // Sent before the session exists, so a failed send leaves no session behind that would
-    // make this client known; a login that then loses to a reset still proved the password.
-    if let Some(notice) = guard::new_sign_in_notice(deps, caller, &user).await? {
-        mail::send(deps, caller, &notice).await?;
-    }
+    // Before the session exists: a login that then loses to a reset still proved the password.
+    guard::notify_new_sign_in(deps, caller, &user).await?;
     let Some(tokens) = tokens::start_session(deps, caller, &user).await? else {
         // A reset or change landed after this login read the password: it proved the old one.
         let reason = [("reason", "password_changed")];

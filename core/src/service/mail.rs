@@ -6,7 +6,7 @@
 
 use super::{Caller, Deps, audit};
 use crate::Error;
-use crate::domain::{AuditType, Email, Mail, MailClass, MailKind, Outcome};
+use crate::domain::{AuditType, Email, Mail, MailClass, Outcome};
 use time::Duration;
 
 /// The counter key, limit (0 = none) and window `class` is counted under for `to`.
@@ -30,31 +30,38 @@ fn quota(deps: &Deps, class: MailClass, to: &Email) -> Option<(String, u64, Dura
 
 /// Sends `mail` unless its kind's quota for the recipient is used up.
 pub async fn send(deps: &Deps, caller: &Caller, mail: &Mail) -> Result<(), Error> {
-    if let Some((key, limit, window)) = quota(deps, mail.kind.class(), &mail.to) {
-        let sent = deps.counters.hit(&key, window, deps.clock.now()).await?;
-        if sent > limit {
-            return dropped(deps, caller, &mail.to, mail.kind).await;
-        }
+    if within_quota(deps, caller, mail).await? {
+        deps.mailer.send(mail).await?;
     }
-    deps.mailer.send(mail).await
+    Ok(())
 }
 
 /// The work of sending `mail` without delivering it: for an address with no account, so that
 /// it costs what a known one does (the same counter is counted, over the quota the same drop is
 /// audited, and the mailer rehearses the send).
 pub async fn rehearse(deps: &Deps, caller: &Caller, mail: &Mail) -> Result<(), Error> {
-    if let Some((key, limit, window)) = quota(deps, mail.kind.class(), &mail.to) {
-        let sent = deps.counters.hit(&key, window, deps.clock.now()).await?;
-        if sent > limit {
-            return dropped(deps, caller, &mail.to, mail.kind).await;
-        }
+    if within_quota(deps, caller, mail).await? {
+        deps.mailer.rehearse(mail).await?;
     }
-    deps.mailer.rehearse(mail).await
+    Ok(())
 }
 
-async fn dropped(deps: &Deps, caller: &Caller, to: &Email, kind: MailKind) -> Result<(), Error> {
-    let recipient = deps.keys.keyed_hash(to.as_str());
-    let kind = kind.as_str();
+/// Counts `mail` under its kind's quota; over it, the drop is logged and audited and the answer
+/// is `false`.
+async fn within_quota(deps: &Deps, caller: &Caller, mail: &Mail) -> Result<bool, Error> {
+    let Some((key, limit, window)) = quota(deps, mail.kind.class(), &mail.to) else {
+        return Ok(true);
+    };
+    if deps.counters.hit(&key, window, deps.clock.now()).await? <= limit {
+        return Ok(true);
+    }
+    dropped(deps, caller, mail).await?;
+    Ok(false)
+}
+
+async fn dropped(deps: &Deps, caller: &Caller, mail: &Mail) -> Result<(), Error> {
+    let recipient = deps.keys.keyed_hash(mail.to.as_str());
+    let kind = mail.kind.as_str();
     tracing::warn!(target: "latch::mail", kind, recipient = %recipient, "mail quota reached; message dropped");
     let meta = [("kind", kind), ("recipient", recipient.as_str())];
     audit::record(

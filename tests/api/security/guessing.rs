@@ -147,17 +147,16 @@ async fn only_valid_sessions_make_a_client_known() {
         app.login(&email, STRONG_PASSWORD).await;
         let phone = app.login_as("Phone/1", &email, STRONG_PASSWORD).await.body;
         assert_eq!(app.mail_to(&email, "new_sign_in").len(), 1);
+        let phone_posts = |path: &'static str, tokens: serde_json::Value| {
+            let app = &app;
+            async move {
+                let access = s(&tokens, "accessToken");
+                app.call_as("Phone/1", Method::POST, path, Some(&access), None)
+                    .await
+            }
+        };
         // The phone logs out: its session is no proof of anything any more.
-        let access = s(&phone, "accessToken");
-        let out = app
-            .call_as(
-                "Phone/1",
-                Method::POST,
-                "/v1/auth/logout",
-                Some(&access),
-                None,
-            )
-            .await;
+        let out = phone_posts("/v1/auth/logout", phone).await;
         assert_eq!(out.status, StatusCode::NO_CONTENT);
         let again = app.login_as("Phone/1", &email, STRONG_PASSWORD).await.body;
         assert_eq!(
@@ -166,16 +165,7 @@ async fn only_valid_sessions_make_a_client_known() {
             "a revoked session does not make the client known"
         );
         // Logout-all voids the second phone session too; then a stranger locks the account.
-        let access = s(&again, "accessToken");
-        let all = app
-            .call_as(
-                "Phone/1",
-                Method::POST,
-                "/v1/auth/logout-all",
-                Some(&access),
-                None,
-            )
-            .await;
+        let all = phone_posts("/v1/auth/logout-all", again).await;
         assert_eq!(all.status, StatusCode::NO_CONTENT);
         for _ in 0..5 {
             app.login_from("203.0.113.99", &email, "x-wrong-password", None)

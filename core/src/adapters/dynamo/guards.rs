@@ -2,7 +2,7 @@
 //! `Locks` (`LOCK#<email>` items in the users table, with a sparse `locksByUntil` index for the
 //! unlock job).
 
-use super::{DynamoStore, build_err, from_item, s, to_item};
+use super::{DynamoStore, build_err, from_item, number, s, to_item};
 use crate::Error;
 use crate::adapters::embedded::window_key;
 use crate::adapters::sdk_error;
@@ -23,13 +23,6 @@ fn counter_pk(key: &str, window: Duration, now: OffsetDateTime) -> String {
 
 fn lock_pk(email: &Email) -> String {
     format!("LOCK#{email}")
-}
-
-fn number(item: &super::Item, name: &str) -> u64 {
-    match item.get(name) {
-        Some(AttributeValue::N(n)) => n.parse().unwrap_or(0),
-        _ => 0,
-    }
 }
 
 #[async_trait]

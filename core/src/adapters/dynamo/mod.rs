@@ -130,6 +130,14 @@ pub(crate) fn build_err(e: impl std::fmt::Display) -> Error {
     Error::internal(format!("building a DynamoDB request: {e}"))
 }
 
+/// The whole number in attribute `name` of `item`, 0 when absent.
+pub(crate) fn number(item: &Item, name: &str) -> u64 {
+    match item.get(name) {
+        Some(AttributeValue::N(n)) => n.parse().unwrap_or(0),
+        _ => 0,
+    }
+}
+
 pub(crate) fn s(value: impl Into<String>) -> AttributeValue {
     AttributeValue::S(value.into())
 }

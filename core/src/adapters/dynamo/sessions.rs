@@ -124,10 +124,7 @@ impl SessionStore for DynamoStore {
         match result {
             Ok(out) => Ok(out
                 .attributes()
-                .and_then(|a| a.get("passwordFailures"))
-                .and_then(|v| v.as_n().ok())
-                .and_then(|n| n.parse().ok())
-                .unwrap_or(0)),
+                .map_or(0, |a| super::number(a, "passwordFailures"))),
             Err(e) if super::condition_failed(&e) => Ok(0),
             Err(e) => Err(sdk_error("dynamodb UpdateItem (session failures)", e)),
         }
