@@ -1,5 +1,5 @@
 //! Replaying CAPTCHA answers from elsewhere: solved on another site, for another of our forms,
-//! or failed; and skipping the CAPTCHA on register and forgot-password once it is required.
+//! or failed; and leaving the CAPTCHA out on register and forgot-password once it is required.
 
 use crate::support::{Reply, STRONG_PASSWORD, TestApp, siteverify, spawn_app_on};
 use reqwest::StatusCode;
