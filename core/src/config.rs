@@ -3,6 +3,7 @@
 
 use crate::adapters::dynamo::TableNames;
 use crate::crypto::Argon2Params;
+use crate::deadlines::Deadlines;
 use crate::service::Settings;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -56,6 +57,7 @@ pub struct Config {
     pub trust_proxy: bool,
     pub captcha: Option<CaptchaChoice>,
     pub argon2: Argon2Params,
+    pub deadlines: Deadlines,
     pub settings: Settings,
 }
 
@@ -290,6 +292,36 @@ pub const VARIABLES: &[(&str, Option<&str>, &str)] = &[
         Some("3"),
         "\"someone tried to register with your address\" notices to one address per day (0 = off)",
     ),
+    (
+        "LATCH_AWS_CONNECT_TIMEOUT_MS",
+        Some("1000"),
+        "opening a connection to an AWS endpoint",
+    ),
+    (
+        "LATCH_AWS_ATTEMPT_TIMEOUT_MS",
+        Some("1500"),
+        "one attempt of an AWS call",
+    ),
+    (
+        "LATCH_AWS_OPERATION_TIMEOUT_MS",
+        Some("3000"),
+        "one AWS call, all attempts and back-off included",
+    ),
+    (
+        "LATCH_AWS_MAX_ATTEMPTS",
+        Some("2"),
+        "attempts of one AWS call (standard retry mode), the first included",
+    ),
+    (
+        "LATCH_CAPTCHA_TIMEOUT_MS",
+        Some("2000"),
+        "one Turnstile siteverify request",
+    ),
+    (
+        "LATCH_REQUEST_DEADLINE_MS",
+        Some("4500"),
+        "a whole request; past it the answer is 503 `unavailable`",
+    ),
 ];
 
 impl Config {
@@ -425,6 +457,22 @@ impl Config {
         if argon2.m_kib < 8 * argon2.p || crate::crypto::PasswordHasher::new(argon2).is_err() {
             return Err(v.bad("LATCH_ARGON2_M_KIB", "at least 8 KiB per lane"));
         }
+        let deadlines = Deadlines {
+            connect: v.millis("LATCH_AWS_CONNECT_TIMEOUT_MS")?,
+            attempt: v.millis("LATCH_AWS_ATTEMPT_TIMEOUT_MS")?,
+            operation: v.millis("LATCH_AWS_OPERATION_TIMEOUT_MS")?,
+            max_attempts: v.parse("LATCH_AWS_MAX_ATTEMPTS", "a whole number of attempts")?,
+            captcha: v.millis("LATCH_CAPTCHA_TIMEOUT_MS")?,
+            request: v.millis("LATCH_REQUEST_DEADLINE_MS")?,
+        };
+        if let Some(problem) = deadlines.inconsistency() {
+            let var = problem.split(' ').next().unwrap_or_default();
+            return Err(ConfigError {
+                var: var.into(),
+                problem: problem[var.len()..].trim().into(),
+            });
+        }
+        settings.request_deadline = deadlines.request;
         Ok(Self {
             addr,
             data_dir: PathBuf::from(v.string("LATCH_DATA_DIR")?),
@@ -435,6 +483,7 @@ impl Config {
             trust_proxy: v.parse("LATCH_TRUST_PROXY", "true or false")?,
             captcha,
             argon2,
+            deadlines,
             settings,
         })
     }
@@ -474,6 +523,14 @@ impl Vars<'_> {
             return Err(self.bad(name, "a positive number of seconds"));
         }
         Ok(Duration::seconds(secs))
+    }
+
+    fn millis(&self, name: &str) -> Result<std::time::Duration, ConfigError> {
+        let ms: u64 = self.parse(name, "a whole number of milliseconds")?;
+        if ms == 0 {
+            return Err(self.bad(name, "a positive number of milliseconds"));
+        }
+        Ok(std::time::Duration::from_millis(ms))
     }
 
     fn bad(&self, name: &str, expected: &str) -> ConfigError {
@@ -538,6 +595,8 @@ mod tests {
         assert_eq!(c.argon2, Argon2Params::default());
         assert_eq!(c.settings.access_ttl, Duration::minutes(15));
         assert!(!c.trust_proxy);
+        assert_eq!(c.deadlines, Deadlines::default());
+        assert_eq!(c.settings.request_deadline, Deadlines::default().request);
     }
 
     #[test]
@@ -579,6 +638,10 @@ mod tests {
             ("LATCH_ARGON2_P", "0"),
             ("LATCH_ACCESS_TOKEN_TTL_S", "-5"),
             ("LATCH_PASSWORD_MIN_SCORE", "5"),
+            ("LATCH_AWS_ATTEMPT_TIMEOUT_MS", "0"),
+            ("LATCH_AWS_ATTEMPT_TIMEOUT_MS", "9000"),
+            ("LATCH_AWS_MAX_ATTEMPTS", "0"),
+            ("LATCH_REQUEST_DEADLINE_MS", "2500"),
         ] {
             let err = with(&[(var, value)]).unwrap_err();
             assert!(err.to_string().starts_with(var), "{var}={value}: {err}");

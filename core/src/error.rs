@@ -61,6 +61,38 @@ pub enum Error {
     Internal(#[source] Source),
 }
 
+/// A dependency call that failed or did not answer in time: the source of an `Unavailable`
+/// made by an adapter (`telemetry::outage` builds, logs and counts it).
+#[derive(Debug)]
+pub struct Outage {
+    /// What was called: `dynamodb GetItem`, `ses SendEmail`, `turnstile siteverify`.
+    pub operation: String,
+    /// Whether a deadline ended it (the call may still have taken effect) rather than an answer.
+    pub timed_out: bool,
+    /// The provider's words, with addresses redacted.
+    pub detail: String,
+}
+
+impl Outage {
+    /// The dependency: the operation's first word (`dynamodb`, `ses`, `turnstile`).
+    pub fn dependency(&self) -> &str {
+        self.operation.split(' ').next().unwrap_or_default()
+    }
+}
+
+impl std::fmt::Display for Outage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let what = if self.timed_out {
+            "timed out"
+        } else {
+            "failed"
+        };
+        write!(f, "{} {what}: {}", self.operation, self.detail)
+    }
+}
+
+impl std::error::Error for Outage {}
+
 impl Error {
     pub fn internal(what: impl Into<String>) -> Self {
         Error::Internal(what.into().into())

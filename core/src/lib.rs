@@ -4,6 +4,7 @@
 pub mod adapters;
 pub mod config;
 pub mod crypto;
+pub mod deadlines;
 pub mod domain;
 pub mod error;
 pub mod http;

@@ -49,9 +49,40 @@ pub fn security(name: &str, at_ms: i64) -> Value {
     })
 }
 
+/// The EMF document counting one failed or timed-out dependency call, by dependency and kind.
+pub fn dependency_failure(outage: &crate::error::Outage, at_ms: i64) -> Value {
+    json!({
+        "_aws": {
+            "Timestamp": at_ms,
+            "CloudWatchMetrics": [{
+                "Namespace": NAMESPACE,
+                "Dimensions": [["Dependency", "Kind"]],
+                "Metrics": [{"Name": "DependencyFailures", "Unit": "Count"}]
+            }]
+        },
+        "Dependency": outage.dependency(),
+        "Kind": if outage.timed_out { "timeout" } else { "error" },
+        "Operation": outage.operation,
+        "DependencyFailures": 1,
+    })
+}
+
 /// Writes one EMF line to stdout, where the Lambda runtime sends it to CloudWatch Logs.
 pub fn emit(document: &Value) {
-    println!("{document}");
+    match SINK.get() {
+        Some(sink) => sink(&document.to_string()),
+        None => println!("{document}"),
+    }
+}
+
+type Sink = Box<dyn Fn(&str) + Send + Sync>;
+
+static SINK: std::sync::OnceLock<Sink> = std::sync::OnceLock::new();
+
+/// Sends every later EMF line to `sink` instead of stdout, once per process (the test harness
+/// reads what was counted this way). `false` when a sink was already installed.
+pub fn install_sink(sink: impl Fn(&str) + Send + Sync + 'static) -> bool {
+    SINK.set(Box::new(sink)).is_ok()
 }
 
 #[cfg(test)]

@@ -77,7 +77,62 @@ pub fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
         }
         source = s.source();
     }
-    redact_addresses(&out)
+    redact_ips(&redact_addresses(&out))
+}
+
+/// A dependency call that failed or ran out of time, as an `Error::Unavailable`: logged with the
+/// operation (and the provider's words, addresses redacted) and counted as `DependencyFailures`.
+pub fn outage(operation: &str, timed_out: bool, detail: &str) -> crate::Error {
+    let outage = crate::error::Outage {
+        operation: operation.to_owned(),
+        timed_out,
+        detail: redact_ips(&redact_addresses(detail)),
+    };
+    tracing::warn!(
+        target: "latch::dependency",
+        operation,
+        timedOut = timed_out,
+        error = %outage.detail,
+        "dependency call failed"
+    );
+    let at_ms = i64::try_from(time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000)
+        .unwrap_or(0);
+    crate::metrics::emit(&crate::metrics::dependency_failure(&outage, at_ms));
+    crate::Error::Unavailable(Box::new(outage))
+}
+
+/// `text` with every IPv4 or IPv6 address (a port after it kept) replaced by `<ip>`.
+pub fn redact_ips(text: &str) -> String {
+    let in_ip = |c: char| c.is_ascii_hexdigit() || c == '.' || c == ':';
+    let mut out = String::with_capacity(text.len());
+    let mut token = String::new();
+    let flush = |token: &mut String, out: &mut String| {
+        let bare = token.trim_end_matches([':', '.']);
+        let (host, rest) = match bare.rsplit_once(':') {
+            // `1.2.3.4:80`: an IPv4 address and its port.
+            Some((host, _port)) if host.parse::<std::net::Ipv4Addr>().is_ok() => {
+                (host, &token[host.len()..])
+            }
+            _ => (bare, &token[bare.len()..]),
+        };
+        if host.contains(['.', ':']) && host.parse::<std::net::IpAddr>().is_ok() {
+            out.push_str("<ip>");
+            out.push_str(rest);
+        } else {
+            out.push_str(token);
+        }
+        token.clear();
+    };
+    for c in text.chars() {
+        if in_ip(c) {
+            token.push(c);
+        } else {
+            flush(&mut token, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut token, &mut out);
+    out
 }
 
 /// `text` with every word that holds an `@` between other address characters replaced by
@@ -110,7 +165,18 @@ pub fn redact_addresses(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::redact_addresses;
+    use super::{redact_addresses, redact_ips};
+
+    #[test]
+    fn ip_addresses_are_redacted_and_ports_times_and_versions_kept() {
+        let msg = "connect to 10.0.0.7:8000 failed; http://[2001:db8::1]:443/ at 12:30:45, v1.2.3, \
+                   ::ffff:192.0.2.1 and 127.0.0.1.";
+        let out = redact_ips(msg);
+        assert_eq!(
+            out,
+            "connect to <ip>:8000 failed; http://[<ip>]:443/ at 12:30:45, v1.2.3, <ip> and <ip>."
+        );
+    }
 
     #[test]
     fn addresses_in_provider_messages_are_redacted_and_the_rest_kept() {

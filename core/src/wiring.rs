@@ -39,6 +39,9 @@ pub async fn build_with(
         }
         None => None,
     };
+    // Every client runs under the deadlines, whether the configuration came from the
+    // environment or from a test.
+    let aws = aws.map(|sdk| crate::adapters::aws::bounded(&sdk, &config.deadlines));
     let aws = || {
         aws.as_ref()
             .ok_or_else(|| Error::internal("AWS configuration was not loaded"))
@@ -83,6 +86,7 @@ pub async fn build_with(
         Some(c) => Some(Arc::new(Turnstile::new(
             c.verify_url.clone(),
             c.secret.clone(),
+            &config.deadlines,
         )?)),
         None => None,
     };
@@ -100,6 +104,37 @@ pub async fn build_with(
         clock,
         hasher: PasswordHasher::new(config.argon2)?,
     })
+}
+
+/// A function's dependencies, built at its cold start. When that fails (Secrets Manager or the
+/// network not answering in time), the function still starts: each invocation tries again and
+/// answers 503 until one succeeds, rather than failing its start-up outside the contract.
+pub struct ColdStart {
+    config: Config,
+    aws: Option<aws_config::SdkConfig>,
+    deps: tokio::sync::OnceCell<Deps>,
+}
+
+impl ColdStart {
+    /// Builds now, from the environment's AWS configuration or `aws`; keeps the failure for later.
+    pub async fn new(config: Config, aws: Option<aws_config::SdkConfig>) -> Self {
+        let cold = Self {
+            config,
+            aws,
+            deps: tokio::sync::OnceCell::new(),
+        };
+        if let Err(err) = cold.deps().await {
+            tracing::error!(error = %crate::telemetry::error_chain(&err), "cold start failed; each request will try again");
+        }
+        cold
+    }
+
+    /// The dependencies, built by this call if no earlier one managed to.
+    pub async fn deps(&self) -> Result<&Deps, Error> {
+        self.deps
+            .get_or_try_init(|| build_with(&self.config, Arc::new(SystemClock), self.aws.clone()))
+            .await
+    }
 }
 
 /// One adapter behind every store port.

@@ -3,7 +3,8 @@
 use lambda_http::lambda_runtime::{self, LambdaEvent, service_fn};
 use latch_core::config::Config;
 use latch_core::service::{Deps, jobs};
-use latch_core::{telemetry, wiring};
+use latch_core::telemetry;
+use latch_core::wiring::ColdStart;
 use std::sync::Arc;
 
 /// The whole life of a job function: logs, dependencies once per cold start, then runs.
@@ -14,10 +15,11 @@ pub async fn run(name: &str) -> Result<(), lambda_runtime::Error> {
     }
     let name = name.to_owned();
     let config = Config::from_env()?;
-    let deps = Arc::new(wiring::build(&config).await?);
+    let cold = Arc::new(ColdStart::new(config, None).await);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<serde_json::Value>| {
-        let (deps, name) = (Arc::clone(&deps), name.clone());
-        async move { handle(&deps, &name, &event.context.request_id).await }
+        let (cold, name) = (Arc::clone(&cold), name.clone());
+        // A start that failed is tried again; until it works each run fails, and is retried.
+        async move { handle(cold.deps().await?, &name, &event.context.request_id).await }
     }))
     .await
 }

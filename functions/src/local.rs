@@ -5,7 +5,7 @@ use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::{Bytes, Incoming};
 use hyper_util::rt::TokioIo;
 use lambda_http::RequestExt;
-use latch_core::config::Config;
+use latch_core::config::{Config, StoreChoice};
 use latch_core::http::{BODY_LIMIT, ClientAddr, extract, fail, routes, serve};
 use latch_core::service::Deps;
 use latch_core::{Error, telemetry, wiring};
@@ -19,8 +19,15 @@ use tokio::net::TcpListener;
 /// `latch-local`: start from the environment, or print one line saying what is wrong.
 pub async fn main() -> ExitCode {
     telemetry::init();
-    if std::env::args().nth(1).as_deref() == Some("--print-new-secret") {
-        return print_new_secret();
+    match std::env::args().nth(1).as_deref() {
+        Some("--print-new-secret") => return print_new_secret(),
+        Some("create-tables") => return create_tables().await,
+        Some(other) => {
+            return exit_with(&format!(
+                "latch-local: unknown command {other:?} (commands: create-tables, --print-new-secret)"
+            ));
+        }
+        None => {}
     }
     let config = match Config::from_env() {
         Ok(config) => config,
@@ -66,6 +73,42 @@ pub async fn main() -> ExitCode {
 fn exit_with(line: &str) -> ExitCode {
     eprintln!("{line}");
     ExitCode::from(2)
+}
+
+/// `latch-local create-tables`: makes the DynamoDB tables `LATCH_*_TABLE` name, on the endpoint
+/// the AWS environment names (`AWS_ENDPOINT_URL` for DynamoDB Local), skipping those that exist.
+async fn create_tables() -> ExitCode {
+    let config = match Config::from_env() {
+        Ok(config) => config,
+        Err(err) => return exit_with(&format!("latch-local: bad configuration: {err}")),
+    };
+    let StoreChoice::DynamoDb(names) = &config.store else {
+        return exit_with(
+            "latch-local create-tables: set LATCH_STORE=dynamodb (and the table names)",
+        );
+    };
+    let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let sdk = latch_core::adapters::aws::bounded(&sdk, &config.deadlines);
+    let client = aws_sdk_dynamodb::Client::new(&sdk);
+    match latch_core::adapters::dynamo::schema::create_tables(&client, names).await {
+        Ok(tables) => {
+            for (name, created) in tables {
+                println!(
+                    "{name}: {}",
+                    if created {
+                        "created"
+                    } else {
+                        "exists, left as it is"
+                    }
+                );
+            }
+            ExitCode::SUCCESS
+        }
+        Err(err) => exit_with(&format!(
+            "latch-local create-tables: {}",
+            telemetry::error_chain(&err)
+        )),
+    }
 }
 
 fn print_new_secret() -> ExitCode {

@@ -30,7 +30,7 @@ impl OutboxMailer {
 }
 
 fn io(what: &str, e: std::io::Error) -> Error {
-    Error::unavailable(format!("outbox {what}: {e}"))
+    crate::telemetry::outage(&format!("outbox {what}"), false, &e.to_string())
 }
 
 impl OutboxMailer {

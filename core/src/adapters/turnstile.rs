@@ -3,10 +3,10 @@
 //! guard service decides whether that verdict is enough.
 
 use crate::Error;
+use crate::deadlines::Deadlines;
 use crate::ports::{Captcha, CaptchaVerdict};
 use async_trait::async_trait;
 use std::net::IpAddr;
-use std::time::Duration;
 
 pub struct Turnstile {
     client: reqwest::Client,
@@ -15,9 +15,12 @@ pub struct Turnstile {
 }
 
 impl Turnstile {
-    pub fn new(verify_url: String, secret: String) -> Result<Self, Error> {
+    /// A client whose every siteverify request (connecting included) ends within
+    /// `deadlines.captcha`.
+    pub fn new(verify_url: String, secret: String, deadlines: &Deadlines) -> Result<Self, Error> {
         let client = reqwest::Client::builder()
-            .timeout(Duration::from_secs(5))
+            .connect_timeout(deadlines.connect.min(deadlines.captcha))
+            .timeout(deadlines.captcha)
             .build()
             .map_err(|e| Error::internal(format!("building the Turnstile client: {e}")))?;
         Ok(Self {
@@ -52,21 +55,23 @@ impl Captcha for Turnstile {
             .form(&form)
             .send()
             .await
-            .map_err(|e| Error::unavailable(format!("turnstile siteverify: {e}")))?;
+            .map_err(|e| outage(e.is_timeout(), &e))?;
         if !res.status().is_success() {
-            return Err(Error::unavailable(format!(
-                "turnstile siteverify answered {}",
-                res.status()
-            )));
+            let status = res.status();
+            return Err(outage(false, &format!("answered {status}")));
         }
         let verdict: Verdict = res
             .json()
             .await
-            .map_err(|e| Error::unavailable(format!("turnstile siteverify body: {e}")))?;
+            .map_err(|e| outage(e.is_timeout(), &format!("reading the answer: {e}")))?;
         Ok(CaptchaVerdict {
             success: verdict.success,
             hostname: verdict.hostname,
             action: verdict.action,
         })
     }
+}
+
+fn outage(timed_out: bool, detail: &dyn std::fmt::Display) -> Error {
+    crate::telemetry::outage("turnstile siteverify", timed_out, &detail.to_string())
 }

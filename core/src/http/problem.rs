@@ -172,6 +172,10 @@ pub fn response(err: &Error, request_id: &str) -> Response<Body> {
         Error::AccountLocked { retry_after_secs } | Error::RateLimited { retry_after_secs } => {
             h.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
         }
+        Error::Unavailable(_) => {
+            let secs = crate::deadlines::UNAVAILABLE_RETRY_AFTER_S;
+            h.insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
         _ => {}
     }
     res
@@ -321,5 +325,17 @@ mod tests {
             "unavailable",
         );
         assert!(!v.to_string().contains("10.0.0.7"));
+    }
+
+    #[test]
+    fn unavailable_asks_for_a_retry_after_a_moment() {
+        let res = response(&Error::unavailable("dynamodb GetItem timed out"), "req-1");
+        assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(
+            res.headers()[header::RETRY_AFTER],
+            crate::deadlines::UNAVAILABLE_RETRY_AFTER_S
+                .to_string()
+                .as_str()
+        );
     }
 }

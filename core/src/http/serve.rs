@@ -116,8 +116,20 @@ pub async fn serve(deps: &Deps, route: &Route, req: Request) -> Response<Body> {
         route.cache,
         deps.clock.now(),
     );
-    let (result, user) =
-        crate::telemetry::with_request_user(run(deps, route, req, &line.request_id)).await;
+    let deadline = deps.settings.request_deadline;
+    let bounded = async {
+        match tokio::time::timeout(deadline, run(deps, route, req, &line.request_id)).await {
+            Ok(result) => result,
+            // Whatever the request was waiting on is dropped: every write it may have sent is
+            // one that is safe to have happened or not (see "Deadlines" in the design notes).
+            Err(_) => Err(crate::telemetry::outage(
+                "request deadline",
+                true,
+                &format!("{} passed {} ms", route.path, deadline.as_millis()),
+            )),
+        }
+    };
+    let (result, user) = crate::telemetry::with_request_user(bounded).await;
     finish(result, &line, user.as_deref())
 }
 

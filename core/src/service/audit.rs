@@ -81,7 +81,18 @@ async fn append(
             .map(|(k, v)| ((*k).to_owned(), Value::from(*v)))
             .collect(),
     };
-    deps.audit.append(&event).await?;
+    if let Err(err) = deps.audit.append(&event).await {
+        // The request fails, but what it did may already stand: the event goes to the log
+        // (without the client's address and User-Agent), so the trail can be completed.
+        let logged = AuditEvent {
+            ip: None,
+            user_agent: None,
+            ..event
+        };
+        let event = serde_json::to_string(&logged).unwrap_or_default();
+        tracing::error!(target: "latch::audit", event = %event, "audit append failed");
+        return Err(err);
+    }
     count_security_event(kind, now);
     Ok(())
 }

@@ -29,9 +29,21 @@ fn quota(deps: &Deps, class: MailClass, to: &Email) -> Option<(String, u64, Dura
 }
 
 /// Sends `mail` unless its kind's quota for the recipient is used up.
+///
+/// Link mail and registration notices go out from routes that answer 202 whatever the address:
+/// a mailer that fails or times out must not change that answer (it would tell a known address
+/// from an unknown one), so their failure is only logged and counted (by the adapter, as
+/// `DependencyFailures`) and the state stays as the route left it. A security notice that
+/// cannot go out fails the request: nothing may happen unseen.
 pub async fn send(deps: &Deps, caller: &Caller, mail: &Mail) -> Result<(), Error> {
     if within_quota(deps, caller, mail).await? {
-        deps.mailer.send(mail).await?;
+        match deps.mailer.send(mail).await {
+            Err(Error::Unavailable(_)) if mail.kind.class() != MailClass::SecurityNotice => {
+                let kind = mail.kind.as_str();
+                tracing::warn!(target: "latch::mail", kind, requestId = %caller.request_id, "mail not delivered; the request answers as if it were");
+            }
+            other => other?,
+        }
     }
     Ok(())
 }

@@ -53,6 +53,8 @@ pub struct Settings {
     pub captcha: bool,
     /// The hostnames a CAPTCHA answer must name (`LATCH_TURNSTILE_HOSTNAMES`).
     pub captcha_hostnames: Vec<String>,
+    /// How long a request may take before it answers 503 (`LATCH_REQUEST_DEADLINE_MS`).
+    pub request_deadline: std::time::Duration,
 }
 
 /// Requests allowed per client address (IPv4 address or IPv6 /64) and window; 0 turns one off.
@@ -137,6 +139,7 @@ impl Settings {
             lockout: Lockout::default(),
             captcha: false,
             captcha_hostnames: Vec::new(),
+            request_deadline: crate::deadlines::Deadlines::default().request,
         }
     }
 }

@@ -1,6 +1,7 @@
 //! A loopback proxy in front of moto that records the operation of every AWS call passing
 //! through (`X-Amz-Target`, e.g. `DynamoDB_20120810.GetItem`), so a test can count the store
-//! round trips of one request exactly.
+//! round trips of one request exactly. It can also lose answers: pass a call on to moto, which
+//! carries it out, and never answer it, the way a timeout after the request left looks.
 
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
@@ -9,6 +10,7 @@ use std::sync::{Arc, Mutex};
 pub struct CountingProxy {
     pub endpoint: String,
     calls: Arc<Mutex<Vec<String>>>,
+    losses: Losses,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -18,7 +20,16 @@ impl Drop for CountingProxy {
     }
 }
 
+/// How many more answers to lose, per DynamoDB operation.
+type Losses = Arc<Mutex<Vec<(String, usize)>>>;
+
 impl CountingProxy {
+    /// The next `count` calls of DynamoDB operation `op` (`TransactWriteItems`) reach moto and
+    /// take effect, but their answers never come back.
+    pub fn lose_answers(&self, op: &str, count: usize) {
+        self.losses.lock().unwrap().push((op.to_owned(), count));
+    }
+
     /// The DynamoDB operations recorded since the last call, in arrival order, and forgets them.
     pub fn take_dynamodb(&self) -> Vec<String> {
         let calls = std::mem::take(&mut *self.calls.lock().unwrap());
@@ -34,7 +45,9 @@ pub async fn start(upstream: &str) -> CountingProxy {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let endpoint = format!("http://{}", listener.local_addr().unwrap());
     let calls = Arc::new(Mutex::new(Vec::new()));
+    let losses: Losses = Arc::default();
     let (record, upstream) = (Arc::clone(&calls), upstream.to_owned());
+    let lose = Arc::clone(&losses);
     let client = reqwest::Client::new();
     let task = tokio::spawn(async move {
         loop {
@@ -43,9 +56,14 @@ pub async fn start(upstream: &str) -> CountingProxy {
             };
             let (record, upstream, client) =
                 (Arc::clone(&record), upstream.clone(), client.clone());
+            let lose = Arc::clone(&lose);
             tokio::spawn(async move {
                 let svc = hyper::service::service_fn(move |req: hyper::Request<Incoming>| {
-                    forward(req, Arc::clone(&record), upstream.clone(), client.clone())
+                    let to = Upstream {
+                        url: upstream.clone(),
+                        client: client.clone(),
+                    };
+                    forward(req, Arc::clone(&record), Arc::clone(&lose), to)
                 });
                 let _ = hyper::server::conn::http1::Builder::new()
                     .serve_connection(hyper_util::rt::TokioIo::new(stream), svc)
@@ -56,23 +74,44 @@ pub async fn start(upstream: &str) -> CountingProxy {
     CountingProxy {
         endpoint,
         calls,
+        losses,
         task,
     }
+}
+
+struct Upstream {
+    url: String,
+    client: reqwest::Client,
 }
 
 async fn forward(
     req: hyper::Request<Incoming>,
     record: Arc<Mutex<Vec<String>>>,
-    upstream: String,
-    client: reqwest::Client,
+    losses: Losses,
+    Upstream {
+        url: upstream,
+        client,
+    }: Upstream,
 ) -> Result<hyper::Response<Full<Bytes>>, std::convert::Infallible> {
     let (parts, body) = req.into_parts();
-    if let Some(target) = parts.headers.get("x-amz-target") {
-        record
-            .lock()
-            .unwrap()
-            .push(target.to_str().unwrap_or("?").to_owned());
+    let target = parts
+        .headers
+        .get("x-amz-target")
+        .map(|t| t.to_str().unwrap_or("?").to_owned());
+    if let Some(target) = &target {
+        record.lock().unwrap().push(target.clone());
     }
+    let lost = target.as_deref().is_some_and(|t| {
+        let mut losses = losses.lock().unwrap();
+        let op = t.rsplit('.').next().unwrap_or_default();
+        match losses.iter_mut().find(|(o, n)| o == op && *n > 0) {
+            Some((_, n)) => {
+                *n -= 1;
+                true
+            }
+            None => false,
+        }
+    });
     let body = body.collect().await.unwrap().to_bytes();
     let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
     let method = reqwest::Method::from_bytes(parts.method.as_str().as_bytes()).unwrap();
@@ -85,6 +124,12 @@ async fn forward(
         }
     }
     let res = out.send().await.unwrap();
+    if lost {
+        // moto has done it; the caller never hears so. It gives up on its own deadline.
+        drop(res.bytes().await);
+        let never: std::convert::Infallible = std::future::pending().await;
+        match never {}
+    }
     let mut back = hyper::Response::builder().status(res.status().as_u16());
     for (name, value) in res.headers() {
         if name != "content-length" && name != "transfer-encoding" {

@@ -28,6 +28,15 @@ pub fn moto() -> &'static Moto {
 }
 
 fn start() -> Moto {
+    let (child, port) = spawn();
+    Moto {
+        endpoint: format!("http://127.0.0.1:{port}"),
+        _child: Mutex::new(child),
+    }
+}
+
+/// Starts a moto server of its own (through the watchdog) and waits until it listens.
+fn spawn() -> (Child, u16) {
     let python = python();
     assert!(
         python.exists(),
@@ -64,9 +73,56 @@ fn start() -> Moto {
         }
         std::thread::sleep(Duration::from_millis(50));
     }
-    Moto {
-        endpoint: format!("http://127.0.0.1:{port}"),
-        _child: Mutex::new(child),
+    (child, port)
+}
+
+/// A moto server owned by one test, which can stall it (`SIGSTOP`: the socket still accepts
+/// connections but nothing answers, as in a partition or brownout), let it go on, or kill it.
+/// Killed when dropped.
+pub struct OwnMoto {
+    pub endpoint: String,
+    child: Child,
+}
+
+impl OwnMoto {
+    pub fn start() -> Self {
+        let (child, port) = spawn();
+        Self {
+            endpoint: format!("http://127.0.0.1:{port}"),
+            child,
+        }
+    }
+
+    fn signal(&self, signal: &str) {
+        let status = Command::new("kill")
+            .arg(format!("-{signal}"))
+            .arg(self.child.id().to_string())
+            .status()
+            .expect("kill(1) runs");
+        assert!(status.success(), "kill -{signal} moto");
+    }
+
+    /// Stalls the emulator: calls hang until `resume`.
+    pub fn pause(&self) {
+        self.signal("STOP");
+    }
+
+    /// Lets a paused emulator go on: it serves what queued up meanwhile, in order.
+    pub fn resume(&self) {
+        self.signal("CONT");
+    }
+
+    /// Kills the emulator: connections are refused from now on.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for OwnMoto {
+    fn drop(&mut self) {
+        // A stopped process takes SIGKILL too.
+        self.kill();
     }
 }
 

@@ -150,14 +150,20 @@ impl AuditLog for DynamoStore {
             event,
             Some(event.at + AUDIT_RETENTION),
         )?;
-        self.client
+        let result = self
+            .client
             .put_item()
             .table_name(&self.tables.audit)
             .set_item(Some(item))
             .condition_expression("attribute_not_exists(pk)")
             .send()
-            .await
-            .map_err(|e| super::sdk_error("dynamodb PutItem (audit)", e))?;
-        Ok(())
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            // Event ids are ULIDs with 80 random bits: an event already under this id is this
+            // event, appended by an attempt whose answer was lost. It stays appended once.
+            Err(e) if condition_failed(&e) => Ok(()),
+            Err(e) => Err(super::sdk_error("dynamodb PutItem (audit)", e)),
+        }
     }
 }

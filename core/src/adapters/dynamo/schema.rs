@@ -1,129 +1,181 @@
-//! The tables' key schema, for the emulator and for first runs outside SAM. Mirrors
-//! `infra/template.yaml`: a string hash key `pk`, on-demand billing, TTL on `ttl`.
+//! The tables' shape, as data: every table has a string hash key `pk`, on-demand billing and
+//! TTL on `ttl`, plus its sparse indexes. `infra/template.yaml` declares the same tables; a
+//! test holds the two equal (keys, attribute types, indexes, TTL). `create_tables` makes them
+//! on any endpoint: the emulator, DynamoDB Local, or an account deployed without SAM
+//! (`latch-local create-tables`).
 
 use super::TableNames;
 use crate::Error;
 use crate::adapters::sdk_error;
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::operation::create_table::builders::CreateTableFluentBuilder;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
     ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
 };
 
-/// Creates the tables with their indexes and turns on their TTL.
-pub async fn create_tables(client: &Client, names: &TableNames) -> Result<(), Error> {
-    for table in [&names.users, &names.sessions, &names.audit, &names.counters] {
-        let key = KeySchemaElement::builder()
-            .attribute_name("pk")
-            .key_type(KeyType::Hash)
-            .build()
-            .map_err(super::build_err)?;
-        let attr = AttributeDefinition::builder()
-            .attribute_name("pk")
-            .attribute_type(ScalarAttributeType::S)
-            .build()
-            .map_err(super::build_err)?;
-        let mut create = client
-            .create_table()
-            .table_name(table)
-            .key_schema(key)
-            .attribute_definitions(attr)
-            .billing_mode(BillingMode::PayPerRequest);
-        let s = || ScalarAttributeType::S;
-        let n = || ScalarAttributeType::N;
-        if table == &names.sessions {
-            create = with_indexes(
-                create,
-                vec![index(
-                    super::sessions::BY_USER_INDEX,
-                    ("byUser", s()),
-                    ("createdAt", s()),
-                )?],
-            );
+/// Every table's hash key (a string).
+pub const KEY: &str = "pk";
+/// The attribute DynamoDB's TTL reads (epoch seconds).
+pub const TTL_ATTRIBUTE: &str = "ttl";
+
+/// A key attribute's type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyKind {
+    S,
+    N,
+}
+
+/// A global secondary index: hash and range key, projecting every attribute.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Index {
+    pub name: &'static str,
+    pub hash: (&'static str, KeyKind),
+    pub range: (&'static str, KeyKind),
+}
+
+/// One table: its role (`users`, `sessions`, `audit`, `counters`) and its indexes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Table {
+    pub role: &'static str,
+    pub indexes: &'static [Index],
+}
+
+/// The four tables.
+pub const TABLES: [Table; 4] = [
+    Table {
+        role: "users",
+        indexes: &[
+            Index {
+                name: super::users::UNVERIFIED_INDEX,
+                hash: ("unverifiedShard", KeyKind::S),
+                range: ("createdEpoch", KeyKind::N),
+            },
+            Index {
+                name: super::guards::LOCKS_INDEX,
+                hash: ("lockShard", KeyKind::S),
+                range: ("lockUntilEpoch", KeyKind::N),
+            },
+        ],
+    },
+    Table {
+        role: "sessions",
+        indexes: &[Index {
+            name: super::sessions::BY_USER_INDEX,
+            hash: ("byUser", KeyKind::S),
+            range: ("createdAt", KeyKind::S),
+        }],
+    },
+    Table {
+        role: "audit",
+        indexes: &[],
+    },
+    Table {
+        role: "counters",
+        indexes: &[],
+    },
+];
+
+impl TableNames {
+    /// The name configured for a table's role.
+    pub fn of(&self, role: &str) -> Option<&str> {
+        match role {
+            "users" => Some(&self.users),
+            "sessions" => Some(&self.sessions),
+            "audit" => Some(&self.audit),
+            "counters" => Some(&self.counters),
+            _ => None,
         }
-        if table == &names.users {
-            create = with_indexes(
-                create,
-                vec![
-                    index(
-                        super::guards::LOCKS_INDEX,
-                        ("lockShard", s()),
-                        ("lockUntilEpoch", n()),
-                    )?,
-                    index(
-                        super::users::UNVERIFIED_INDEX,
-                        ("unverifiedShard", s()),
-                        ("createdEpoch", n()),
-                    )?,
-                ],
-            );
-        }
-        create
-            .send()
-            .await
-            .map_err(|e| sdk_error("dynamodb CreateTable", e))?;
-        let ttl = TimeToLiveSpecification::builder()
-            .attribute_name("ttl")
-            .enabled(true)
-            .build()
-            .map_err(super::build_err)?;
-        client
-            .update_time_to_live()
-            .table_name(table)
-            .time_to_live_specification(ttl)
-            .send()
-            .await
-            .map_err(|e| sdk_error("dynamodb UpdateTimeToLive", e))?;
     }
+}
+
+/// Creates each table that does not exist yet, with its indexes and TTL; leaves the others as
+/// they are. Answers each table's name and whether this call created it.
+pub async fn create_tables(
+    client: &Client,
+    names: &TableNames,
+) -> Result<Vec<(String, bool)>, Error> {
+    let mut made = Vec::new();
+    for table in TABLES {
+        let name = names
+            .of(table.role)
+            .ok_or_else(|| Error::internal(format!("no name for table {}", table.role)))?;
+        let exists = match client.describe_table().table_name(name).send().await {
+            Ok(_) => true,
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_resource_not_found_exception()) =>
+            {
+                false
+            }
+            Err(e) => return Err(sdk_error("dynamodb DescribeTable", e)),
+        };
+        if !exists {
+            create_table(client, name, &table).await?;
+        }
+        made.push((name.to_owned(), !exists));
+    }
+    Ok(made)
+}
+
+async fn create_table(client: &Client, name: &str, table: &Table) -> Result<(), Error> {
+    let mut create = client
+        .create_table()
+        .table_name(name)
+        .key_schema(key(KEY, KeyType::Hash)?)
+        .attribute_definitions(attribute((KEY, KeyKind::S))?)
+        .billing_mode(BillingMode::PayPerRequest);
+    for index in table.indexes {
+        let gsi = GlobalSecondaryIndex::builder()
+            .index_name(index.name)
+            .key_schema(key(index.hash.0, KeyType::Hash)?)
+            .key_schema(key(index.range.0, KeyType::Range)?)
+            .projection(
+                Projection::builder()
+                    .projection_type(ProjectionType::All)
+                    .build(),
+            )
+            .build()
+            .map_err(super::build_err)?;
+        create = create
+            .global_secondary_indexes(gsi)
+            .attribute_definitions(attribute(index.hash)?)
+            .attribute_definitions(attribute(index.range)?);
+    }
+    create
+        .send()
+        .await
+        .map_err(|e| sdk_error("dynamodb CreateTable", e))?;
+    let ttl = TimeToLiveSpecification::builder()
+        .attribute_name(TTL_ATTRIBUTE)
+        .enabled(true)
+        .build()
+        .map_err(super::build_err)?;
+    client
+        .update_time_to_live()
+        .table_name(name)
+        .time_to_live_specification(ttl)
+        .send()
+        .await
+        .map_err(|e| sdk_error("dynamodb UpdateTimeToLive", e))?;
     Ok(())
 }
 
-/// A global secondary index with hash and range keys, projecting everything, and the attribute
-/// definitions its keys need.
-fn index(
-    name: &str,
-    hash: (&str, ScalarAttributeType),
-    range: (&str, ScalarAttributeType),
-) -> Result<(GlobalSecondaryIndex, [AttributeDefinition; 2]), Error> {
-    let key = |name: &str, kind| {
-        KeySchemaElement::builder()
-            .attribute_name(name)
-            .key_type(kind)
-            .build()
-            .map_err(super::build_err)
-    };
-    let attr = |(name, kind): (&str, ScalarAttributeType)| {
-        AttributeDefinition::builder()
-            .attribute_name(name)
-            .attribute_type(kind)
-            .build()
-            .map_err(super::build_err)
-    };
-    let gsi = GlobalSecondaryIndex::builder()
-        .index_name(name)
-        .key_schema(key(hash.0, KeyType::Hash)?)
-        .key_schema(key(range.0, KeyType::Range)?)
-        .projection(
-            Projection::builder()
-                .projection_type(ProjectionType::All)
-                .build(),
-        )
+fn key(name: &str, kind: KeyType) -> Result<KeySchemaElement, Error> {
+    KeySchemaElement::builder()
+        .attribute_name(name)
+        .key_type(kind)
         .build()
-        .map_err(super::build_err)?;
-    Ok((gsi, [attr(hash)?, attr(range)?]))
+        .map_err(super::build_err)
 }
 
-/// The sparse indexes of each table (only the items that carry an index's hash key enter it).
-fn with_indexes(
-    mut create: CreateTableFluentBuilder,
-    indexes: Vec<(GlobalSecondaryIndex, [AttributeDefinition; 2])>,
-) -> CreateTableFluentBuilder {
-    for (gsi, attrs) in indexes {
-        create = create.global_secondary_indexes(gsi);
-        for attr in attrs {
-            create = create.attribute_definitions(attr);
-        }
-    }
-    create
+fn attribute((name, kind): (&str, KeyKind)) -> Result<AttributeDefinition, Error> {
+    let kind = match kind {
+        KeyKind::S => ScalarAttributeType::S,
+        KeyKind::N => ScalarAttributeType::N,
+    };
+    AttributeDefinition::builder()
+        .attribute_name(name)
+        .attribute_type(kind)
+        .build()
+        .map_err(super::build_err)
 }

@@ -79,8 +79,12 @@ impl SessionStore for DynamoStore {
             TransactWriteItem::builder().put(refresh_put).build(),
         ];
         // The session and refresh keys are fresh random values, so a failed condition is the
-        // account's epoch having moved on (a reset or change landed), not a collision.
-        self.transact(items, "create session").await
+        // account's epoch having moved on (a reset or change landed), not a collision, unless
+        // the session is there: then an earlier attempt of this call landed, its answer lost.
+        if self.transact(items, "create session").await? {
+            return Ok(true);
+        }
+        Ok(self.session(&session.id).await?.is_some())
     }
 
     async fn session(&self, id: &SessionId) -> Result<Option<Session>, Error> {
@@ -178,7 +182,13 @@ impl SessionStore for DynamoStore {
             TransactWriteItem::builder().put(store_next).build(),
             TransactWriteItem::builder().update(move_session).build(),
         ];
-        self.transact(items, "rotate refresh").await
+        if self.transact(items, "rotate refresh").await? {
+            return Ok(true);
+        }
+        // A session already holding `next` (a fresh random value) was moved by an earlier
+        // attempt of this call whose answer was lost; any other holder won a concurrent refresh.
+        let landed = self.session(&rotated.id).await?;
+        Ok(landed.is_some_and(|s| s.refresh_hash == next.hash))
     }
 
     async fn sessions_of(&self, user: &UserId, limit: usize) -> Result<Vec<Session>, Error> {

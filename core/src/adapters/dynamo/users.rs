@@ -122,9 +122,13 @@ impl UserStore for DynamoStore {
                         Some(id) => Some(id),
                         None => self.claimed_by(&user.email).await?,
                     };
-                    existing
-                        .map(CreateUser::EmailTaken)
-                        .ok_or_else(|| Error::internal("email claim vanished during registration"))
+                    match existing {
+                        // The claim is this user's own: an earlier attempt of this very call
+                        // landed and its answer was lost (the SDK retried after a timeout).
+                        Some(id) if id == user.id => Ok(CreateUser::Created),
+                        Some(id) => Ok(CreateUser::EmailTaken(id)),
+                        None => Err(Error::internal("email claim vanished during registration")),
+                    }
                 }
                 _ => Err(sdk_error("dynamodb TransactWriteItems (create user)", err)),
             },
@@ -172,10 +176,14 @@ impl UserStore for DynamoStore {
             .condition_expression("attribute_exists(pk)")
             .build()
             .map_err(build_err)?;
+        // A mark of this call: if an attempt of it lands but its answer is lost, the SDK's retry
+        // fails its conditions, and finding the mark tells it the work is done.
+        let mark = crate::crypto::hex(&crate::crypto::random::bytes32()[..16]);
         let verify = Update::builder()
             .table_name(table)
             .key("pk", s(user_pk(&record.user_id)))
-                        .update_expression("SET emailVerified = :yes, version = version + :one REMOVE unverifiedShard, createdEpoch")
+            .update_expression("SET emailVerified = :yes, verifiedBy = :mark, version = version + :one REMOVE unverifiedShard, createdEpoch")
+            .expression_attribute_values(":mark", s(mark.as_str()))
             // Once the address is verified (by this link, another, or a reset), every other
             // verification link of it is dead.
             .condition_expression("attribute_exists(pk) AND emailVerified = :no")
@@ -189,10 +197,12 @@ impl UserStore for DynamoStore {
             TransactWriteItem::builder().update(verify).build(),
         ];
         // If another request spent the token first, the delete's condition fails.
-        Ok(self
-            .transact(items, "verify email")
-            .await?
-            .then_some(record.user_id))
+        if self.transact(items, "verify email").await? {
+            return Ok(Some(record.user_id));
+        }
+        let user = self.get(table, user_pk(&record.user_id)).await?;
+        let landed = user.is_some_and(|u| u.get("verifiedBy") == Some(&s(mark)));
+        Ok(landed.then_some(record.user_id))
     }
 
     async fn revoke_sessions_before(
@@ -256,11 +266,17 @@ impl UserStore for DynamoStore {
                 .map_err(build_err)?;
             items.push(TransactWriteItem::builder().delete(delete).build());
         }
-        self.transact(items, "save user").await
+        if self.transact(items, "save user").await? {
+            return Ok(true);
+        }
+        // The stored account being exactly this one (a new hash has a fresh salt) means an
+        // earlier attempt of this call landed and its answer was lost.
+        Ok(self.user_by_id(&user.id).await?.as_ref() == Some(user))
     }
 
     async fn put_token(&self, token: &OneTimeTokenRecord) -> Result<(), Error> {
-        self.client
+        let result = self
+            .client
             .put_item()
             .table_name(&self.tables.users)
             .set_item(Some(to_item(
@@ -270,9 +286,14 @@ impl UserStore for DynamoStore {
             )?))
             .condition_expression("attribute_not_exists(pk)")
             .send()
-            .await
-            .map_err(|e| sdk_error("dynamodb PutItem (token)", e))?;
-        Ok(())
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            // A token's key is the hash of 256 random bits: one already there is this one, put
+            // by an attempt whose answer was lost.
+            Err(e) if super::condition_failed(&e) => Ok(()),
+            Err(e) => Err(sdk_error("dynamodb PutItem (token)", e)),
+        }
     }
 
     async fn token(&self, hash: &TokenHash) -> Result<Option<OneTimeTokenRecord>, Error> {

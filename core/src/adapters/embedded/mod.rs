@@ -116,7 +116,7 @@ impl EmbeddedStore {
 }
 
 pub(crate) fn db_err(e: impl Into<redb::Error>) -> Error {
-    Error::unavailable(format!("embedded store: {}", e.into()))
+    crate::telemetry::outage("embedded store", false, &e.into().to_string())
 }
 
 pub(crate) fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, Error> {
