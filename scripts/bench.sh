@@ -11,3 +11,5 @@ cargo bench -p latch-core --bench hot_paths -- "$@"
 .venv/bin/python tests/api/peers/bench_argon2.py
 # The server's EMF lines go to stdout; the load report is on stderr.
 cargo bench -p latch-tests --bench load >/dev/null
+# Time to a 503 per route with DynamoDB stalled (moto of its own; the table is on stderr).
+cargo bench -p latch-tests --bench faults >/dev/null

@@ -106,32 +106,49 @@ pub fn redact_ips(text: &str) -> String {
     let in_ip = |c: char| c.is_ascii_hexdigit() || c == '.' || c == ':';
     let mut out = String::with_capacity(text.len());
     let mut token = String::new();
-    let flush = |token: &mut String, out: &mut String| {
-        let bare = token.trim_end_matches([':', '.']);
-        let (host, rest) = match bare.rsplit_once(':') {
-            // `1.2.3.4:80`: an IPv4 address and its port.
-            Some((host, _port)) if host.parse::<std::net::Ipv4Addr>().is_ok() => {
-                (host, &token[host.len()..])
-            }
-            _ => (bare, &token[bare.len()..]),
-        };
-        if host.contains(['.', ':']) && host.parse::<std::net::IpAddr>().is_ok() {
-            out.push_str("<ip>");
-            out.push_str(rest);
-        } else {
-            out.push_str(token);
-        }
-        token.clear();
-    };
     for c in text.chars() {
         if in_ip(c) {
             token.push(c);
         } else {
-            flush(&mut token, &mut out);
+            out.push_str(&redact_ip_token(&token));
+            token.clear();
             out.push(c);
         }
     }
-    flush(&mut token, &mut out);
+    out.push_str(&redact_ip_token(&token));
+    out
+}
+
+/// One run of hex digits, dots and colons, its addresses replaced.
+fn redact_ip_token(token: &str) -> String {
+    let is_ip = |t: &str| t.contains(['.', ':']) && t.parse::<std::net::IpAddr>().is_ok();
+    let bare = token.trim_end_matches('.');
+    if is_ip(bare) {
+        return format!("<ip>{}", &token[bare.len()..]);
+    }
+    // `1.2.3.4:443`, `::ffff:1.2.3.4:443`: an address and its port.
+    if let Some((host, port)) = bare.rsplit_once(':')
+        && !port.is_empty()
+        && port.chars().all(|c| c.is_ascii_digit())
+        && host.contains('.')
+        && is_ip(host)
+    {
+        return format!("<ip>{}", &token[host.len()..]);
+    }
+    // An IPv4 address glued to other text by a colon (`peer:10.0.0.7`).
+    let mut out = String::with_capacity(token.len());
+    for (i, part) in token.split(':').enumerate() {
+        if i > 0 {
+            out.push(':');
+        }
+        let bare = part.trim_end_matches('.');
+        if bare.parse::<std::net::Ipv4Addr>().is_ok() {
+            out.push_str("<ip>");
+            out.push_str(&part[bare.len()..]);
+        } else {
+            out.push_str(part);
+        }
+    }
     out
 }
 
@@ -175,6 +192,12 @@ mod tests {
         assert_eq!(
             out,
             "connect to <ip>:8000 failed; http://[<ip>]:443/ at 12:30:45, v1.2.3, <ip> and <ip>."
+        );
+        let glued =
+            "prefix 2001:db8:1:: peer:10.0.0.7 ip:10.0.0.7:443 ::ffff:10.0.0.7:443 1.2.3.4.";
+        assert_eq!(
+            redact_ips(glued),
+            "prefix <ip> peer:<ip> ip:<ip>:443 <ip>:443 <ip>."
         );
     }
 

@@ -241,3 +241,58 @@ async fn sessions_resets_and_locks_on_dynamodb_and_ses() {
     assert!(report["unlocked"].as_u64().unwrap() >= 1, "{report}");
     assert_eq!(attempt(new_password).await.status, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn create_tables_makes_the_missing_tables_with_their_indexes_and_ttl_and_leaves_the_rest() {
+    use latch_core::adapters::dynamo::schema::{TABLES, create_tables};
+    let client = aws_sdk_dynamodb::Client::new(&moto::aws().await);
+    let names = moto::tables(&client).await;
+    client
+        .delete_table()
+        .table_name(&names.audit)
+        .send()
+        .await
+        .unwrap();
+    let made = create_tables(&client, &names).await.unwrap();
+    let created: Vec<&str> = made
+        .iter()
+        .filter(|(_, created)| *created)
+        .map(|(name, _)| name.as_str())
+        .collect();
+    assert_eq!(
+        created,
+        [names.audit.as_str()],
+        "only the missing table is made"
+    );
+    assert_eq!(made.len(), TABLES.len());
+    for table in TABLES {
+        let name = names.of(table.role).unwrap();
+        let described = client
+            .describe_table()
+            .table_name(name)
+            .send()
+            .await
+            .unwrap();
+        let indexes: Vec<&str> = described
+            .table()
+            .unwrap()
+            .global_secondary_indexes()
+            .iter()
+            .filter_map(|i| i.index_name())
+            .collect();
+        let expected: Vec<&str> = table.indexes.iter().map(|i| i.name).collect();
+        assert_eq!(indexes.len(), expected.len(), "{name}");
+        assert!(
+            expected.iter().all(|e| indexes.contains(e)),
+            "{name}: {indexes:?}"
+        );
+        let ttl = client
+            .describe_time_to_live()
+            .table_name(name)
+            .send()
+            .await
+            .unwrap();
+        let ttl = ttl.time_to_live_description().unwrap();
+        assert_eq!(ttl.attribute_name(), Some("ttl"), "{name}");
+    }
+}

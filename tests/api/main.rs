@@ -7,6 +7,7 @@ mod aws_flow;
 mod bad_input;
 mod contract_fuzz;
 mod events;
+mod faults;
 mod flows;
 mod guards;
 mod logs;

@@ -111,3 +111,106 @@ fn cfn_lint_accepts_the_template() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// Attribute definitions (name, type) and indexes (name, hash key, range key), sorted.
+type TableShape = (Vec<(String, String)>, Vec<(String, String, String)>);
+
+/// A table's shape as the template declares it, in the terms of `schema::TABLES`.
+fn declared_table(props: &Value) -> TableShape {
+    let pairs = |v: &Value, a: &str, b: &str| -> Vec<(String, String)> {
+        let mut out: Vec<(String, String)> = v
+            .as_sequence()
+            .map(|s| s.as_slice())
+            .unwrap_or_default()
+            .iter()
+            .map(|e| {
+                (
+                    e[a].as_str().unwrap().to_owned(),
+                    e[b].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        out.sort();
+        out
+    };
+    let attributes = pairs(
+        &props["AttributeDefinitions"],
+        "AttributeName",
+        "AttributeType",
+    );
+    let mut indexes: Vec<(String, String, String)> = props["GlobalSecondaryIndexes"]
+        .as_sequence()
+        .map(|s| s.as_slice())
+        .unwrap_or_default()
+        .iter()
+        .map(|gsi| {
+            assert_eq!(gsi["Projection"]["ProjectionType"].as_str(), Some("ALL"));
+            let keys = &gsi["KeySchema"];
+            assert_eq!(keys[0]["KeyType"].as_str(), Some("HASH"));
+            assert_eq!(keys[1]["KeyType"].as_str(), Some("RANGE"));
+            let name = |i: usize| keys[i]["AttributeName"].as_str().unwrap().to_owned();
+            (
+                gsi["IndexName"].as_str().unwrap().to_owned(),
+                name(0),
+                name(1),
+            )
+        })
+        .collect();
+    indexes.sort();
+    (attributes, indexes)
+}
+
+#[test]
+fn the_code_makes_exactly_the_tables_the_template_declares() {
+    use latch_core::adapters::dynamo::schema::{KEY, KeyKind, TABLES, TTL_ATTRIBUTE};
+    let template: Value =
+        serde_yaml_ng::from_str(&std::fs::read_to_string(template_path()).unwrap()).unwrap();
+    let resources = template["Resources"].as_mapping().unwrap();
+    let declared = resources
+        .iter()
+        .filter(|(_, r)| r["Type"].as_str() == Some("AWS::DynamoDB::Table"))
+        .count();
+    assert_eq!(
+        declared,
+        TABLES.len(),
+        "the template declares the code's tables, no more"
+    );
+    let kind = |k: KeyKind| if k == KeyKind::S { "S" } else { "N" }.to_owned();
+    for table in TABLES {
+        let mut role = table.role.to_owned();
+        role[..1].make_ascii_uppercase();
+        let logical = format!("{role}Table");
+        let props = &template["Resources"][logical.as_str()]["Properties"];
+        assert_eq!(
+            props["BillingMode"].as_str(),
+            Some("PAY_PER_REQUEST"),
+            "{logical}"
+        );
+        let key = &props["KeySchema"];
+        assert_eq!(key.as_sequence().map(Vec::len), Some(1), "{logical}");
+        assert_eq!(key[0]["AttributeName"].as_str(), Some(KEY), "{logical}");
+        assert_eq!(key[0]["KeyType"].as_str(), Some("HASH"), "{logical}");
+        let ttl = &props["TimeToLiveSpecification"];
+        assert_eq!(
+            ttl["AttributeName"].as_str(),
+            Some(TTL_ATTRIBUTE),
+            "{logical}"
+        );
+        assert_eq!(ttl["Enabled"].as_bool(), Some(true), "{logical}");
+
+        let mut attributes = vec![(KEY.to_owned(), "S".to_owned())];
+        let mut indexes = Vec::new();
+        for index in table.indexes {
+            attributes.push((index.hash.0.to_owned(), kind(index.hash.1)));
+            attributes.push((index.range.0.to_owned(), kind(index.range.1)));
+            indexes.push((
+                index.name.to_owned(),
+                index.hash.0.to_owned(),
+                index.range.0.to_owned(),
+            ));
+        }
+        attributes.sort();
+        indexes.sort();
+        assert_eq!(declared_table(props), (attributes, indexes), "{logical}");
+    }
+}

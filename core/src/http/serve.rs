@@ -120,8 +120,10 @@ pub async fn serve(deps: &Deps, route: &Route, req: Request) -> Response<Body> {
     let bounded = async {
         match tokio::time::timeout(deadline, run(deps, route, req, &line.request_id)).await {
             Ok(result) => result,
-            // Whatever the request was waiting on is dropped: every write it may have sent is
-            // one that is safe to have happened or not (see "Deadlines" in the design notes).
+            // Whatever the request was waiting on is dropped. Each write it sent is safe to
+            // have happened or not, but steps after a write that stands (a notice, an audit
+            // event) may be missing: the error line names the request, whose audit events
+            // show how far it got (see "Deadlines" in the design notes).
             Err(_) => Err(crate::telemetry::outage(
                 "request deadline",
                 true,

@@ -82,15 +82,18 @@ async fn append(
             .collect(),
     };
     if let Err(err) = deps.audit.append(&event).await {
-        // The request fails, but what it did may already stand: the event goes to the log
-        // (without the client's address and User-Agent), so the trail can be completed.
-        let logged = AuditEvent {
-            ip: None,
-            user_agent: None,
-            ..event
-        };
-        let event = serde_json::to_string(&logged).unwrap_or_default();
-        tracing::error!(target: "latch::audit", event = %event, "audit append failed");
+        // The request fails, but what it did may already stand: the event goes to the log, so
+        // the trail can be completed; users by keyed hash, without address or User-Agent.
+        let hash = |id: &Option<UserId>| id.as_ref().map(|u| deps.keys.keyed_hash(u.as_str()));
+        let logged = serde_json::json!({
+            "id": event.id,
+            "type": event.kind,
+            "outcome": event.outcome,
+            "userHash": hash(&event.user_id),
+            "actorHash": hash(&event.actor_id),
+            "metadata": event.metadata,
+        });
+        tracing::error!(target: "latch::audit", requestId = %event.request_id, event = %logged, "audit append failed");
         return Err(err);
     }
     count_security_event(kind, now);

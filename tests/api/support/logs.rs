@@ -1,5 +1,6 @@
 //! Every log line the in-process servers write, captured as the JSON that would reach
-//! CloudWatch, so tests can grep it for secrets.
+//! CloudWatch, so tests can grep it for secrets; and every EMF metric line, so tests can see
+//! what was counted.
 
 use std::io::Write;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -34,9 +35,27 @@ fn buffer() -> &'static Buffer {
     })
 }
 
+fn metric_lines() -> &'static Mutex<Vec<String>> {
+    static LINES: OnceLock<Mutex<Vec<String>>> = OnceLock::new();
+    LINES.get_or_init(|| {
+        latch_core::metrics::install_sink(|line| metric_lines().lock().unwrap().push(line.into()));
+        Mutex::new(Vec::new())
+    })
+}
+
 /// Starts capturing (idempotent).
 pub fn install() {
     buffer();
+    metric_lines();
+}
+
+/// Every EMF document emitted so far, from every test of this process.
+pub fn metrics() -> Vec<serde_json::Value> {
+    let lines = metric_lines().lock().unwrap().clone();
+    lines
+        .iter()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
 }
 
 /// Everything captured so far, from every test of this process.

@@ -3,6 +3,7 @@
 
 pub mod clock;
 pub mod counting_proxy;
+pub mod every_route;
 pub mod logs;
 pub mod moto;
 pub mod siteverify;

@@ -160,9 +160,24 @@ impl AuditLog for DynamoStore {
             .await;
         match result {
             Ok(_) => Ok(()),
-            // Event ids are ULIDs with 80 random bits: an event already under this id is this
-            // event, appended by an attempt whose answer was lost. It stays appended once.
-            Err(e) if condition_failed(&e) => Ok(()),
+            // Event ids are ULIDs with 80 random bits: the same event already under this id was
+            // appended by an attempt whose answer was lost, and stays there once. Another event
+            // under it is refused, never overwritten.
+            Err(e) if condition_failed(&e) => {
+                let stored = self
+                    .get(&self.tables.audit, format!("EVENT#{}", event.id))
+                    .await?
+                    .map(from_item::<AuditEvent>)
+                    .transpose()?;
+                if stored.as_ref() == Some(event) {
+                    Ok(())
+                } else {
+                    Err(Error::internal(format!(
+                        "audit event {} already exists",
+                        event.id
+                    )))
+                }
+            }
             Err(e) => Err(super::sdk_error("dynamodb PutItem (audit)", e)),
         }
     }

@@ -157,7 +157,12 @@ impl AuditLog for EmbeddedStore {
         let event = event.clone();
         self.write(move |txn| {
             let mut table = txn.open_table(AUDIT).map_err(db_err)?;
-            if table.get(event.id.as_str()).map_err(db_err)?.is_some() {
+            if let Some(stored) = table.get(event.id.as_str()).map_err(db_err)? {
+                // The same event again is the same append (a retry): it stays there once.
+                let stored: AuditEvent = decode(stored.value())?;
+                if stored == event {
+                    return Ok(());
+                }
                 return Err(Error::internal(format!(
                     "audit event {} already exists",
                     event.id

@@ -1,0 +1,138 @@
+//! One well-formed request for every route of the table, from a fixture of live credentials, so
+//! a fault test (and the time-to-503 bench) can send each route what would succeed on a healthy
+//! store. A route added to the table without a request here fails those tests by name.
+
+use super::{Reply, STRONG_PASSWORD, TestApp, moto, reset_token, s, token_in};
+use latch_core::http::Route;
+use reqwest::Method;
+use serde_json::json;
+
+/// Live credentials and links of one healthy moment.
+pub struct Fixture {
+    pub email: String,
+    pub access: String,
+    pub refresh: String,
+    pub session_id: String,
+    /// A second verified address, for a login.
+    pub other_email: String,
+    pub reset_token: String,
+    /// A fresh, unverified address's verification link token.
+    pub verify_token: String,
+    pub unverified_email: String,
+}
+
+impl Fixture {
+    /// Signs a user in, lists its session, and collects a reset and a verification link.
+    pub async fn make(app: &TestApp) -> Self {
+        let (email, tokens) = app.signed_in().await;
+        let access = s(&tokens, "accessToken");
+        let sessions = app.bearer(Method::GET, "/v1/auth/sessions", &access).await;
+        let session_id = s(&sessions.body["items"][0], "id");
+        let other_email = app.verified_user().await;
+        assert_eq!(app.forgot_password(&other_email).await.status, 202);
+        let reset = app.mail_to(&other_email, "password_reset");
+        let unverified_email = format!("{}@example.com", moto::unique("unverified"));
+        assert_eq!(
+            app.register(&unverified_email, STRONG_PASSWORD)
+                .await
+                .status,
+            202
+        );
+        let verify = app.mail_to(&unverified_email, "verification");
+        Self {
+            email,
+            access,
+            refresh: s(&tokens, "refreshToken"),
+            session_id,
+            other_email,
+            reset_token: reset_token(reset.last().expect("a reset mail")),
+            verify_token: token_in(&verify[0]),
+            unverified_email,
+        }
+    }
+}
+
+/// Whether the route answers without the store (nothing to fail when DynamoDB hangs).
+pub fn needs_no_store(route: &Route) -> bool {
+    matches!(route.name, "jwks" | "openapi" | "password-strength")
+}
+
+/// Sends `route` the request that succeeds on a healthy store.
+pub async fn send(app: &TestApp, route: &Route, f: &Fixture) -> Reply {
+    let fresh = format!("{}@example.com", moto::unique("fresh"));
+    let body = |v: serde_json::Value| Some(serde_json::to_vec(&v).unwrap());
+    let bearer = Some(f.access.as_str());
+    let (method, path, token, json): (Method, String, Option<&str>, Option<Vec<u8>>) = match route
+        .name
+    {
+        "register" => (
+            Method::POST,
+            route.path.into(),
+            None,
+            body(json!({"email": fresh, "password": STRONG_PASSWORD})),
+        ),
+        "verify-email" => (
+            Method::GET,
+            format!("{}?token={}", route.path, f.verify_token),
+            None,
+            None,
+        ),
+        "resend-verification" => (
+            Method::POST,
+            route.path.into(),
+            None,
+            body(json!({"email": f.unverified_email})),
+        ),
+        "login" => (
+            Method::POST,
+            route.path.into(),
+            None,
+            body(json!({"email": f.other_email, "password": STRONG_PASSWORD})),
+        ),
+        "refresh" => (
+            Method::POST,
+            route.path.into(),
+            None,
+            body(json!({"refreshToken": f.refresh})),
+        ),
+        "logout" => (Method::POST, route.path.into(), bearer, None),
+        "logout-all" => (Method::POST, route.path.into(), bearer, None),
+        "me" => (Method::GET, route.path.into(), bearer, None),
+        "list-sessions" => (Method::GET, route.path.into(), bearer, None),
+        "revoke-session" => (
+            Method::DELETE,
+            route.path.replace("{id}", &f.session_id),
+            bearer,
+            None,
+        ),
+        "forgot-password" => (
+            Method::POST,
+            route.path.into(),
+            None,
+            body(json!({"email": f.email})),
+        ),
+        "reset-password" => (
+            Method::POST,
+            route.path.into(),
+            None,
+            body(json!({"token": f.reset_token, "newPassword": "quartz-lantern-meadow-73"})),
+        ),
+        "change-password" => (
+            Method::POST,
+            route.path.into(),
+            bearer,
+            body(
+                json!({"currentPassword": STRONG_PASSWORD, "newPassword": "quartz-lantern-meadow-73"}),
+            ),
+        ),
+        "password-strength" => (
+            Method::POST,
+            route.path.into(),
+            None,
+            body(json!({"password": "quartz-lantern-meadow-73"})),
+        ),
+        "health" | "jwks" | "openapi" => (Method::GET, route.path.into(), None, None),
+        other => panic!("no request for route {other:?}: add one to support/every_route.rs"),
+    };
+    app.call(method, &path, token, json).await
+}
