@@ -465,11 +465,10 @@ impl Config {
             captcha: v.millis("LATCH_CAPTCHA_TIMEOUT_MS")?,
             request: v.millis("LATCH_REQUEST_DEADLINE_MS")?,
         };
-        if let Some(problem) = deadlines.inconsistency() {
-            let var = problem.split(' ').next().unwrap_or_default();
+        if let Some((var, problem)) = deadlines.inconsistency() {
             return Err(ConfigError {
                 var: var.into(),
-                problem: problem[var.len()..].trim().into(),
+                problem: problem.into(),
             });
         }
         settings.request_deadline = deadlines.request;

@@ -44,20 +44,26 @@ pub const INITIAL_BACKOFF: Duration = Duration::from_millis(50);
 pub const UNAVAILABLE_RETRY_AFTER_S: u64 = 2;
 
 impl Deadlines {
-    /// Why these bounds cannot work together, if they cannot: each must fit inside the next.
-    /// The message starts with the variable to change.
-    pub fn inconsistency(&self) -> Option<&'static str> {
+    /// Why these bounds cannot work together, if they cannot (each must fit inside the next):
+    /// the variable to change, and what it must be.
+    pub fn inconsistency(&self) -> Option<(&'static str, &'static str)> {
         if self.max_attempts == 0 || self.max_attempts > 10 {
-            Some("LATCH_AWS_MAX_ATTEMPTS must be 1 to 10")
+            Some(("LATCH_AWS_MAX_ATTEMPTS", "must be 1 to 10"))
         } else if self.connect > self.attempt {
-            Some("LATCH_AWS_CONNECT_TIMEOUT_MS must not exceed LATCH_AWS_ATTEMPT_TIMEOUT_MS")
+            Some((
+                "LATCH_AWS_CONNECT_TIMEOUT_MS",
+                "must not exceed LATCH_AWS_ATTEMPT_TIMEOUT_MS",
+            ))
         } else if self.attempt > self.operation {
-            Some("LATCH_AWS_ATTEMPT_TIMEOUT_MS must not exceed LATCH_AWS_OPERATION_TIMEOUT_MS")
+            Some((
+                "LATCH_AWS_ATTEMPT_TIMEOUT_MS",
+                "must not exceed LATCH_AWS_OPERATION_TIMEOUT_MS",
+            ))
         } else if self.operation >= self.request || self.captcha >= self.request {
-            Some(
-                "LATCH_REQUEST_DEADLINE_MS must exceed LATCH_AWS_OPERATION_TIMEOUT_MS and \
-                 LATCH_CAPTCHA_TIMEOUT_MS",
-            )
+            Some((
+                "LATCH_REQUEST_DEADLINE_MS",
+                "must exceed LATCH_AWS_OPERATION_TIMEOUT_MS and LATCH_CAPTCHA_TIMEOUT_MS",
+            ))
         } else {
             None
         }

@@ -53,7 +53,8 @@ pub enum Error {
     AccountLocked { retry_after_secs: u64 },
     #[error("rate limited")]
     RateLimited { retry_after_secs: u64 },
-    /// A dependency (store, mail, secrets) failed or timed out: 503, worth a retry.
+    /// A dependency (store, mail, secrets) failed or timed out: 503, worth a retry. Adapters
+    /// make it with `telemetry::outage`, which logs and counts it.
     #[error("dependency unavailable: {0}")]
     Unavailable(#[source] Source),
     /// A bug or broken invariant: 500.
@@ -96,9 +97,5 @@ impl std::error::Error for Outage {}
 impl Error {
     pub fn internal(what: impl Into<String>) -> Self {
         Error::Internal(what.into().into())
-    }
-
-    pub fn unavailable(source: impl Into<Source>) -> Self {
-        Error::Unavailable(source.into())
     }
 }

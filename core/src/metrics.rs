@@ -67,6 +67,11 @@ pub fn dependency_failure(outage: &crate::error::Outage, at_ms: i64) -> Value {
     })
 }
 
+/// `at` as the milliseconds since the epoch an EMF `Timestamp` holds.
+pub fn epoch_ms(at: time::OffsetDateTime) -> i64 {
+    i64::try_from(at.unix_timestamp_nanos() / 1_000_000).unwrap_or(0)
+}
+
 /// Writes one EMF line to stdout, where the Lambda runtime sends it to CloudWatch Logs.
 pub fn emit(document: &Value) {
     match SINK.get() {

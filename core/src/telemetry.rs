@@ -64,9 +64,18 @@ pub fn request_line(
     );
 }
 
-/// An error and all its sources, `: `-separated, with every email address redacted: a
+/// An error and all its sources, `: `-separated, with every email and IP address redacted: a
 /// provider's message (SES naming a recipient, say) must not put personal data in the logs.
 pub fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    redacted(&chain(err))
+}
+
+fn redacted(text: &str) -> String {
+    redact_ips(&redact_addresses(text))
+}
+
+/// An error and all its sources as they are: only for text that is redacted next.
+fn chain(err: &(dyn std::error::Error + 'static)) -> String {
     let mut out = err.to_string();
     let mut source = err.source();
     while let Some(s) = source {
@@ -77,7 +86,7 @@ pub fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
         }
         source = s.source();
     }
-    redact_ips(&redact_addresses(&out))
+    out
 }
 
 /// A dependency call that failed or ran out of time, as an `Error::Unavailable`: logged with the
@@ -86,7 +95,7 @@ pub fn outage(operation: &str, timed_out: bool, detail: &str) -> crate::Error {
     let outage = crate::error::Outage {
         operation: operation.to_owned(),
         timed_out,
-        detail: redact_ips(&redact_addresses(detail)),
+        detail: redacted(detail),
     };
     tracing::warn!(
         target: "latch::dependency",
@@ -95,10 +104,19 @@ pub fn outage(operation: &str, timed_out: bool, detail: &str) -> crate::Error {
         error = %outage.detail,
         "dependency call failed"
     );
-    let at_ms = i64::try_from(time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000)
-        .unwrap_or(0);
+    let at_ms = crate::metrics::epoch_ms(time::OffsetDateTime::now_utc());
     crate::metrics::emit(&crate::metrics::dependency_failure(&outage, at_ms));
     crate::Error::Unavailable(Box::new(outage))
+}
+
+/// `outage` for an error and its whole cause chain (the AWS SDK's `Display` alone says
+/// "service error" and nothing else).
+pub fn outage_of(
+    operation: &str,
+    timed_out: bool,
+    err: &(dyn std::error::Error + 'static),
+) -> crate::Error {
+    outage(operation, timed_out, &chain(err))
 }
 
 /// `text` with every IPv4 or IPv6 address (a port after it kept) replaced by `<ip>`.

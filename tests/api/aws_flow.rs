@@ -266,7 +266,7 @@ async fn create_tables_makes_the_missing_tables_with_their_indexes_and_ttl_and_l
     );
     assert_eq!(made.len(), TABLES.len());
     for table in TABLES {
-        let name = names.of(table.role).unwrap();
+        let name = (table.name)(&names);
         let described = client
             .describe_table()
             .table_name(name)

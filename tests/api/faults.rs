@@ -62,17 +62,6 @@ fn assert_bounded_503(reply: &Reply, took: Duration, what: &str) {
     assert!(took < BOUND, "{what} took {took:?}");
 }
 
-/// Waits until the emulator has served what queued up while it was stalled.
-async fn recovered(app: &TestApp) {
-    for _ in 0..100 {
-        if app.get("/v1/health").await.status == 200 {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("the store did not come back within 10 s");
-}
-
 /// The dependency failures logged since `from` (a length of `logs::captured()`).
 fn dependency_lines(from: usize) -> Vec<serde_json::Value> {
     logs::captured()[from..]

@@ -44,9 +44,7 @@ async fn main() {
             times.entry(name).or_default().push((took, status));
         }
         own.resume();
-        while app.get("/v1/health").await.status != 200 {
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        app.until_healthy().await;
     }
     eprintln!("| route | median | slowest | answers |");
     eprintln!("|---|---|---|---|");

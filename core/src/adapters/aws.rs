@@ -25,8 +25,8 @@ pub fn bounded(sdk: &SdkConfig, deadlines: &Deadlines) -> SdkConfig {
         .build()
 }
 
-/// An AWS SDK error as a 503: logged with `what` (`dynamodb GetItem`) and whether a deadline
-/// ended it, with its whole cause chain (the SDK's `Display` alone says "service error").
+/// An AWS SDK error as a 503: logged with `what` (`dynamodb GetItem`), whether a deadline
+/// ended it, and its whole cause chain.
 pub(crate) fn sdk_error<E, R>(what: &str, err: SdkError<E, R>) -> crate::Error
 where
     E: std::error::Error + Send + Sync + 'static,
@@ -37,5 +37,5 @@ where
         SdkError::DispatchFailure(failure) => failure.is_timeout(),
         _ => false,
     };
-    crate::telemetry::outage(what, timed_out, &crate::telemetry::error_chain(&err))
+    crate::telemetry::outage_of(what, timed_out, &err)
 }

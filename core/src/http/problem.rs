@@ -320,7 +320,7 @@ mod tests {
         );
         assert!(!v.to_string().contains("hunter2"));
         let v = check(
-            Error::unavailable("dynamodb timeout to 10.0.0.7"),
+            Error::Unavailable("dynamodb timeout to 10.0.0.7".into()),
             503,
             "unavailable",
         );
@@ -329,7 +329,10 @@ mod tests {
 
     #[test]
     fn unavailable_asks_for_a_retry_after_a_moment() {
-        let res = response(&Error::unavailable("dynamodb GetItem timed out"), "req-1");
+        let res = response(
+            &Error::Unavailable("dynamodb GetItem timed out".into()),
+            "req-1",
+        );
         assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(
             res.headers()[header::RETRY_AFTER],

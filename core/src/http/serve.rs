@@ -225,8 +225,7 @@ fn finish(result: Result<Reply, Error>, line: &Line, user: Option<&str>) -> Resp
         user,
         line.trace_id.as_deref(),
     );
-    let at_ms = i64::try_from(time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000)
-        .unwrap_or(0);
+    let at_ms = crate::metrics::epoch_ms(time::OffsetDateTime::now_utc());
     crate::metrics::emit(&crate::metrics::request(route, status, latency, at_ms));
     res
 }

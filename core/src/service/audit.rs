@@ -102,7 +102,7 @@ async fn append(
 
 fn count_security_event(kind: AuditType, now: time::OffsetDateTime) {
     if let Some(metric) = crate::metrics::security_metric(kind) {
-        let at_ms = i64::try_from(now.unix_timestamp_nanos() / 1_000_000).unwrap_or(0);
+        let at_ms = crate::metrics::epoch_ms(now);
         crate::metrics::emit(&crate::metrics::security(metric, at_ms));
     }
 }

@@ -1,6 +1,6 @@
 //! Dependencies that hang or are gone.
 
-use super::{BOUND, assert_bounded_503, counted, dependency_lines, faulty, recovered, timed};
+use super::{BOUND, assert_bounded_503, counted, dependency_lines, faulty, timed};
 use crate::support::every_route::{self, Fixture};
 use crate::support::{STRONG_PASSWORD, logs, moto, s, spawn_app_with};
 use latch_core::http::ROUTES;
@@ -63,7 +63,7 @@ async fn every_route_that_needs_the_store_answers_503_within_5_s_while_dynamodb_
 
     // Back, the session the stall interrupted is as it was.
     f.moto.resume();
-    recovered(&app).await;
+    app.until_healthy().await;
     assert_eq!(app.me(&fixture.access).await.status, 200);
     let next = app.refresh(&fixture.refresh).await;
     assert_eq!(next.status, 200, "{}", next.body);
@@ -113,7 +113,7 @@ async fn the_jobs_fail_within_the_bound_while_stalled_and_finish_their_work_afte
         assert!(took < BOUND, "{job} took {took:?}");
     }
     f.moto.resume();
-    recovered(&f.app).await;
+    f.app.until_healthy().await;
 
     let report = latch_functions::job::handle(&f.app.deps, "unlock-accounts", "after")
         .await

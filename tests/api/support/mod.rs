@@ -465,6 +465,17 @@ impl TestApp {
         events.iter().filter(|e| e.kind == kind).count()
     }
 
+    /// Waits until health answers 200: a stalled emulator has served what queued up meanwhile.
+    pub async fn until_healthy(&self) {
+        for _ in 0..100 {
+            if self.get("/v1/health").await.status == StatusCode::OK {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        panic!("the store did not come back within 10 s");
+    }
+
     /// Logs in a fresh verified user and returns its access token.
     pub async fn signed_in(&self) -> (String, Value) {
         let email = self.verified_user().await;

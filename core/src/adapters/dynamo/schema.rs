@@ -33,10 +33,12 @@ pub struct Index {
     pub range: (&'static str, KeyKind),
 }
 
-/// One table: its role (`users`, `sessions`, `audit`, `counters`) and its indexes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// One table: its role (`users`, `sessions`, `audit`, `counters`), the configured name it has,
+/// and its indexes.
+#[derive(Debug, Clone, Copy)]
 pub struct Table {
     pub role: &'static str,
+    pub name: fn(&TableNames) -> &str,
     pub indexes: &'static [Index],
 }
 
@@ -44,6 +46,7 @@ pub struct Table {
 pub const TABLES: [Table; 4] = [
     Table {
         role: "users",
+        name: |n| &n.users,
         indexes: &[
             Index {
                 name: super::users::UNVERIFIED_INDEX,
@@ -59,6 +62,7 @@ pub const TABLES: [Table; 4] = [
     },
     Table {
         role: "sessions",
+        name: |n| &n.sessions,
         indexes: &[Index {
             name: super::sessions::BY_USER_INDEX,
             hash: ("byUser", KeyKind::S),
@@ -67,26 +71,15 @@ pub const TABLES: [Table; 4] = [
     },
     Table {
         role: "audit",
+        name: |n| &n.audit,
         indexes: &[],
     },
     Table {
         role: "counters",
+        name: |n| &n.counters,
         indexes: &[],
     },
 ];
-
-impl TableNames {
-    /// The name configured for a table's role.
-    pub fn of(&self, role: &str) -> Option<&str> {
-        match role {
-            "users" => Some(&self.users),
-            "sessions" => Some(&self.sessions),
-            "audit" => Some(&self.audit),
-            "counters" => Some(&self.counters),
-            _ => None,
-        }
-    }
-}
 
 /// Creates each table that does not exist yet, with its indexes and TTL; leaves the others as
 /// they are. Answers each table's name and whether this call created it.
@@ -96,9 +89,7 @@ pub async fn create_tables(
 ) -> Result<Vec<(String, bool)>, Error> {
     let mut made = Vec::new();
     for table in TABLES {
-        let name = names
-            .of(table.role)
-            .ok_or_else(|| Error::internal(format!("no name for table {}", table.role)))?;
+        let name = (table.name)(names);
         let exists = match client.describe_table().table_name(name).send().await {
             Ok(_) => true,
             Err(e)
