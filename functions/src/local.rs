@@ -76,7 +76,7 @@ fn exit_with(line: &str) -> ExitCode {
 }
 
 /// `latch-local create-tables`: makes the DynamoDB tables `LATCH_*_TABLE` name, on the endpoint
-/// the AWS environment names (`AWS_ENDPOINT_URL` for DynamoDB Local), skipping those that exist.
+/// the AWS environment names (`AWS_ENDPOINT_URL` for DynamoDB Local), leaving those that exist as they are.
 async fn create_tables() -> ExitCode {
     let config = match Config::from_env() {
         Ok(config) => config,
