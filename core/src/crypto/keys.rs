@@ -1,6 +1,7 @@
 //! Signing keys: the secret material as stored (Secrets Manager or `secrets.json`) and the
 //! `KeyRing` built from it once per process.
 
+use super::sealing::{DataKeys, StoredDataKey};
 use crate::Error;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -23,6 +24,10 @@ pub struct SecretMaterial {
     pub signing_keys: Vec<StoredSigningKey>,
     /// 256-bit key for keyed hashes in logs (recipients, user ids), base64url.
     pub hmac_key: String,
+    /// AES-256-GCM keys for data at rest (TOTP secrets), newest first: the first seals, all
+    /// open. Material made before data keys existed has none and is refused with a hint.
+    #[serde(default)]
+    pub data_keys: Vec<StoredDataKey>,
 }
 
 /// One ES256 private key, PKCS#8 DER in base64url.
@@ -49,6 +54,7 @@ impl SecretMaterial {
             version: 1,
             signing_keys: vec![new_signing_key(now)?],
             hmac_key: URL_SAFE_NO_PAD.encode(super::random::bytes32()),
+            data_keys: vec![StoredDataKey::generate(&new_data_key_id(now))],
         })
     }
 
@@ -59,6 +65,11 @@ impl SecretMaterial {
         self.signing_keys.truncate(2);
         Ok(())
     }
+}
+
+/// A data key's id: `d` and the time it was made, so ids sort by age and never repeat in practice.
+fn new_data_key_id(now: OffsetDateTime) -> String {
+    format!("d{}", super::random::ulid(now).to_lowercase())
 }
 
 fn new_signing_key(now: OffsetDateTime) -> Result<StoredSigningKey, Error> {
@@ -123,6 +134,7 @@ pub struct KeyRing {
     pub(crate) decoding: HashMap<String, DecodingKey>,
     jwks: Jwks,
     hmac_key: Vec<u8>,
+    data: DataKeys,
 }
 
 impl KeyRing {
@@ -165,13 +177,20 @@ impl KeyRing {
             current.get_or_insert_with(|| (stored.kid.clone(), EncodingKey::from_ec_der(&der)));
         }
         let (current_kid, encoding) = current.ok_or_else(|| bad("no signing key".into()))?;
+        let data = DataKeys::from_stored(&material.data_keys)?;
         Ok(Self {
+            data,
             current_kid,
             encoding,
             decoding,
             jwks: Jwks { keys: published },
             hmac_key,
         })
+    }
+
+    /// The keys that seal data at rest.
+    pub fn data_keys(&self) -> &DataKeys {
+        &self.data
     }
 
     /// The public keys as a JWKS document.
@@ -244,6 +263,9 @@ mod tests {
         let mut m = SecretMaterial::generate(now).unwrap();
         m.signing_keys.clear();
         assert!(KeyRing::from_material(&m).is_err());
+        let mut m = SecretMaterial::generate(now).unwrap();
+        m.data_keys.clear();
+        assert!(KeyRing::from_material(&m).is_err(), "no data key");
     }
 
     #[test]

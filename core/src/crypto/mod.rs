@@ -4,10 +4,13 @@ pub mod jwt;
 pub mod keys;
 pub mod password;
 pub mod random;
+pub mod sealing;
+pub mod totp;
 
 pub use jwt::{AccessClaims, TokenVerifyError};
 pub use keys::{KeyRing, SecretMaterial};
 pub use password::{Argon2Params, PasswordHasher};
+pub use sealing::{DataKeys, Sealed, StoredDataKey};
 
 /// Lower-case hex of a byte string.
 pub fn hex(bytes: &[u8]) -> String {
