@@ -283,6 +283,46 @@ pub const VARIABLES: &[(&str, Option<&str>, &str)] = &[
         "change-password attempts per user and per client address in 15 minutes (0 = off)",
     ),
     (
+        "LATCH_RATE_2FA_PER_MIN",
+        Some("10"),
+        "2fa/verify and recovery-login requests per client address and minute (0 = off)",
+    ),
+    (
+        "LATCH_RATE_2FA_SETTINGS_PER_15MIN",
+        Some("5"),
+        "2fa enable-init, enable-complete, disable and recovery-codes attempts per user and per client address in 15 minutes (0 = off)",
+    ),
+    (
+        "LATCH_MFA_ISSUER",
+        Some("Latch"),
+        "the issuer an authenticator app shows beside the account (in the otpauth URL)",
+    ),
+    (
+        "LATCH_MFA_TOKEN_TTL_S",
+        Some("300"),
+        "how long the mfaToken of a login waits for its code (single use)",
+    ),
+    (
+        "LATCH_MFA_ENROLL_TTL_S",
+        Some("900"),
+        "how long a secret from 2fa/enable-init waits for enable-complete",
+    ),
+    (
+        "LATCH_MFA_LOCK_AFTER",
+        Some("5"),
+        "failed codes or recovery codes that lock the second factor",
+    ),
+    (
+        "LATCH_MFA_LOCK_S",
+        Some("300"),
+        "the first MFA lock; each further lock in a row doubles it",
+    ),
+    (
+        "LATCH_MFA_LOCK_MAX_S",
+        Some("86400"),
+        "the longest MFA lock; after any lock CAPTCHA is required for the next code (when CAPTCHA is on)",
+    ),
+    (
         "LATCH_MAIL_PER_ACCOUNT_PER_HOUR",
         Some("100"),
         "link mail (verification, reset) to one address per hour (0 = off); security notices are never dropped",
@@ -387,7 +427,21 @@ impl Config {
                 .parse("LATCH_MAIL_REGISTRATION_NOTICES_PER_DAY", "a whole number")?,
             change_password_per_15_min: v
                 .parse("LATCH_RATE_CHANGE_PASSWORD_PER_15MIN", "a whole number")?,
+            mfa_per_min: v.parse("LATCH_RATE_2FA_PER_MIN", "a whole number")?,
+            mfa_settings_per_15_min: v
+                .parse("LATCH_RATE_2FA_SETTINGS_PER_15MIN", "a whole number")?,
         };
+        settings.mfa = crate::service::MfaSettings {
+            issuer: v.string("LATCH_MFA_ISSUER")?,
+            token_ttl: v.seconds("LATCH_MFA_TOKEN_TTL_S")?,
+            enroll_ttl: v.seconds("LATCH_MFA_ENROLL_TTL_S")?,
+            lock_after: v.parse("LATCH_MFA_LOCK_AFTER", "a whole number of failures")?,
+            lock: v.seconds("LATCH_MFA_LOCK_S")?,
+            lock_max: v.seconds("LATCH_MFA_LOCK_MAX_S")?,
+        };
+        if settings.mfa.lock_after == 0 {
+            return Err(v.bad("LATCH_MFA_LOCK_AFTER", "at least 1 failure"));
+        }
         settings.lockout.threshold =
             v.parse("LATCH_LOCKOUT_THRESHOLD", "a whole number of failures")?;
         if settings.lockout.threshold == 0 {

@@ -51,6 +51,12 @@ pub enum Error {
     CaptchaInvalid,
     #[error("account locked")]
     AccountLocked { retry_after_secs: u64 },
+    /// A wrong, replayed or malformed TOTP or recovery code: 401.
+    #[error("invalid code")]
+    InvalidCode,
+    /// Too many wrong codes: the second factor is refused for a while.
+    #[error("mfa locked")]
+    MfaLocked { retry_after_secs: u64 },
     #[error("rate limited")]
     RateLimited { retry_after_secs: u64 },
     /// A dependency (store, mail, secrets) failed or timed out: 503, worth a retry. Adapters

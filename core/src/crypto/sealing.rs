@@ -97,7 +97,7 @@ impl DataKeys {
             aad: context,
         };
         let ciphertext = cipher
-            .encrypt(Nonce::from_slice(&nonce), payload)
+            .encrypt(&Nonce::from(nonce), payload)
             .map_err(|_| Error::internal("sealing failed"))?;
         Ok(Sealed {
             key_id: id.clone(),
@@ -121,17 +121,16 @@ impl DataKeys {
                 .decode(field)
                 .map_err(|_| Error::internal("sealed value is not base64url"))
         };
-        let nonce = decode(&sealed.nonce)?;
-        if nonce.len() != 12 {
-            return Err(Error::internal("sealed value has a bad nonce"));
-        }
+        let nonce: [u8; 12] = decode(&sealed.nonce)?
+            .try_into()
+            .map_err(|_| Error::internal("sealed value has a bad nonce"))?;
         let ciphertext = decode(&sealed.ciphertext)?;
         let payload = Payload {
             msg: &ciphertext,
             aad: context,
         };
         let plaintext = cipher
-            .decrypt(Nonce::from_slice(&nonce), payload)
+            .decrypt(&Nonce::from(nonce), payload)
             .map_err(|_| Error::internal("sealed value does not open (tampered or misplaced)"))?;
         Ok(Opened {
             plaintext,

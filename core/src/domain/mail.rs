@@ -14,6 +14,13 @@ pub enum MailKind {
     PasswordChanged,
     Lockout,
     NewSignIn,
+    /// Two-factor sign-in was turned on, off (by the owner or an admin), a recovery code was
+    /// used, a code was replayed, or the second factor was locked.
+    MfaEnabled,
+    MfaDisabled,
+    RecoveryCodeUsed,
+    MfaCodeReplayed,
+    MfaLocked,
 }
 
 /// How a kind of mail is rationed (see `service::mail`).
@@ -39,14 +46,24 @@ impl MailKind {
             MailKind::PasswordChanged => "password_changed",
             MailKind::Lockout => "lockout",
             MailKind::NewSignIn => "new_sign_in",
+            MailKind::MfaEnabled => "mfa_enabled",
+            MailKind::MfaDisabled => "mfa_disabled",
+            MailKind::RecoveryCodeUsed => "recovery_code_used",
+            MailKind::MfaCodeReplayed => "mfa_code_replayed",
+            MailKind::MfaLocked => "mfa_locked",
         }
     }
 
     pub fn class(self) -> MailClass {
         match self {
-            MailKind::PasswordChanged | MailKind::Lockout | MailKind::NewSignIn => {
-                MailClass::SecurityNotice
-            }
+            MailKind::PasswordChanged
+            | MailKind::Lockout
+            | MailKind::NewSignIn
+            | MailKind::MfaEnabled
+            | MailKind::MfaDisabled
+            | MailKind::RecoveryCodeUsed
+            | MailKind::MfaCodeReplayed
+            | MailKind::MfaLocked => MailClass::SecurityNotice,
             MailKind::RegistrationAttempt => MailClass::RegistrationNotice,
             MailKind::Verification | MailKind::ConfirmAndSetPassword | MailKind::PasswordReset => {
                 MailClass::Link
@@ -222,6 +239,79 @@ impl Mail {
             text,
             html,
         }
+    }
+}
+
+impl Mail {
+    /// A security notice with no link: what happened, and what to do if it was not the owner.
+    fn notice(to: Email, kind: MailKind, subject: &str, what: &str, advice: &str) -> Self {
+        Self {
+            to,
+            kind,
+            subject: subject.to_owned(),
+            text: format!("{what}\n\n{advice}\n"),
+            html: page(&format!("<p>{}</p><p>{}</p>", escape(what), escape(advice))),
+        }
+    }
+
+    pub fn mfa_enabled(to: Email) -> Self {
+        Self::notice(
+            to,
+            MailKind::MfaEnabled,
+            "Two-factor sign-in is on",
+            "Two-factor sign-in was just turned on for your Latch account: signing in now also asks for a code from your authenticator app.",
+            "Keep your recovery codes somewhere safe. If it was not you, reset your password at once and contact support.",
+        )
+    }
+
+    /// `by_admin`: an administrator reset it, rather than the owner turning it off.
+    pub fn mfa_disabled(to: Email, by_admin: bool) -> Self {
+        let what = if by_admin {
+            "An administrator turned two-factor sign-in off for your Latch account; your recovery codes no longer work."
+        } else {
+            "Two-factor sign-in was just turned off for your Latch account; your recovery codes no longer work."
+        };
+        Self::notice(
+            to,
+            MailKind::MfaDisabled,
+            "Two-factor sign-in is off",
+            what,
+            "If it was not you, reset your password at once, turn two-factor sign-in on again and contact support.",
+        )
+    }
+
+    pub fn recovery_code_used(to: Email, left: usize) -> Self {
+        Self::notice(
+            to,
+            MailKind::RecoveryCodeUsed,
+            "A recovery code was used",
+            &format!(
+                "A recovery code was just used to sign in to your Latch account; {left} unused codes remain."
+            ),
+            "If it was not you, someone has your password and a recovery code: reset your password and make new recovery codes at once.",
+        )
+    }
+
+    pub fn mfa_code_replayed(to: Email) -> Self {
+        Self::notice(
+            to,
+            MailKind::MfaCodeReplayed,
+            "A sign-in code was used twice",
+            "A two-factor code that had already been used was presented again for your Latch account, and refused.",
+            "If you did not just sign in twice, someone may have your password and be watching your codes: change your password.",
+        )
+    }
+
+    pub fn mfa_locked(to: Email, minutes: i64) -> Self {
+        Self::notice(
+            to,
+            MailKind::MfaLocked,
+            "Two-factor sign-in locked after wrong codes",
+            &format!(
+                "After several wrong two-factor codes, sign-in codes for your Latch account are refused for {minutes} minutes. Wrong codes are only asked for after a correct password."
+            ),
+            "If it was not you, someone has your password: reset it at once.",
+        )
     }
 }
 

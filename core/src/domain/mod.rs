@@ -6,6 +6,7 @@ pub mod email;
 pub mod ids;
 pub mod lock;
 pub mod mail;
+pub mod mfa;
 pub mod password;
 pub mod role;
 pub mod session;
@@ -18,10 +19,11 @@ pub use email::Email;
 pub use ids::{SessionId, UserId};
 pub use lock::{Lock, LockKind};
 pub use mail::{Mail, MailClass, MailKind};
+pub use mfa::Mfa;
 pub use password::{Password, PasswordHash, PasswordPolicy};
 pub use role::{Plan, Role};
 pub use session::{RefreshTokenRecord, Session};
-pub use token::{OneTimeToken, OneTimeTokenRecord, TokenHash, TokenPurpose};
+pub use token::{ClientBinding, OneTimeToken, OneTimeTokenRecord, TokenHash, TokenPurpose};
 pub use user::User;
 
 /// One problem with one field of a request, as the contract's `errors[]` shows it.

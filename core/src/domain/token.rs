@@ -111,6 +111,26 @@ pub struct OneTimeTokenRecord {
     /// password it was issued against.
     #[serde(default)]
     pub credential_epoch: u64,
+    /// The client the token was issued to (an MFA login token works only from it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bound_to: Option<ClientBinding>,
+}
+
+/// A client as sessions and MFA tokens are bound to it: its User-Agent hash and address prefix.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClientBinding {
+    pub user_agent_hash: String,
+    pub ip_prefix: String,
+}
+
+impl ClientBinding {
+    pub fn of(client: &super::ClientInfo) -> Self {
+        Self {
+            user_agent_hash: client.user_agent_hash(),
+            ip_prefix: client.ip_prefix(),
+        }
+    }
 }
 
 impl OneTimeTokenRecord {
@@ -128,7 +148,23 @@ impl OneTimeTokenRecord {
             user_id,
             expires_at: now + ttl,
             credential_epoch,
+            bound_to: None,
         }
+    }
+
+    /// The same token, usable only by `client`.
+    pub fn bound_to(self, client: &super::ClientInfo) -> Self {
+        Self {
+            bound_to: Some(ClientBinding::of(client)),
+            ..self
+        }
+    }
+
+    /// Whether `client` may present this token: any client when it is unbound.
+    pub fn admits(&self, client: &super::ClientInfo) -> bool {
+        self.bound_to
+            .as_ref()
+            .is_none_or(|b| *b == ClientBinding::of(client))
     }
 
     pub fn is_live(&self, purpose: TokenPurpose, now: OffsetDateTime) -> bool {
@@ -178,6 +214,7 @@ mod tests {
             user_id: UserId::new(now),
             expires_at: now + time::Duration::hours(24),
             credential_epoch: 0,
+            bound_to: None,
         };
         assert!(rec.is_live(TokenPurpose::EmailVerification, now));
         assert!(!rec.is_live(TokenPurpose::PasswordReset, now));

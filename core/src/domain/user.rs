@@ -1,6 +1,6 @@
 //! A user account as the services see it.
 
-use super::{Email, PasswordHash, Plan, Role, Session, SessionId, UserId};
+use super::{Email, Mfa, PasswordHash, Plan, Role, Session, SessionId, UserId};
 use time::OffsetDateTime;
 
 /// One account. `version` increases with every write, for optimistic concurrency.
@@ -35,6 +35,9 @@ pub struct User {
     /// The one older session a password change keeps: the caller's own.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub session_kept: Option<SessionId>,
+    /// The second factor; `mfa_enabled` says whether its secret is set.
+    #[serde(default, skip_serializing_if = "Mfa::is_blank")]
+    pub mfa: Mfa,
 }
 
 impl User {
@@ -54,6 +57,7 @@ impl User {
             password_history: Vec::new(),
             sessions_not_before: None,
             session_kept: None,
+            mfa: Mfa::default(),
         }
     }
 

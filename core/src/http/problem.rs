@@ -112,6 +112,16 @@ pub fn classify(err: &Error) -> (StatusCode, &'static str, String) {
             "account_locked",
             "This account is locked for now; try again later or reset the password.",
         ),
+        Error::InvalidCode => (
+            S::UNAUTHORIZED,
+            "invalid_code",
+            "That code is not valid; codes work once, within their 30 seconds.",
+        ),
+        Error::MfaLocked { .. } => (
+            S::LOCKED,
+            "mfa_locked",
+            "Too many wrong codes; try again later.",
+        ),
         Error::RateLimited { .. } => (
             S::TOO_MANY_REQUESTS,
             "rate_limited",
@@ -169,7 +179,9 @@ pub fn response(err: &Error, request_id: &str) -> Response<Body> {
                 h.insert(header::ALLOW, v);
             }
         }
-        Error::AccountLocked { retry_after_secs } | Error::RateLimited { retry_after_secs } => {
+        Error::AccountLocked { retry_after_secs }
+        | Error::MfaLocked { retry_after_secs }
+        | Error::RateLimited { retry_after_secs } => {
             h.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
         }
         Error::Unavailable(_) => {
@@ -309,6 +321,78 @@ mod tests {
             429,
             "rate_limited",
         );
+    }
+
+    #[test]
+    fn second_factor_failures() {
+        check(Error::InvalidCode, 401, "invalid_code");
+        let locked = Error::MfaLocked {
+            retry_after_secs: 300,
+        };
+        assert_eq!(response(&locked, "r").headers()[header::RETRY_AFTER], "300");
+        check(locked, 423, "mfa_locked");
+    }
+
+    /// One of each variant: every `code` the mapping can produce.
+    fn every_code() -> std::collections::BTreeSet<(u16, &'static str)> {
+        let field = || vec![FieldError::new("f", "c", "m")];
+        let secs = 1;
+        [
+            Error::BadRequest(String::new()),
+            Error::Validation(field()),
+            Error::WeakPassword(field()),
+            Error::PasswordReused(field()),
+            Error::InvalidCredentials,
+            Error::InvalidOneTimeToken,
+            Error::InvalidToken,
+            Error::TokenReused,
+            Error::SessionBindingMismatch,
+            Error::EmailNotVerified,
+            Error::Forbidden,
+            Error::NotFound,
+            Error::MethodNotAllowed {
+                allowed: String::new(),
+            },
+            Error::Conflict,
+            Error::PayloadTooLarge,
+            Error::UnsupportedMediaType,
+            Error::CaptchaRequired,
+            Error::CaptchaInvalid,
+            Error::AccountLocked {
+                retry_after_secs: secs,
+            },
+            Error::InvalidCode,
+            Error::MfaLocked {
+                retry_after_secs: secs,
+            },
+            Error::RateLimited {
+                retry_after_secs: secs,
+            },
+            Error::Unavailable("x".into()),
+            Error::internal("x"),
+        ]
+        .iter()
+        .map(|e| {
+            let (status, code, _) = classify(e);
+            (status.as_u16(), code)
+        })
+        .collect()
+    }
+
+    #[test]
+    fn every_code_a_route_declares_is_one_the_mapping_produces() {
+        let produced = every_code();
+        for route in crate::http::ROUTES {
+            for (status, codes) in crate::http::openapi::failures(route) {
+                for code in codes {
+                    assert!(
+                        produced.contains(&(status, code)),
+                        "{} declares {status} {code}, which no error maps to",
+                        route.name
+                    );
+                }
+            }
+        }
     }
 
     #[test]

@@ -12,6 +12,8 @@ pub enum CaptchaAction {
     Login,
     Register,
     ForgotPassword,
+    /// A code after an MFA lock (2fa/verify, recovery-login).
+    SecondFactor,
 }
 
 impl CaptchaAction {
@@ -20,6 +22,7 @@ impl CaptchaAction {
             Self::Login => "login",
             Self::Register => "register",
             Self::ForgotPassword => "forgot-password",
+            Self::SecondFactor => "2fa",
         }
     }
 }
@@ -34,9 +37,9 @@ pub async fn required(
     token: Option<&str>,
     action: CaptchaAction,
 ) -> Result<(), Error> {
-    let Some(captcha) = deps.captcha.as_ref().filter(|_| deps.settings.captcha) else {
+    if deps.captcha.is_none() || !deps.settings.captcha {
         return Ok(());
-    };
+    }
     let rules = &deps.settings.lockout;
     let now = deps.clock.now();
     let (email_counter, ip_counter) = (guard::email_key(raw_email), guard::ip_key(caller));
@@ -47,6 +50,32 @@ pub async fn required(
     if by_email < rules.captcha_after && by_ip < rules.captcha_after {
         return Ok(());
     }
+    check(deps, caller, token, action).await
+}
+
+/// When CAPTCHA is on, the caller must bring a good answer for `action` (no counts asked: the
+/// caller has decided it is due).
+pub async fn demanded(
+    deps: &Deps,
+    caller: &Caller,
+    token: Option<&str>,
+    action: CaptchaAction,
+) -> Result<(), Error> {
+    if deps.captcha.is_none() || !deps.settings.captcha {
+        return Ok(());
+    }
+    check(deps, caller, token, action).await
+}
+
+async fn check(
+    deps: &Deps,
+    caller: &Caller,
+    token: Option<&str>,
+    action: CaptchaAction,
+) -> Result<(), Error> {
+    let Some(captcha) = deps.captcha.as_ref() else {
+        return Ok(());
+    };
     let token = token
         .filter(|t| !t.is_empty() && t.len() <= 2048)
         .ok_or(Error::CaptchaRequired)?;

@@ -20,6 +20,10 @@ pub enum RateLimit {
     ResendVerification,
     PasswordStrength,
     ChangePassword,
+    /// 2fa/verify and recovery-login.
+    SecondFactor,
+    /// The bearer 2FA routes that check a password or code.
+    SecondFactorSettings,
 }
 
 impl RateLimit {
@@ -39,6 +43,12 @@ impl RateLimit {
                 limits.change_password_per_15_min,
                 Duration::minutes(15),
             ),
+            Self::SecondFactor => ("2fa", limits.mfa_per_min, minute),
+            Self::SecondFactorSettings => (
+                "2fa-settings",
+                limits.mfa_settings_per_15_min,
+                Duration::minutes(15),
+            ),
         }
     }
 
@@ -52,6 +62,8 @@ impl RateLimit {
             Self::ResendVerification => "LATCH_RATE_RESEND_PER_HOUR",
             Self::PasswordStrength => "LATCH_RATE_STRENGTH_PER_MIN",
             Self::ChangePassword => "LATCH_RATE_CHANGE_PASSWORD_PER_15MIN",
+            Self::SecondFactor => "LATCH_RATE_2FA_PER_MIN",
+            Self::SecondFactorSettings => "LATCH_RATE_2FA_SETTINGS_PER_15MIN",
         }
     }
 }

@@ -2,6 +2,7 @@
 
 use super::captcha::{self, CaptchaAction};
 use super::tokens::{self, TokenPair};
+use super::mfa::challenge::{self, MfaChallenge};
 use super::{Caller, Deps, accounts, audit, guard};
 use crate::Error;
 use crate::domain::{AuditType, Email, Outcome};
@@ -18,7 +19,19 @@ pub struct LoginRequest {
     pub captcha_token: Option<String>,
 }
 
-pub async fn login(deps: &Deps, caller: &Caller, req: LoginRequest) -> Result<TokenPair, Error> {
+/// What a correct password gets: tokens, or (with MFA on) the token for the second step.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+#[serde(untagged)]
+pub enum LoginOutcome {
+    Tokens(TokenPair),
+    MfaRequired(MfaChallenge),
+}
+
+pub async fn login(
+    deps: &Deps,
+    caller: &Caller,
+    req: LoginRequest,
+) -> Result<LoginOutcome, Error> {
     // The contract's order: rate limit (counted by `serve`, before the body is read), CAPTCHA,
     // lock, password, verified address, MFA.
     let token = req.captcha_token.as_deref();
@@ -90,6 +103,11 @@ pub async fn login(deps: &Deps, caller: &Caller, req: LoginRequest) -> Result<To
         return Err(Error::EmailNotVerified);
     }
     rehash_if_outdated(deps, &user, &req.password).await;
+    if user.mfa_enabled {
+        // No session and no sign-in notice yet: those follow the second factor.
+        let mfa = challenge::challenge(deps, caller, &user).await?;
+        return Ok(LoginOutcome::MfaRequired(mfa));
+    }
     // Before the session exists: a login that then loses to a reset still proved the password.
     guard::notify_new_sign_in(deps, caller, &user).await?;
     let Some(tokens) = tokens::start_session(deps, caller, &user).await? else {
@@ -116,7 +134,7 @@ pub async fn login(deps: &Deps, caller: &Caller, req: LoginRequest) -> Result<To
         &[],
     )
     .await?;
-    Ok(tokens)
+    Ok(LoginOutcome::Tokens(tokens))
 }
 
 /// Re-hashes at the live Argon2 parameters when the stored hash was made with others. Best

@@ -10,6 +10,7 @@ pub mod jobs;
 pub mod login;
 pub mod mail;
 pub mod me;
+pub mod mfa;
 pub mod passwords;
 pub mod refresh;
 pub mod register;
@@ -49,6 +50,7 @@ pub struct Settings {
     pub password_policy: PasswordPolicy,
     pub limits: Limits,
     pub lockout: Lockout,
+    pub mfa: MfaSettings,
     /// Whether CAPTCHA may be required at all (`LATCH_CAPTCHA=turnstile`).
     pub captcha: bool,
     /// The hostnames a CAPTCHA answer must name (`LATCH_TURNSTILE_HOSTNAMES`).
@@ -72,6 +74,10 @@ pub struct Limits {
     pub registration_notices_per_day: u64,
     /// change-password attempts per user (and, in the route table, per address) in 15 minutes.
     pub change_password_per_15_min: u64,
+    /// 2fa/verify and recovery-login requests per address and minute.
+    pub mfa_per_min: u64,
+    /// Bearer 2FA requests that check a password or code, per user (and address) in 15 minutes.
+    pub mfa_settings_per_15_min: u64,
 }
 
 impl Default for Limits {
@@ -86,6 +92,8 @@ impl Default for Limits {
             mail_per_account_per_hour: 100,
             registration_notices_per_day: 3,
             change_password_per_15_min: 5,
+            mfa_per_min: 10,
+            mfa_settings_per_15_min: 5,
         }
     }
 }
@@ -116,6 +124,35 @@ impl Default for Lockout {
     }
 }
 
+/// Second-factor rules.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MfaSettings {
+    /// The issuer authenticator apps show (`LATCH_MFA_ISSUER`).
+    pub issuer: String,
+    /// How long a login's `mfaToken` waits for its code.
+    pub token_ttl: Duration,
+    /// How long an enable-init secret waits for enable-complete.
+    pub enroll_ttl: Duration,
+    /// Failed codes that lock the second factor.
+    pub lock_after: u64,
+    /// The first lock; each further one in a row doubles, up to `lock_max`.
+    pub lock: Duration,
+    pub lock_max: Duration,
+}
+
+impl Default for MfaSettings {
+    fn default() -> Self {
+        Self {
+            issuer: "Latch".to_owned(),
+            token_ttl: Duration::minutes(5),
+            enroll_ttl: Duration::minutes(15),
+            lock_after: 5,
+            lock: Duration::minutes(5),
+            lock_max: Duration::hours(24),
+        }
+    }
+}
+
 impl Settings {
     /// The contract's defaults for a deployment at `public_url`.
     pub fn defaults(public_url: &str) -> Self {
@@ -137,6 +174,7 @@ impl Settings {
             password_policy: PasswordPolicy::default(),
             limits: Limits::default(),
             lockout: Lockout::default(),
+            mfa: MfaSettings::default(),
             captcha: false,
             captcha_hostnames: Vec::new(),
             request_deadline: crate::deadlines::Deadlines::default().request,

@@ -197,20 +197,7 @@ pub async fn change(
         .verify(&req.current_password, Some(&user.password_hash))
         .await?
     {
-        guard::record_failure(deps, caller, user.email.as_str(), Some(user)).await?;
-        let meta = [("reason", "wrong_current_password")];
-        let (kind, uid) = (AuditType::PasswordChanged, Some(&user.id));
-        audit::record(deps, caller, kind, uid, Outcome::Failure, &meta).await?;
-        // The session's own failures over its whole life decide its end: not the email's
-        // count (strangers push it with failed logins), nor a window one could wait out.
-        let sid = &auth.session.id;
-        let failures = deps.sessions.count_password_failure(sid).await?;
-        if failures >= deps.settings.lockout.threshold {
-            let meta = [("reason", "password_guessing")];
-            sessions::end_session(deps, caller, auth, sid, AuditType::SessionRevoked, &meta)
-                .await?;
-        }
-        return Err(Error::InvalidCredentials);
+        return Err(wrong_password(deps, caller, auth, AuditType::PasswordChanged).await);
     }
     let password = acceptable_new_password(deps, user, &req.new_password).await?;
     let mut next = user.clone();
@@ -224,6 +211,37 @@ pub async fn change(
     }
     guard::clear_failures(deps, &user.email).await?;
     announce_new_password(deps, caller, &next, AuditType::PasswordChanged).await
+}
+
+/// A bearer route was given a wrong password (change-password, the 2FA settings): counted
+/// like a failed login, audited as a failed `kind`, and counted against the session, which ends
+/// at the lockout threshold. The answer is 401 `invalid_credentials` (or the store's failure).
+pub async fn wrong_password(
+    deps: &Deps,
+    caller: &Caller,
+    auth: &Authenticated,
+    kind: AuditType,
+) -> Error {
+    let user = &auth.user;
+    let counted = async {
+        guard::record_failure(deps, caller, user.email.as_str(), Some(user)).await?;
+        let meta = [("reason", "wrong_current_password")];
+        audit::record(deps, caller, kind, Some(&user.id), Outcome::Failure, &meta).await?;
+        // The session's own failures over its whole life decide its end: not the email's
+        // count (strangers push it with failed logins), nor a window one could wait out.
+        let sid = &auth.session.id;
+        let failures = deps.sessions.count_password_failure(sid).await?;
+        if failures >= deps.settings.lockout.threshold {
+            let meta = [("reason", "password_guessing")];
+            sessions::end_session(deps, caller, auth, sid, AuditType::SessionRevoked, &meta)
+                .await?;
+        }
+        Ok::<(), Error>(())
+    };
+    match counted.await {
+        Ok(()) => Error::InvalidCredentials,
+        Err(err) => err,
+    }
 }
 
 /// Tells the owner their password changed, and audits it as `kind`.

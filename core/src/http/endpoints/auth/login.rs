@@ -3,7 +3,7 @@
 use crate::Error;
 use crate::http::routes::{Access, Body, Cache, Doc, RateLimit, Route, schema_of};
 use crate::http::{BoxFuture, Call, Reply};
-use crate::service::{Deps, login, tokens};
+use crate::service::{Deps, login};
 use lambda_http::http::{Method, StatusCode};
 
 pub const ROUTE: Route = Route {
@@ -20,8 +20,8 @@ pub const ROUTE: Route = Route {
         body: Body::Required(schema_of::<login::LoginRequest>),
         query: &[],
         success: 200,
-        success_description: "An access token and the session's first refresh token",
-        response: Some(schema_of::<tokens::TokenPair>),
+        success_description: "An access token and the session's first refresh token; or, when 2FA is on, `mfaRequired` and the `mfaToken` for `2fa/verify` or `recovery-login`",
+        response: Some(schema_of::<login::LoginOutcome>),
         content_type: "application/json",
         errors: &[
             (400, &["captcha_required", "captcha_invalid"]),

@@ -1,0 +1,40 @@
+//! POST /v1/auth/2fa/verify
+
+use crate::Error;
+use crate::http::routes::{Access, Body, Cache, Doc, RateLimit, Route, schema_of};
+use crate::http::{BoxFuture, Call, Reply};
+use crate::service::{Deps, mfa, tokens};
+use lambda_http::http::{Method, StatusCode};
+
+pub const ROUTE: Route = Route {
+    name: "mfa-verify",
+    method: Method::POST,
+    path: "/v1/auth/2fa/verify",
+    access: Access::Public,
+    limit: Some(RateLimit::SecondFactor),
+    cache: Cache::NoStore,
+    handler,
+    doc: Doc {
+        summary: "Second step of a login: the mfaToken and a code from the authenticator app",
+        tag: "2fa",
+        body: Body::Required(schema_of::<mfa::challenge::VerifyRequest>),
+        query: &[],
+        success: 200,
+        success_description: "An access token and the new session's first refresh token",
+        response: Some(schema_of::<tokens::TokenPair>),
+        content_type: "application/json",
+        errors: &[
+            (400, &["captcha_required", "captcha_invalid"]),
+            (401, &["invalid_code", "invalid_token"]),
+            (409, &["conflict"]),
+            (423, &["mfa_locked"]),
+        ],
+    },
+};
+
+fn handler(deps: &Deps, call: Call) -> BoxFuture<'_, Result<Reply, Error>> {
+    Box::pin(async move {
+        let out = mfa::challenge::verify(deps, &call.caller, call.json()?).await?;
+        Reply::json(StatusCode::OK, &out)
+    })
+}

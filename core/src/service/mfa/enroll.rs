@@ -1,0 +1,234 @@
+//! Turning MFA on (enable-init, then enable-complete with a first code), off, making a new set
+//! of recovery codes, and the reset an administrator runs.
+
+use super::{Proof, admit, forget_attempts, judge, open_secret, seal_secret, stamp, step_now};
+use crate::Error;
+use crate::crypto::totp;
+use crate::domain::mfa::{PendingSecret, new_recovery_codes};
+use crate::domain::{AuditType, Mail, Outcome, User, UserId};
+use crate::service::authn::Authenticated;
+use crate::service::guard::{self, RateLimit};
+use crate::service::{Caller, Deps, audit, mail, passwords};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct EnableInitRequest {
+    /// The current password, again.
+    #[schema(format = Password)]
+    pub password: String,
+}
+
+/// A new TOTP secret for the caller's authenticator app; MFA is on only after enable-complete.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Enrollment {
+    /// 160 bits, base32 without padding.
+    #[schema(example = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP")]
+    pub secret: String,
+    #[schema(example = "otpauth://totp/Latch:ada%40example.com?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP&issuer=Latch&algorithm=SHA1&digits=6&period=30")]
+    pub otpauth_url: String,
+    /// The otpauth URL as a QR code, an SVG document.
+    pub qr_svg: String,
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CodeRequest {
+    /// The six digits the authenticator app shows.
+    #[schema(example = "123456")]
+    pub code: String,
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DisableRequest {
+    #[schema(format = Password)]
+    pub password: String,
+    #[schema(example = "123456")]
+    pub code: String,
+}
+
+/// Recovery codes, shown this once: each signs in once in place of a code.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RecoveryCodes {
+    #[schema(example = json!(["abcd-efgh-ijkm-npqr"]))]
+    pub recovery_codes: Vec<String>,
+}
+
+/// POST /v1/auth/2fa/enable-init: with the password, a new secret waiting for its first code.
+pub async fn enable_init(
+    deps: &Deps,
+    caller: &Caller,
+    auth: &Authenticated,
+    req: EnableInitRequest,
+) -> Result<Enrollment, Error> {
+    let user = &auth.user;
+    guard::rate_limit_user(deps, &user.id, RateLimit::SecondFactorSettings).await?;
+    check_password(deps, caller, auth, &req.password).await?;
+    if user.mfa_enabled {
+        return Err(Error::Conflict);
+    }
+    let secret = totp::new_secret();
+    let mut next = user.clone();
+    next.mfa.pending = Some(PendingSecret {
+        secret: seal_secret(deps, user, &secret)?,
+        expires_at: deps.clock.now() + deps.settings.mfa.enroll_ttl,
+    });
+    stamp(&mut next);
+    save(deps, &next, user.version).await?;
+    let base32 = totp::base32(&secret);
+    let url = totp::otpauth_url(&deps.settings.mfa.issuer, user.email.as_str(), &base32);
+    Ok(Enrollment {
+        qr_svg: totp::qr_svg(&url)?,
+        secret: base32,
+        otpauth_url: url,
+    })
+}
+
+/// POST /v1/auth/2fa/enable-complete: the first code of the pending secret turns MFA on.
+pub async fn enable_complete(
+    deps: &Deps,
+    caller: &Caller,
+    auth: &Authenticated,
+    req: CodeRequest,
+) -> Result<RecoveryCodes, Error> {
+    let user = &auth.user;
+    guard::rate_limit_user(deps, &user.id, RateLimit::SecondFactorSettings).await?;
+    if user.mfa_enabled {
+        return Err(Error::Conflict);
+    }
+    let now = deps.clock.now();
+    let pending = user.mfa.pending.as_ref().filter(|p| p.expires_at > now);
+    let mut step = None;
+    let mut resealed = None;
+    if let Some(pending) = pending {
+        let (secret, renewed) = open_secret(deps, user, &pending.secret)?;
+        step = step_now(deps, &secret, &req.code)?;
+        resealed = Some(renewed.unwrap_or_else(|| pending.secret.clone()));
+    }
+    let (Some(step), Some(sealed)) = (step, resealed) else {
+        let reason = if pending.is_some() {
+            "wrong_enrollment_code"
+        } else {
+            "no_enrollment"
+        };
+        let meta = [("reason", reason)];
+        let uid = Some(&user.id);
+        audit::record(deps, caller, AuditType::MfaFailed, uid, Outcome::Failure, &meta).await?;
+        return Err(Error::InvalidCode);
+    };
+    let (codes, hashes) = new_recovery_codes();
+    let mut next = user.clone();
+    next.mfa_enabled = true;
+    next.mfa.secret = Some(sealed);
+    next.mfa.pending = None;
+    next.mfa.recovery_codes = hashes;
+    next.mfa.last_step = next.mfa.last_step.max(step);
+    stamp(&mut next);
+    save(deps, &next, user.version).await?;
+    mail::send(deps, caller, &Mail::mfa_enabled(user.email.clone())).await?;
+    let uid = Some(&user.id);
+    audit::record(deps, caller, AuditType::MfaEnabled, uid, Outcome::Success, &[]).await?;
+    Ok(RecoveryCodes {
+        recovery_codes: codes,
+    })
+}
+
+/// POST /v1/auth/2fa/disable: the password and a current code turn MFA off.
+pub async fn disable(
+    deps: &Deps,
+    caller: &Caller,
+    auth: &Authenticated,
+    req: DisableRequest,
+) -> Result<(), Error> {
+    let user = &auth.user;
+    guard::rate_limit_user(deps, &user.id, RateLimit::SecondFactorSettings).await?;
+    check_password(deps, caller, auth, &req.password).await?;
+    if !user.mfa_enabled {
+        return Err(Error::Conflict);
+    }
+    let attempt = admit(deps, caller, user).await?;
+    let accepted = judge(deps, caller, user, Proof::Code(&req.code), attempt).await?;
+    let mut next = user.clone();
+    accepted.apply(&mut next);
+    next.mfa_enabled = false;
+    next.mfa.clear(deps.clock.now());
+    save(deps, &next, user.version).await?;
+    forget_attempts(deps, user).await?;
+    mail::send(deps, caller, &Mail::mfa_disabled(user.email.clone(), false)).await?;
+    let uid = Some(&user.id);
+    audit::record(deps, caller, AuditType::MfaDisabled, uid, Outcome::Success, &[]).await
+}
+
+/// POST /v1/auth/2fa/recovery-codes: a current code buys a new set; the old one is void.
+pub async fn regenerate(
+    deps: &Deps,
+    caller: &Caller,
+    auth: &Authenticated,
+    req: CodeRequest,
+) -> Result<RecoveryCodes, Error> {
+    let user = &auth.user;
+    guard::rate_limit_user(deps, &user.id, RateLimit::SecondFactorSettings).await?;
+    if !user.mfa_enabled {
+        return Err(Error::Conflict);
+    }
+    let attempt = admit(deps, caller, user).await?;
+    let accepted = judge(deps, caller, user, Proof::Code(&req.code), attempt).await?;
+    let (codes, hashes) = new_recovery_codes();
+    let mut next = user.clone();
+    accepted.apply(&mut next);
+    next.mfa.recovery_codes = hashes;
+    save(deps, &next, user.version).await?;
+    forget_attempts(deps, user).await?;
+    let uid = Some(&user.id);
+    let kind = AuditType::RecoveryCodesRegenerated;
+    audit::record(deps, caller, kind, uid, Outcome::Success, &[]).await?;
+    Ok(RecoveryCodes {
+        recovery_codes: codes,
+    })
+}
+
+/// What an administrator's reset-2fa does: MFA off, recovery codes void, any MFA lock lifted,
+/// the owner mailed, the reset audited. `NotFound` when there is no such account.
+pub async fn reset_by_admin(deps: &Deps, caller: &Caller, id: &UserId) -> Result<(), Error> {
+    for _ in 0..3 {
+        let user = deps.users.user_by_id(id).await?.ok_or(Error::NotFound)?;
+        let mut next = user.clone();
+        next.mfa_enabled = false;
+        next.mfa.clear(deps.clock.now());
+        stamp(&mut next);
+        if deps.users.save_user(&next, user.version, None).await? {
+            let notice = Mail::mfa_disabled(user.email.clone(), true);
+            mail::send(deps, caller, &notice).await?;
+            let uid = Some(&user.id);
+            return audit::record(deps, caller, AuditType::AdminMfaReset, uid, Outcome::Success, &[])
+                .await;
+        }
+    }
+    Err(Error::Conflict)
+}
+
+/// The password a bearer 2FA route asks for again; a wrong one counts like change-password's.
+async fn check_password(
+    deps: &Deps,
+    caller: &Caller,
+    auth: &Authenticated,
+    password: &str,
+) -> Result<(), Error> {
+    let hash = Some(&auth.user.password_hash);
+    if deps.hasher.verify(password, hash).await? {
+        return Ok(());
+    }
+    Err(passwords::wrong_password(deps, caller, auth, AuditType::MfaFailed).await)
+}
+
+/// Writes `next` over the account at `expected`; 409 when another request wrote it first.
+async fn save(deps: &Deps, next: &User, expected: u64) -> Result<(), Error> {
+    if deps.users.save_user(next, expected, None).await? {
+        Ok(())
+    } else {
+        Err(Error::Conflict)
+    }
+}
