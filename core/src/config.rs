@@ -295,7 +295,7 @@ pub const VARIABLES: &[(&str, Option<&str>, &str)] = &[
     (
         "LATCH_MFA_ISSUER",
         Some("Latch"),
-        "the issuer an authenticator app shows beside the account (in the otpauth URL)",
+        "the issuer an authenticator app shows beside the account (in the otpauth URL; no colon)",
     ),
     (
         "LATCH_MFA_TOKEN_TTL_S",
@@ -439,6 +439,10 @@ impl Config {
             lock: v.seconds("LATCH_MFA_LOCK_S")?,
             lock_max: v.seconds("LATCH_MFA_LOCK_MAX_S")?,
         };
+        if settings.mfa.issuer.contains(':') {
+            // The Key Uri Format splits its label on the colon: apps would misread the account.
+            return Err(v.bad("LATCH_MFA_ISSUER", "a name without a colon"));
+        }
         if settings.mfa.lock_after == 0 {
             return Err(v.bad("LATCH_MFA_LOCK_AFTER", "at least 1 failure"));
         }
@@ -695,6 +699,10 @@ mod tests {
             ("LATCH_AWS_ATTEMPT_TIMEOUT_MS", "9000"),
             ("LATCH_AWS_MAX_ATTEMPTS", "0"),
             ("LATCH_REQUEST_DEADLINE_MS", "2500"),
+            ("LATCH_MFA_ISSUER", "Acme:ID"),
+            ("LATCH_MFA_LOCK_AFTER", "0"),
+            ("LATCH_MFA_TOKEN_TTL_S", "0"),
+            ("LATCH_RATE_2FA_PER_MIN", "-1"),
         ] {
             let err = with(&[(var, value)]).unwrap_err();
             assert!(err.to_string().starts_with(var), "{var}={value}: {err}");

@@ -12,6 +12,7 @@ mod flows;
 mod guards;
 mod logs;
 mod mail_and_keys;
+mod mfa;
 mod passwords;
 mod peers;
 mod readme;

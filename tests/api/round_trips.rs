@@ -154,6 +154,44 @@ async fn run_once(
                     .as_u16()
             )
         }
+        "mfa-enable-init" => {
+            let (_, access, _) = signed_in().await;
+            let body = json!({"password": STRONG_PASSWORD});
+            let path = "/v1/auth/2fa/enable-init";
+            measure!(app.post_bearer(path, &access, &body).await.status.as_u16())
+        }
+        "mfa-enable-complete" => {
+            let (_, access, _) = signed_in().await;
+            let body = json!({"password": STRONG_PASSWORD});
+            let init = app
+                .post_bearer("/v1/auth/2fa/enable-init", &access, &body)
+                .await;
+            let body = json!({"code": app.code(&s(&init.body, "secret"), 0)});
+            let path = "/v1/auth/2fa/enable-complete";
+            measure!(app.post_bearer(path, &access, &body).await.status.as_u16())
+        }
+        "mfa-verify" | "recovery-login" => {
+            let user = app.mfa_user().await;
+            let token = app.mfa_login(&user.email).await;
+            if name == "mfa-verify" {
+                let code = app.code(&user.secret, 1);
+                measure!(app.verify_code(&token, &code).await.status.as_u16())
+            } else {
+                let code = &user.recovery_codes[0];
+                measure!(app.recovery_login(&token, code).await.status.as_u16())
+            }
+        }
+        "mfa-disable" | "mfa-recovery-codes" => {
+            let user = app.mfa_user().await;
+            let code = app.code(&user.secret, 1);
+            let (path, body) = if name == "mfa-disable" {
+                let body = json!({"password": STRONG_PASSWORD, "code": code});
+                ("/v1/auth/2fa/disable", body)
+            } else {
+                ("/v1/auth/2fa/recovery-codes", json!({"code": code}))
+            };
+            measure!(app.post_bearer(path, &user.access, &body).await.status.as_u16())
+        }
         "health" | "jwks" | "openapi" => {
             let path = ROUTES.iter().find(|r| r.name == name).unwrap().path;
             measure!(app.get(path).await.status.as_u16())
@@ -179,6 +217,8 @@ async fn every_route_makes_the_documented_number_of_store_calls() {
         ("LATCH_RATE_RESEND_PER_HOUR", "1000"),
         ("LATCH_RATE_STRENGTH_PER_MIN", "1000"),
         ("LATCH_RATE_CHANGE_PASSWORD_PER_15MIN", "1000"),
+        ("LATCH_RATE_2FA_PER_MIN", "1000"),
+        ("LATCH_RATE_2FA_SETTINGS_PER_15MIN", "1000"),
     ];
     let settings = [&moto::dynamodb_settings(&names)[..], &limits].concat();
     let app = spawn_app_with(&settings, Some(aws)).await;

@@ -72,8 +72,13 @@ async fn every_limited_route_answers_429_past_its_limit() {
         .map(|l| (l.variable(), "2"))
         .collect();
     let (app, _clock) = spawn_app_on(&settings, None).await;
+    // Routes that share a limit share its counter (2fa/verify and recovery-login; the bearer
+    // 2FA routes): after the first of them, the others are past it at once.
+    let mut spent = Vec::new();
     for route in &limited {
-        for _ in 0..2 {
+        let shared = spent.contains(&route.limit);
+        spent.push(route.limit);
+        for _ in 0..if shared { 0 } else { 2 } {
             let res = app
                 .call(route.method.clone(), route.path, None, Some(b"{}".to_vec()))
                 .await;

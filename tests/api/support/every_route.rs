@@ -2,6 +2,7 @@
 //! a fault test (and the time-to-503 bench) can send each route what would succeed on a healthy
 //! store. A route added to the table without a request here fails those tests by name.
 
+use super::mfa::MfaUser;
 use super::{Reply, STRONG_PASSWORD, TestApp, moto, reset_token, s, token_in};
 use latch_core::http::Route;
 use reqwest::Method;
@@ -19,6 +20,12 @@ pub struct Fixture {
     /// A fresh, unverified address's verification link token.
     pub verify_token: String,
     pub unverified_email: String,
+    /// An account with MFA on, and the `mfaToken` of a login of it waiting for its code.
+    pub mfa: MfaUser,
+    pub mfa_token: String,
+    /// A signed-in account half-way through enable-init, and its pending secret.
+    pub enrolling_access: String,
+    pub enrolling_secret: String,
 }
 
 impl Fixture {
@@ -39,7 +46,23 @@ impl Fixture {
             202
         );
         let verify = app.mail_to(&unverified_email, "verification");
+        let mfa = app.mfa_user().await;
+        let mfa_token = app.mfa_login(&mfa.email).await;
+        let (_, enrolling) = app.signed_in().await;
+        let enrolling_access = s(&enrolling, "accessToken");
+        let init = app
+            .post_bearer(
+                "/v1/auth/2fa/enable-init",
+                &enrolling_access,
+                &json!({"password": STRONG_PASSWORD}),
+            )
+            .await;
+        assert_eq!(init.status, 200, "{}", init.body);
         Self {
+            mfa,
+            mfa_token,
+            enrolling_access,
+            enrolling_secret: s(&init.body, "secret"),
             email,
             access,
             refresh: s(&tokens, "refreshToken"),
@@ -130,6 +153,42 @@ pub async fn send(app: &TestApp, route: &Route, f: &Fixture) -> Reply {
             route.path.into(),
             None,
             body(json!({"password": "quartz-lantern-meadow-73"})),
+        ),
+        "mfa-verify" => (
+            Method::POST,
+            route.path.into(),
+            None,
+            body(json!({"mfaToken": f.mfa_token, "code": app.code(&f.mfa.secret, 1)})),
+        ),
+        "recovery-login" => (
+            Method::POST,
+            route.path.into(),
+            None,
+            body(json!({"mfaToken": f.mfa_token, "recoveryCode": f.mfa.recovery_codes[0]})),
+        ),
+        "mfa-enable-init" => (
+            Method::POST,
+            route.path.into(),
+            bearer,
+            body(json!({"password": STRONG_PASSWORD})),
+        ),
+        "mfa-enable-complete" => (
+            Method::POST,
+            route.path.into(),
+            Some(f.enrolling_access.as_str()),
+            body(json!({"code": app.code(&f.enrolling_secret, 0)})),
+        ),
+        "mfa-disable" => (
+            Method::POST,
+            route.path.into(),
+            Some(f.mfa.access.as_str()),
+            body(json!({"password": STRONG_PASSWORD, "code": app.code(&f.mfa.secret, 1)})),
+        ),
+        "mfa-recovery-codes" => (
+            Method::POST,
+            route.path.into(),
+            Some(f.mfa.access.as_str()),
+            body(json!({"code": app.code(&f.mfa.secret, 1)})),
         ),
         "health" | "jwks" | "openapi" => (Method::GET, route.path.into(), None, None),
         other => panic!("no request for route {other:?}: add one to support/every_route.rs"),

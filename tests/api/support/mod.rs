@@ -5,6 +5,7 @@ pub mod clock;
 pub mod counting_proxy;
 pub mod every_route;
 pub mod logs;
+pub mod mfa;
 pub mod moto;
 pub mod siteverify;
 
@@ -110,6 +111,8 @@ async fn spawn_app_timed(
         "LATCH_RATE_RESEND_PER_HOUR",
         "LATCH_RATE_STRENGTH_PER_MIN",
         "LATCH_RATE_CHANGE_PASSWORD_PER_15MIN",
+        "LATCH_RATE_2FA_PER_MIN",
+        "LATCH_RATE_2FA_SETTINGS_PER_15MIN",
     ] {
         vars.insert(limit.into(), "0".into());
     }
