@@ -23,7 +23,11 @@ async fn enable_logout_login_verify_replay_recovery_until_the_codes_run_out() {
 
         // enable-init: a 160-bit base32 secret, its URL and a QR code; not on yet.
         let init = app
-            .post_bearer("/v1/auth/2fa/enable-init", &access, &json!({"password": STRONG_PASSWORD}))
+            .post_bearer(
+                "/v1/auth/2fa/enable-init",
+                &access,
+                &json!({"password": STRONG_PASSWORD}),
+            )
             .await;
         assert_eq!(init.status, 200, "{}", init.body);
         let secret = s(&init.body, "secret");
@@ -39,7 +43,11 @@ async fn enable_logout_login_verify_replay_recovery_until_the_codes_run_out() {
 
         // A wrong first code leaves it off; the right one turns it on with ten codes, mailed.
         let wrong = app
-            .post_bearer("/v1/auth/2fa/enable-complete", &access, &json!({"code": "000000"}))
+            .post_bearer(
+                "/v1/auth/2fa/enable-complete",
+                &access,
+                &json!({"code": "000000"}),
+            )
             .await;
         if app.code(&secret, 0) != "000000" {
             wrong.assert_problem(401, "invalid_code");
@@ -64,14 +72,26 @@ async fn enable_logout_login_verify_replay_recovery_until_the_codes_run_out() {
         let on = stored(&app, &email).await;
         let at_rest = serde_json::to_string(&on).unwrap();
         assert!(!at_rest.contains(&secret));
-        assert!(codes.iter().all(|c| !at_rest.contains(c.as_str())), "codes stored hashed");
+        assert!(
+            codes.iter().all(|c| !at_rest.contains(c.as_str())),
+            "codes stored hashed"
+        );
         let again = app
-            .post_bearer("/v1/auth/2fa/enable-init", &access, &json!({"password": STRONG_PASSWORD}))
+            .post_bearer(
+                "/v1/auth/2fa/enable-init",
+                &access,
+                &json!({"password": STRONG_PASSWORD}),
+            )
             .await;
         again.assert_problem(409, "conflict");
 
         // Logout; the password alone no longer signs in and starts no session.
-        assert_eq!(app.bearer(reqwest::Method::POST, "/v1/auth/logout", &access).await.status, 204);
+        assert_eq!(
+            app.bearer(reqwest::Method::POST, "/v1/auth/logout", &access)
+                .await
+                .status,
+            204
+        );
         let mfa_token = app.mfa_login(&email).await;
         let login = app.login(&email, STRONG_PASSWORD).await;
         assert_eq!(login.body["expiresIn"], 300);
@@ -132,7 +152,11 @@ async fn pyotp_reads_our_url_and_its_codes_are_accepted() {
     let (_, tokens) = app.signed_in().await;
     let access = s(&tokens, "accessToken");
     let init = app
-        .post_bearer("/v1/auth/2fa/enable-init", &access, &json!({"password": STRONG_PASSWORD}))
+        .post_bearer(
+            "/v1/auth/2fa/enable-init",
+            &access,
+            &json!({"password": STRONG_PASSWORD}),
+        )
         .await;
     let url = s(&init.body, "otpauthUrl");
     let script = "import sys, pyotp\n\
@@ -144,13 +168,21 @@ async fn pyotp_reads_our_url_and_its_codes_are_accepted() {
         .args(["-c", script, &url])
         .output()
         .unwrap_or_else(|e| panic!("{python}: {e}; run scripts/test.sh to install pyotp"));
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let printed = String::from_utf8(out.stdout).unwrap();
     let lines: Vec<&str> = printed.lines().collect();
     assert_eq!(lines[0], "Latch");
     assert!(lines[1].ends_with("@example.com"), "{printed}");
     let done = app
-        .post_bearer("/v1/auth/2fa/enable-complete", &access, &json!({"code": lines[2]}))
+        .post_bearer(
+            "/v1/auth/2fa/enable-complete",
+            &access,
+            &json!({"code": lines[2]}),
+        )
         .await;
     assert_eq!(done.status, 200, "pyotp's code {}: {}", lines[2], done.body);
 }
@@ -175,8 +207,16 @@ async fn an_issuer_with_spaces_and_non_ascii_letters_reads_back_whole() {
         .args(["-c", script, &url])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert_eq!(String::from_utf8(out.stdout).unwrap().trim(), "Acme Cloud Ünï", "{url}");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap().trim(),
+        "Acme Cloud Ünï",
+        "{url}"
+    );
 }
 
 #[tokio::test]
@@ -188,14 +228,22 @@ async fn the_mfa_token_is_bound_to_its_client_expires_and_is_never_a_session() {
         let code = app.code(&user.secret, 0);
         let body = json!({"mfaToken": token, "code": code});
         let elsewhere = app
-            .call_as("Other/1.0", reqwest::Method::POST, "/v1/auth/2fa/verify", None, Some(&body))
+            .call_as(
+                "Other/1.0",
+                reqwest::Method::POST,
+                "/v1/auth/2fa/verify",
+                None,
+                Some(&body),
+            )
             .await;
         elsewhere.assert_problem(401, "invalid_token");
         app.bearer(reqwest::Method::GET, "/v1/auth/me", &token)
             .await
             .assert_problem(401, "invalid_token");
         for bad in ["", "short", &format!("{token}A")] {
-            app.verify_code(bad, &code).await.assert_problem(401, "invalid_token");
+            app.verify_code(bad, &code)
+                .await
+                .assert_problem(401, "invalid_token");
         }
         clock.advance(Duration::seconds(301));
         app.verify_code(&token, &app.code(&user.secret, 0))
@@ -227,14 +275,20 @@ async fn five_wrong_codes_lock_for_five_minutes_then_ten_and_a_good_code_starts_
         let user = app.mfa_user().await;
         let token = app.mfa_login(&user.email).await;
         let wrong = |app: &TestApp| {
-            let good = [app.code(&user.secret, -1), app.code(&user.secret, 0), app.code(&user.secret, 1)];
+            let good = [
+                app.code(&user.secret, -1),
+                app.code(&user.secret, 0),
+                app.code(&user.secret, 1),
+            ];
             (0..1_000_000)
                 .map(|n| format!("{n:06}"))
                 .find(|c| !good.contains(c))
                 .unwrap()
         };
         for _ in 0..5 {
-            app.verify_code(&token, &wrong(&app)).await.assert_problem(401, "invalid_code");
+            app.verify_code(&token, &wrong(&app))
+                .await
+                .assert_problem(401, "invalid_code");
         }
         let locked = app.verify_code(&token, &app.code(&user.secret, 1)).await;
         locked.assert_problem(423, "mfa_locked");
@@ -246,7 +300,9 @@ async fn five_wrong_codes_lock_for_five_minutes_then_ten_and_a_good_code_starts_
         clock.advance(Duration::seconds(301));
         let token = app.mfa_login(&user.email).await;
         for _ in 0..5 {
-            app.verify_code(&token, &wrong(&app)).await.assert_problem(401, "invalid_code");
+            app.verify_code(&token, &wrong(&app))
+                .await
+                .assert_problem(401, "invalid_code");
         }
         let locked = app.verify_code(&token, &wrong(&app)).await;
         locked.assert_problem(423, "mfa_locked");
@@ -271,7 +327,10 @@ async fn concurrent_guesses_past_the_limit_are_refused_unchecked() {
         let mut guesses = tokio::task::JoinSet::new();
         for n in 0..20 {
             let (app, token) = (Arc::clone(&app), token.clone());
-            guesses.spawn(async move { app.verify_code(&token, &format!("{:06}", 999_000 + n)).await });
+            guesses.spawn(async move {
+                app.verify_code(&token, &format!("{:06}", 999_000 + n))
+                    .await
+            });
         }
         let mut checked = 0;
         let mut refused = 0;
@@ -295,7 +354,10 @@ async fn the_same_code_twice_at_once_signs_in_once() {
         let user = app.mfa_user().await;
         clock.advance(STEP);
         let code = app.code(&user.secret, 0);
-        let tokens = [app.mfa_login(&user.email).await, app.mfa_login(&user.email).await];
+        let tokens = [
+            app.mfa_login(&user.email).await,
+            app.mfa_login(&user.email).await,
+        ];
         let mut tries = tokio::task::JoinSet::new();
         for token in tokens {
             let (app, code) = (Arc::clone(&app), code.clone());
@@ -323,7 +385,10 @@ async fn disable_needs_password_and_code_and_new_recovery_codes_void_the_old() {
             )
             .await;
         assert_eq!(regenerated.status, 200, "{}", regenerated.body);
-        let fresh = regenerated.body["recoveryCodes"].as_array().unwrap().clone();
+        let fresh = regenerated.body["recoveryCodes"]
+            .as_array()
+            .unwrap()
+            .clone();
         assert_eq!(fresh.len(), 10);
         let token = app.mfa_login(&user.email).await;
         app.recovery_login(&token, &user.recovery_codes[0])
@@ -335,20 +400,32 @@ async fn disable_needs_password_and_code_and_new_recovery_codes_void_the_old() {
         clock.advance(STEP);
         let code = app.code(&user.secret, 0);
         let path = "/v1/auth/2fa/disable";
-        app.post_bearer(path, &user.access, &json!({"password": "not-my-password-at-all", "code": code}))
-            .await
-            .assert_problem(401, "invalid_credentials");
+        app.post_bearer(
+            path,
+            &user.access,
+            &json!({"password": "not-my-password-at-all", "code": code}),
+        )
+        .await
+        .assert_problem(401, "invalid_credentials");
         let off = app
-            .post_bearer(path, &user.access, &json!({"password": STRONG_PASSWORD, "code": code}))
+            .post_bearer(
+                path,
+                &user.access,
+                &json!({"password": STRONG_PASSWORD, "code": code}),
+            )
             .await;
         assert_eq!(off.status, 204, "{}", off.body);
         assert_eq!(app.mail_to(&user.email, "mfa_disabled").len(), 1);
         assert_eq!(app.me(&user.access).await.body["mfaEnabled"], false);
         let login = app.login(&user.email, STRONG_PASSWORD).await;
         assert!(login.body["accessToken"].is_string(), "{}", login.body);
-        app.post_bearer(path, &user.access, &json!({"password": STRONG_PASSWORD, "code": code}))
-            .await
-            .assert_problem(409, "conflict");
+        app.post_bearer(
+            path,
+            &user.access,
+            &json!({"password": STRONG_PASSWORD, "code": code}),
+        )
+        .await
+        .assert_problem(409, "conflict");
         if app.store.is_some() {
             assert_eq!(app.audited(AuditType::MfaDisabled).await, 1);
             assert_eq!(app.audited(AuditType::RecoveryCodesRegenerated).await, 1);
@@ -364,11 +441,17 @@ async fn the_bearer_2fa_routes_are_limited_per_user_and_count_wrong_passwords() 
     let access = s(&tokens, "accessToken");
     let path = "/v1/auth/2fa/enable-init";
     for _ in 0..3 {
-        app.post_bearer(path, &access, &json!({"password": "wrong-password-entirely"}))
-            .await
-            .assert_problem(401, "invalid_credentials");
+        app.post_bearer(
+            path,
+            &access,
+            &json!({"password": "wrong-password-entirely"}),
+        )
+        .await
+        .assert_problem(401, "invalid_credentials");
     }
-    let limited = app.post_bearer(path, &access, &json!({"password": STRONG_PASSWORD})).await;
+    let limited = app
+        .post_bearer(path, &access, &json!({"password": STRONG_PASSWORD}))
+        .await;
     limited.assert_problem(429, "rate_limited");
     assert!(app.audited(AuditType::MfaFailed).await >= 3);
 }
@@ -400,7 +483,9 @@ async fn a_key_rotation_still_opens_old_secrets_and_reseals_them_on_next_use() {
     let path = app.data_dir.path().join("secrets.json");
     let mut material: SecretMaterial =
         serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-    material.data_keys.insert(0, StoredDataKey::generate("d-rotated"));
+    material
+        .data_keys
+        .insert(0, StoredDataKey::generate("d-rotated"));
     let d = &app.deps;
     let rotated = latch_core::service::Deps {
         settings: d.settings.clone(),

@@ -190,7 +190,12 @@ async fn run_once(
             } else {
                 ("/v1/auth/2fa/recovery-codes", json!({"code": code}))
             };
-            measure!(app.post_bearer(path, &user.access, &body).await.status.as_u16())
+            measure!(
+                app.post_bearer(path, &user.access, &body)
+                    .await
+                    .status
+                    .as_u16()
+            )
         }
         "health" | "jwks" | "openapi" => {
             let path = ROUTES.iter().find(|r| r.name == name).unwrap().path;

@@ -158,8 +158,15 @@ mod tests {
         let opened = keys.open(&sealed, b"user-a").unwrap();
         assert_eq!(opened.plaintext, b"totp secret");
         assert!(!opened.stale);
-        assert!(keys.open(&sealed, b"user-b").is_err(), "moved to another user");
-        assert_ne!(keys.seal(b"totp secret", b"user-a").unwrap(), sealed, "fresh nonce");
+        assert!(
+            keys.open(&sealed, b"user-b").is_err(),
+            "moved to another user"
+        );
+        assert_ne!(
+            keys.seal(b"totp secret", b"user-a").unwrap(),
+            sealed,
+            "fresh nonce"
+        );
         assert_eq!(format!("{sealed:?}"), "Sealed(k1)");
     }
 

@@ -135,8 +135,20 @@ mod tests {
     #[test]
     fn malformed_codes_match_nothing() {
         let secret = new_secret();
-        for bad in ["", "12345", "1234567", "+12345", "12a456", "１２３４５６", "-12345"] {
-            assert_eq!(matching_step(&secret, bad, 1_800_000_000).unwrap(), None, "{bad:?}");
+        for bad in [
+            "",
+            "12345",
+            "1234567",
+            "+12345",
+            "12a456",
+            "１２３４５６",
+            "-12345",
+        ] {
+            assert_eq!(
+                matching_step(&secret, bad, 1_800_000_000).unwrap(),
+                None,
+                "{bad:?}"
+            );
         }
     }
 
@@ -146,7 +158,10 @@ mod tests {
         assert!(url.starts_with("otpauth://totp/Acme%20%26%20Co:ada%3Ax%40example.com?"));
         assert!(url.contains("&issuer=Acme%20%26%20Co&"));
         assert!(url.contains("secret=JBSWY3DPEHPK3PXP"));
-        assert_eq!(base32(b"12345678901234567890"), "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ");
+        assert_eq!(
+            base32(b"12345678901234567890"),
+            "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"
+        );
     }
 
     #[test]

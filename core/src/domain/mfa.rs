@@ -61,7 +61,11 @@ impl Mfa {
     /// Whether the MFA lock holds at `now`, and for how many more seconds.
     pub fn locked_for(&self, now: OffsetDateTime) -> Option<u64> {
         let until = self.locked_until.filter(|u| *u > now)?;
-        Some(u64::try_from((until - now).whole_seconds()).unwrap_or(0).max(1))
+        Some(
+            u64::try_from((until - now).whole_seconds())
+                .unwrap_or(0)
+                .max(1),
+        )
     }
 
     /// Locks for `base` doubled for each lock in a row before, at most `max`.
@@ -152,7 +156,11 @@ mod tests {
         assert_eq!(codes.len(), RECOVERY_CODES);
         let distinct: std::collections::HashSet<_> = codes.iter().collect();
         assert_eq!(distinct.len(), RECOVERY_CODES);
-        assert!(codes.iter().all(|c| c.len() == 19 && c.matches('-').count() == 3));
+        assert!(
+            codes
+                .iter()
+                .all(|c| c.len() == 19 && c.matches('-').count() == 3)
+        );
         let mfa = Mfa {
             recovery_codes: hashes.clone(),
             ..Mfa::default()
@@ -160,7 +168,11 @@ mod tests {
         assert_eq!(mfa.recovery_code_index(&codes[3]), Some(3));
         let sloppy = codes[7].to_uppercase().replace('-', " ");
         assert_eq!(mfa.recovery_code_index(&sloppy), Some(7));
-        assert!(!hashes.iter().any(|h| codes.iter().any(|c| h.contains(c.as_str()))));
+        assert!(
+            !hashes
+                .iter()
+                .any(|h| codes.iter().any(|c| h.contains(c.as_str())))
+        );
         for bad in ["", "abcd", "abcd-efgh-ijkm-npq0", &format!("{}x", codes[0])] {
             assert_eq!(mfa.recovery_code_index(bad), None, "{bad:?}");
         }

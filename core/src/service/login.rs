@@ -1,8 +1,8 @@
 //! POST /v1/auth/login: password check with a dummy hash for unknown emails, then a new session.
 
 use super::captcha::{self, CaptchaAction};
-use super::tokens::{self, TokenPair};
 use super::mfa::challenge::{self, MfaChallenge};
+use super::tokens::{self, TokenPair};
 use super::{Caller, Deps, accounts, audit, guard};
 use crate::Error;
 use crate::domain::{AuditType, Email, Outcome};
@@ -27,11 +27,7 @@ pub enum LoginOutcome {
     MfaRequired(MfaChallenge),
 }
 
-pub async fn login(
-    deps: &Deps,
-    caller: &Caller,
-    req: LoginRequest,
-) -> Result<LoginOutcome, Error> {
+pub async fn login(deps: &Deps, caller: &Caller, req: LoginRequest) -> Result<LoginOutcome, Error> {
     // The contract's order: rate limit (counted by `serve`, before the body is read), CAPTCHA,
     // lock, password, verified address, MFA.
     let token = req.captcha_token.as_deref();

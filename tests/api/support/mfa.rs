@@ -28,7 +28,8 @@ impl TestApp {
 
     pub async fn post_bearer(&self, path: &str, access: &str, body: &Value) -> Reply {
         let body = serde_json::to_vec(body).unwrap();
-        self.call(Method::POST, path, Some(access), Some(body)).await
+        self.call(Method::POST, path, Some(access), Some(body))
+            .await
     }
 
     /// enable-init then enable-complete with the current code: the secret and recovery codes.

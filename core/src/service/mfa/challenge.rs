@@ -54,8 +54,9 @@ pub async fn challenge(deps: &Deps, caller: &Caller, user: &User) -> Result<MfaC
     let token = OneTimeToken::generate();
     let owner = (user.id.clone(), user.credential_epoch);
     let purpose = TokenPurpose::MfaLogin;
-    let record = OneTimeTokenRecord::issue(token.hash.clone(), purpose, owner, deps.clock.now(), ttl)
-        .bound_to(&caller.client);
+    let record =
+        OneTimeTokenRecord::issue(token.hash.clone(), purpose, owner, deps.clock.now(), ttl)
+            .bound_to(&caller.client);
     deps.users.put_token(&record).await?;
     Ok(MfaChallenge {
         mfa_required: true,
@@ -67,7 +68,14 @@ pub async fn challenge(deps: &Deps, caller: &Caller, user: &User) -> Result<MfaC
 /// POST /v1/auth/2fa/verify
 pub async fn verify(deps: &Deps, caller: &Caller, req: VerifyRequest) -> Result<TokenPair, Error> {
     let captcha = req.captcha_token.as_deref();
-    complete(deps, caller, &req.mfa_token, Proof::Code(&req.code), captcha).await
+    complete(
+        deps,
+        caller,
+        &req.mfa_token,
+        Proof::Code(&req.code),
+        captcha,
+    )
+    .await
 }
 
 /// POST /v1/auth/recovery-login
@@ -77,7 +85,14 @@ pub async fn recovery_login(
     req: RecoveryLoginRequest,
 ) -> Result<TokenPair, Error> {
     let proof = Proof::RecoveryCode(&req.recovery_code);
-    complete(deps, caller, &req.mfa_token, proof, req.captcha_token.as_deref()).await
+    complete(
+        deps,
+        caller,
+        &req.mfa_token,
+        proof,
+        req.captcha_token.as_deref(),
+    )
+    .await
 }
 
 async fn complete(
@@ -102,22 +117,53 @@ async fn complete(
         let left = left.to_string();
         let meta = [("left", left.as_str())];
         let uid = Some(&user.id);
-        audit::record(deps, caller, AuditType::RecoveryCodeUsed, uid, Outcome::Success, &meta)
-            .await?;
+        audit::record(
+            deps,
+            caller,
+            AuditType::RecoveryCodeUsed,
+            uid,
+            Outcome::Success,
+            &meta,
+        )
+        .await?;
     } else {
         let uid = Some(&user.id);
-        audit::record(deps, caller, AuditType::MfaSucceeded, uid, Outcome::Success, &[]).await?;
+        audit::record(
+            deps,
+            caller,
+            AuditType::MfaSucceeded,
+            uid,
+            Outcome::Success,
+            &[],
+        )
+        .await?;
     }
     // The second factor held: only now is this a sign-in, worth a notice and a session.
     guard::notify_new_sign_in(deps, caller, &user).await?;
     let Some(pair) = tokens::start_session(deps, caller, &user).await? else {
         let meta = [("reason", "password_changed")];
         let uid = Some(&user.id);
-        audit::record(deps, caller, AuditType::LoginFailed, uid, Outcome::Failure, &meta).await?;
+        audit::record(
+            deps,
+            caller,
+            AuditType::LoginFailed,
+            uid,
+            Outcome::Failure,
+            &meta,
+        )
+        .await?;
         return Err(Error::InvalidToken);
     };
     let uid = Some(&user.id);
-    audit::record(deps, caller, AuditType::LoginSucceeded, uid, Outcome::Success, &[]).await?;
+    audit::record(
+        deps,
+        caller,
+        AuditType::LoginSucceeded,
+        uid,
+        Outcome::Success,
+        &[],
+    )
+    .await?;
     Ok(pair)
 }
 
@@ -136,7 +182,11 @@ async fn spend(
         let accepted = judge(deps, caller, &user, proof, attempt).await?;
         let mut next = user.clone();
         accepted.apply(&mut next);
-        if deps.users.save_user(&next, user.version, Some(hash)).await? {
+        if deps
+            .users
+            .save_user(&next, user.version, Some(hash))
+            .await?
+        {
             return Ok((next, accepted));
         }
         user = pending_login(deps, caller, hash).await?;

@@ -26,7 +26,9 @@ pub struct Enrollment {
     /// 160 bits, base32 without padding.
     #[schema(example = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP")]
     pub secret: String,
-    #[schema(example = "otpauth://totp/Latch:ada%40example.com?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP&issuer=Latch&algorithm=SHA1&digits=6&period=30")]
+    #[schema(
+        example = "otpauth://totp/Latch:ada%40example.com?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP&issuer=Latch&algorithm=SHA1&digits=6&period=30"
+    )]
     pub otpauth_url: String,
     /// The otpauth URL as a QR code, an SVG document.
     pub qr_svg: String,
@@ -116,7 +118,15 @@ pub async fn enable_complete(
         };
         let meta = [("reason", reason)];
         let uid = Some(&user.id);
-        audit::record(deps, caller, AuditType::MfaFailed, uid, Outcome::Failure, &meta).await?;
+        audit::record(
+            deps,
+            caller,
+            AuditType::MfaFailed,
+            uid,
+            Outcome::Failure,
+            &meta,
+        )
+        .await?;
         return Err(Error::InvalidCode);
     };
     let (codes, hashes) = new_recovery_codes();
@@ -130,7 +140,15 @@ pub async fn enable_complete(
     save(deps, &next, user.version).await?;
     mail::send(deps, caller, &Mail::mfa_enabled(user.email.clone())).await?;
     let uid = Some(&user.id);
-    audit::record(deps, caller, AuditType::MfaEnabled, uid, Outcome::Success, &[]).await?;
+    audit::record(
+        deps,
+        caller,
+        AuditType::MfaEnabled,
+        uid,
+        Outcome::Success,
+        &[],
+    )
+    .await?;
     Ok(RecoveryCodes {
         recovery_codes: codes,
     })
@@ -159,7 +177,15 @@ pub async fn disable(
     forget_attempts(deps, user).await?;
     mail::send(deps, caller, &Mail::mfa_disabled(user.email.clone(), false)).await?;
     let uid = Some(&user.id);
-    audit::record(deps, caller, AuditType::MfaDisabled, uid, Outcome::Success, &[]).await
+    audit::record(
+        deps,
+        caller,
+        AuditType::MfaDisabled,
+        uid,
+        Outcome::Success,
+        &[],
+    )
+    .await
 }
 
 /// POST /v1/auth/2fa/recovery-codes: a current code buys a new set; the old one is void.
@@ -203,8 +229,15 @@ pub async fn reset_by_admin(deps: &Deps, caller: &Caller, id: &UserId) -> Result
             let notice = Mail::mfa_disabled(user.email.clone(), true);
             mail::send(deps, caller, &notice).await?;
             let uid = Some(&user.id);
-            return audit::record(deps, caller, AuditType::AdminMfaReset, uid, Outcome::Success, &[])
-                .await;
+            return audit::record(
+                deps,
+                caller,
+                AuditType::AdminMfaReset,
+                uid,
+                Outcome::Success,
+                &[],
+            )
+            .await;
         }
     }
     Err(Error::Conflict)

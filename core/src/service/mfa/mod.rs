@@ -105,8 +105,15 @@ pub async fn admit(deps: &Deps, caller: &Caller, user: &User) -> Result<u64, Err
     let rules = &deps.settings.mfa;
     if let Some(retry_after_secs) = user.mfa.locked_for(now) {
         let meta = [("reason", "locked")];
-        audit::record(deps, caller, AuditType::MfaFailed, Some(&user.id), Outcome::Failure, &meta)
-            .await?;
+        audit::record(
+            deps,
+            caller,
+            AuditType::MfaFailed,
+            Some(&user.id),
+            Outcome::Failure,
+            &meta,
+        )
+        .await?;
         return Err(Error::MfaLocked { retry_after_secs });
     }
     let attempt = deps
@@ -160,8 +167,15 @@ pub async fn judge(
         Err(reason) => reason,
     };
     let meta = [("reason", reason)];
-    audit::record(deps, caller, AuditType::MfaFailed, Some(&user.id), Outcome::Failure, &meta)
-        .await?;
+    audit::record(
+        deps,
+        caller,
+        AuditType::MfaFailed,
+        Some(&user.id),
+        Outcome::Failure,
+        &meta,
+    )
+    .await?;
     if reason == "replayed" {
         mail::send(deps, caller, &Mail::mfa_code_replayed(user.email.clone())).await?;
     }
@@ -199,8 +213,15 @@ async fn lock(deps: &Deps, caller: &Caller, seen: &User) -> Result<User, Error> 
             let shown = minutes.to_string();
             let meta = [("reason", "locked_now"), ("minutes", shown.as_str())];
             let uid = Some(&next.id);
-            audit::record(deps, caller, AuditType::MfaFailed, uid, Outcome::Failure, &meta)
-                .await?;
+            audit::record(
+                deps,
+                caller,
+                AuditType::MfaFailed,
+                uid,
+                Outcome::Failure,
+                &meta,
+            )
+            .await?;
             return Ok(next);
         }
         match deps.users.user_by_id(&seen.id).await? {
@@ -219,7 +240,11 @@ mod tests {
 
     fn user() -> User {
         let email = Email::parse("ada@example.com").unwrap();
-        User::register(email, PasswordHash(String::new()), OffsetDateTime::UNIX_EPOCH)
+        User::register(
+            email,
+            PasswordHash(String::new()),
+            OffsetDateTime::UNIX_EPOCH,
+        )
     }
 
     #[test]
@@ -242,7 +267,10 @@ mod tests {
         let before = next.mfa.write_id.clone();
         newer.apply(&mut next);
         assert_eq!(next.mfa.last_step, 101);
-        assert_ne!(next.mfa.write_id, before, "each write is this request's own");
+        assert_ne!(
+            next.mfa.write_id, before,
+            "each write is this request's own"
+        );
     }
 
     #[test]
@@ -256,7 +284,10 @@ mod tests {
         };
         assert!(spend.used_recovery_code());
         spend.apply(&mut next);
-        assert_eq!(next.mfa.recovery_codes, vec!["a".to_owned(), "c".to_owned()]);
+        assert_eq!(
+            next.mfa.recovery_codes,
+            vec!["a".to_owned(), "c".to_owned()]
+        );
         let out_of_range = Accepted {
             recovery_index: Some(9),
             ..spend
@@ -269,10 +300,18 @@ mod tests {
     fn each_lock_starts_a_fresh_attempt_count() {
         let mut u = user();
         let never = attempts_key(&u);
-        u.mfa.lock(OffsetDateTime::UNIX_EPOCH, time::Duration::minutes(5), time::Duration::hours(1));
+        u.mfa.lock(
+            OffsetDateTime::UNIX_EPOCH,
+            time::Duration::minutes(5),
+            time::Duration::hours(1),
+        );
         let first = attempts_key(&u);
         assert_ne!(never, first);
         u.mfa.unlock();
-        assert_eq!(attempts_key(&u), first, "a success keeps the count it cleared");
+        assert_eq!(
+            attempts_key(&u),
+            first,
+            "a success keeps the count it cleared"
+        );
     }
 }

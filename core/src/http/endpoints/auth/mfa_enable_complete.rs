@@ -23,10 +23,7 @@ pub const ROUTE: Route = Route {
         success_description: "2FA is on; ten recovery codes, shown this once",
         response: Some(schema_of::<mfa::enroll::RecoveryCodes>),
         content_type: "application/json",
-        errors: &[
-            (401, &["invalid_code"]),
-            (409, &["conflict"]),
-        ],
+        errors: &[(401, &["invalid_code"]), (409, &["conflict"])],
     },
 };
 

@@ -23,10 +23,7 @@ pub const ROUTE: Route = Route {
         success_description: "The secret (base32), its otpauth URL and an SVG QR code; 2FA is on only after enable-complete",
         response: Some(schema_of::<mfa::enroll::Enrollment>),
         content_type: "application/json",
-        errors: &[
-            (401, &["invalid_credentials"]),
-            (409, &["conflict"]),
-        ],
+        errors: &[(401, &["invalid_credentials"]), (409, &["conflict"])],
     },
 };
 
