@@ -29,12 +29,38 @@ impl LocalSecrets {
                     )));
                 }
                 let text = std::fs::read_to_string(&self.path).map_err(|e| fail(e.to_string()))?;
-                serde_json::from_str(&text)
-                    .map_err(|e| fail(format!("is not valid secret material: {e}")))
+                let material: SecretMaterial = serde_json::from_str(&text)
+                    .map_err(|e| fail(format!("is not valid secret material: {e}")))?;
+                if material.data_keys.is_empty() {
+                    return self.add_data_key(material);
+                }
+                Ok(material)
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => self.generate(),
             Err(e) => Err(fail(e.to_string())),
         }
+    }
+
+    /// Material written before data keys existed gets one, written back in place (through a
+    /// file of mode 0600 renamed over the old), so a local setup keeps its signing keys.
+    fn add_data_key(&self, mut material: SecretMaterial) -> Result<SecretMaterial, Error> {
+        let fail = |what: String| Error::internal(format!("{}: {what}", self.path.display()));
+        material.add_data_key(time::OffsetDateTime::now_utc());
+        let json = serde_json::to_vec_pretty(&material).map_err(|e| fail(e.to_string()))?;
+        let staged = self.path.with_extension("json.new");
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(&staged)
+            .map_err(|e| fail(e.to_string()))?;
+        file.write_all(&json)
+            .and_then(|()| file.sync_all())
+            .and_then(|()| std::fs::rename(&staged, &self.path))
+            .map_err(|e| fail(e.to_string()))?;
+        tracing::info!(target: "latch::keys", path = %self.path.display(), "added a data key");
+        Ok(material)
     }
 
     fn generate(&self) -> Result<SecretMaterial, Error> {
@@ -75,6 +101,28 @@ impl SecretSource for LocalSecrets {
 mod tests {
     use super::*;
     use crate::crypto::KeyRing;
+
+    #[tokio::test]
+    async fn material_from_before_data_keys_gets_one_and_keeps_its_signing_keys() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("secrets.json");
+        let mut old = SecretMaterial::generate(time::OffsetDateTime::now_utc()).unwrap();
+        old.data_keys.clear();
+        std::fs::write(&path, serde_json::to_vec(&old).unwrap()).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let source = LocalSecrets::new(path.clone());
+        let upgraded = source.load().await.unwrap();
+        assert_eq!(upgraded.data_keys.len(), 1);
+        assert_eq!(upgraded.signing_keys[0].kid, old.signing_keys[0].kid);
+        KeyRing::from_material(&upgraded).unwrap();
+        let again = source.load().await.unwrap();
+        assert_eq!(
+            again.data_keys[0].id, upgraded.data_keys[0].id,
+            "written back once"
+        );
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+    }
 
     #[tokio::test]
     async fn generates_once_with_mode_0600_and_reloads_the_same_keys() {

@@ -58,6 +58,12 @@ impl SecretMaterial {
         })
     }
 
+    /// Puts a new data key first: it seals from now on, the older ones still open.
+    pub fn add_data_key(&mut self, now: OffsetDateTime) {
+        self.data_keys
+            .insert(0, StoredDataKey::generate(&new_data_key_id(now)));
+    }
+
     /// Puts a new signing key first and keeps one previous key, so tokens signed just before
     /// a rotation still verify until they expire.
     pub fn rotate(&mut self, now: OffsetDateTime) -> Result<(), Error> {
