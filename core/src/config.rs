@@ -443,6 +443,9 @@ impl Config {
             // The Key Uri Format splits its label on the colon: apps would misread the account.
             return Err(v.bad("LATCH_MFA_ISSUER", "a name without a colon"));
         }
+        if settings.mfa.lock_max < settings.mfa.lock {
+            return Err(v.bad("LATCH_MFA_LOCK_MAX_S", "at least LATCH_MFA_LOCK_S"));
+        }
         if settings.mfa.lock_after == 0 {
             return Err(v.bad("LATCH_MFA_LOCK_AFTER", "at least 1 failure"));
         }
@@ -701,6 +704,7 @@ mod tests {
             ("LATCH_REQUEST_DEADLINE_MS", "2500"),
             ("LATCH_MFA_ISSUER", "Acme:ID"),
             ("LATCH_MFA_LOCK_AFTER", "0"),
+            ("LATCH_MFA_LOCK_MAX_S", "60"),
             ("LATCH_MFA_TOKEN_TTL_S", "0"),
             ("LATCH_RATE_2FA_PER_MIN", "-1"),
         ] {

@@ -522,3 +522,175 @@ async fn a_key_rotation_still_opens_old_secrets_and_reseals_them_on_next_use() {
     assert_ne!(now_under, sealed_under);
     assert_eq!(now_under, "d-rotated", "re-sealed under the newest key");
 }
+
+#[tokio::test]
+async fn a_stolen_session_guessing_codes_locks_the_factor_once_and_loses_itself() {
+    let (app, _clock) = spawn_app_on(&[], None).await;
+    let user = app.mfa_user().await;
+    let path = "/v1/auth/2fa/recovery-codes";
+    let wrong = |n: u32| {
+        let good = [
+            app.code(&user.secret, -1),
+            app.code(&user.secret, 0),
+            app.code(&user.secret, 1),
+        ];
+        (n..1_000_000)
+            .map(|n| format!("{n:06}"))
+            .find(|c| !good.contains(c))
+            .unwrap()
+    };
+    for n in 0..5 {
+        app.post_bearer(path, &user.access, &json!({"code": wrong(n * 7)}))
+            .await
+            .assert_problem(401, "invalid_code");
+    }
+    // The session ended with its fifth wrong code: it cannot keep the owner's factor locked.
+    app.me(&user.access)
+        .await
+        .assert_problem(401, "invalid_token");
+    assert_eq!(stored(&app, &user.email).await.mfa.locks, 1);
+    assert!(app.audited(AuditType::SessionRevoked).await >= 1);
+}
+
+#[tokio::test]
+async fn an_administrators_lock_placed_after_the_password_holds_at_the_second_step() {
+    for (app, clock) in on_both_stores(&[]).await {
+        let user = app.mfa_user().await;
+        clock.advance(STEP);
+        let token = app.mfa_login(&user.email).await;
+        let lock = latch_core::domain::Lock {
+            until: app.deps.clock.now() + Duration::hours(1),
+            kind: latch_core::domain::LockKind::Admin,
+        };
+        let email = latch_core::domain::Email::parse(&user.email).unwrap();
+        app.deps.locks.lock(&email, &lock).await.unwrap();
+        app.verify_code(&token, &app.code(&user.secret, 0))
+            .await
+            .assert_problem(423, "account_locked");
+    }
+}
+
+#[tokio::test]
+async fn the_administrators_reset_turns_mfa_off_voids_the_codes_and_mails_the_owner() {
+    for (app, _clock) in on_both_stores(&[]).await {
+        let user = app.mfa_user().await;
+        let id = stored(&app, &user.email).await.id;
+        let caller = latch_core::service::Caller {
+            request_id: "admin-reset".into(),
+            client: latch_core::domain::ClientInfo {
+                ip: "127.0.0.1".parse().unwrap(),
+                user_agent: crate::support::UA.into(),
+            },
+        };
+        latch_core::service::mfa::enroll::reset_by_admin(&app.deps, &caller, &id)
+            .await
+            .unwrap();
+        let after = stored(&app, &user.email).await;
+        assert!(!after.mfa_enabled && after.mfa.secret.is_none());
+        assert!(after.mfa.recovery_codes.is_empty());
+        assert_eq!(app.mail_to(&user.email, "mfa_disabled").len(), 1);
+        let login = app.login(&user.email, STRONG_PASSWORD).await;
+        assert!(login.body["accessToken"].is_string(), "{}", login.body);
+        if app.store.is_some() {
+            assert_eq!(app.audited(AuditType::AdminMfaReset).await, 1);
+        }
+        let nobody = latch_core::domain::UserId::new(app.deps.clock.now());
+        let missing = latch_core::service::mfa::enroll::reset_by_admin(&app.deps, &caller, &nobody);
+        assert!(matches!(missing.await, Err(latch_core::Error::NotFound)));
+    }
+}
+
+#[tokio::test]
+async fn recovery_codes_are_shown_even_when_the_notice_after_them_cannot_go_out() {
+    use crate::support::{logs, moto};
+    // SES refuses this sender: every mail fails, after the change has landed.
+    let aws = moto::aws().await;
+    let names = moto::tables(&aws_sdk_dynamodb::Client::new(&aws)).await;
+    let unverified = format!("no-reply@{}.example.org", moto::unique("unverified"));
+    let settings = [
+        &moto::dynamodb_settings(&names)[..],
+        &[("LATCH_MAIL", "ses"), ("LATCH_MAIL_FROM", &unverified)],
+    ]
+    .concat();
+    let app = crate::support::spawn_app_with(&settings, Some(aws)).await;
+    let email = format!("{}@example.com", moto::unique("unmailed"));
+    assert_eq!(app.register(&email, STRONG_PASSWORD).await.status, 202);
+    let mut user = stored(&app, &email).await;
+    let version = user.version;
+    user.email_verified = true;
+    user.version += 1;
+    assert!(
+        app.deps
+            .users
+            .save_user(&user, version, None)
+            .await
+            .unwrap()
+    );
+    let login = app.login(&email, STRONG_PASSWORD).await;
+    let access = s(&login.body, "accessToken");
+    let from = logs::captured().len();
+
+    let init = app
+        .post_bearer(
+            "/v1/auth/2fa/enable-init",
+            &access,
+            &json!({"password": STRONG_PASSWORD}),
+        )
+        .await;
+    let secret = s(&init.body, "secret");
+    let done = app
+        .post_bearer(
+            "/v1/auth/2fa/enable-complete",
+            &access,
+            &json!({"code": app.code(&secret, 0)}),
+        )
+        .await;
+    assert_eq!(done.status, 200, "{}", done.body);
+    assert_eq!(done.body["recoveryCodes"].as_array().unwrap().len(), 10);
+    assert!(stored(&app, &email).await.mfa_enabled);
+    let logged = logs::captured()[from..].to_owned();
+    assert!(
+        logged.contains("latch::after_commit") && logged.contains("mfa enabled notice"),
+        "{logged}"
+    );
+    assert!(
+        logs::metrics()
+            .iter()
+            .any(|m| m.get("PostCommitFailures").is_some())
+    );
+}
+
+#[tokio::test]
+async fn after_an_mfa_lock_the_next_code_needs_a_captcha_answer_for_2fa() {
+    use crate::support::siteverify;
+    let fake = siteverify::start().await;
+    let (app, clock) = spawn_app_on(&siteverify::settings(&fake.url), None).await;
+    let user = app.mfa_user().await;
+    let token = app.mfa_login(&user.email).await;
+    let good = [app.code(&user.secret, 0), app.code(&user.secret, 1)];
+    let wrong: Vec<String> = (0..1_000_000)
+        .map(|n| format!("{n:06}"))
+        .filter(|c| !good.contains(c) && *c != app.code(&user.secret, -1))
+        .take(5)
+        .collect();
+    for code in &wrong {
+        app.verify_code(&token, code)
+            .await
+            .assert_problem(401, "invalid_code");
+    }
+    clock.advance(Duration::seconds(301));
+    let token = app.mfa_login(&user.email).await;
+    let code = app.code(&user.secret, 0);
+    app.verify_code(&token, &code)
+        .await
+        .assert_problem(400, "captcha_required");
+    let verify = |captcha: &str| json!({"mfaToken": token, "code": code, "captchaToken": captcha});
+    app.post_json("/v1/auth/2fa/verify", &verify("good-token:login"))
+        .await
+        .assert_problem(400, "captcha_invalid");
+    let ok = app
+        .post_json("/v1/auth/2fa/verify", &verify("good-token:2fa"))
+        .await;
+    assert_eq!(ok.status, 200, "{}", ok.body);
+    assert_eq!(fake.calls(), 2);
+}

@@ -198,6 +198,24 @@ pub struct Deps {
     pub hasher: PasswordHasher,
 }
 
+/// Runs a step that follows a committed change: its notice or its audit event. The change has
+/// landed, and the answer may carry what is shown only once (recovery codes) or a session the
+/// caller has paid a one-time token for, so a failure here does not turn into an error: it is
+/// logged (target `latch::after_commit`, with the request id) and counted as the
+/// `PostCommitFailures` metric, for an operator to follow up.
+pub async fn after_commit(
+    deps: &Deps,
+    caller: &Caller,
+    step: &'static str,
+    work: impl std::future::Future<Output = Result<(), crate::Error>>,
+) {
+    if let Err(err) = work.await {
+        tracing::error!(target: "latch::after_commit", step, requestId = %caller.request_id, error = %err, "a step after a committed change failed; the change stands");
+        let at_ms = crate::metrics::epoch_ms(deps.clock.now());
+        crate::metrics::emit(&crate::metrics::security("PostCommitFailures", at_ms));
+    }
+}
+
 /// Who is calling, for audit and session binding.
 #[derive(Debug, Clone)]
 pub struct Caller {

@@ -108,6 +108,8 @@ macro_rules! contract_suite {
 
 contract_suite!(
     creates_and_reads_back_a_user,
+    mfa_state_and_a_bound_mfa_token_round_trip,
+    two_writes_of_one_version_with_one_token_land_once,
     a_taken_email_names_its_owner_and_stores_nothing,
     concurrent_creates_of_one_email_make_one_user,
     a_verification_token_is_spent_with_its_effect,

@@ -295,3 +295,77 @@ pub async fn abandoned_accounts_are_listed_and_deleted_only_while_unverified(s: 
         CreateUser::Created
     );
 }
+
+/// A user with MFA state: sealed secret, recovery-code hashes, replay floor and lock.
+fn with_mfa(u: &User) -> User {
+    use latch_core::crypto::Sealed;
+    let mut next = u.clone();
+    next.mfa_enabled = true;
+    next.mfa.secret = Some(Sealed {
+        key_id: "d1".into(),
+        nonce: "bm9uY2Vub25jZTEy".into(),
+        ciphertext: "Y2lwaGVydGV4dA".into(),
+    });
+    next.mfa.recovery_codes = vec!["ab".repeat(32), "cd".repeat(32)];
+    next.mfa.last_step = 60_000_123;
+    next.mfa.locks = 2;
+    next.mfa.locked_until = Some(now() + Duration::minutes(5));
+    next.mfa.write_id = "w1".into();
+    next.version = u.version + 1;
+    next
+}
+
+pub async fn mfa_state_and_a_bound_mfa_token_round_trip(s: Stores) {
+    let u = user(&unique_email());
+    create(s.users.as_ref(), &u).await;
+    let next = with_mfa(&u);
+    assert!(s.users.save_user(&next, u.version, None).await.unwrap());
+    assert_eq!(s.users.user_by_id(&u.id).await.unwrap(), Some(next.clone()));
+    let email = next.email.clone();
+    assert_eq!(
+        s.users.user_by_email(&email).await.unwrap(),
+        Some(next.clone())
+    );
+
+    let client = ClientInfo {
+        ip: "198.51.100.7".parse().unwrap(),
+        user_agent: "Firefox/132.0".into(),
+    };
+    let mfa = token(&next, TokenPurpose::MfaLogin, Duration::minutes(5)).bound_to(&client);
+    s.users.put_token(&mfa).await.unwrap();
+    let read = s.users.token(&mfa.hash).await.unwrap().unwrap();
+    assert_eq!(read, mfa);
+    assert!(read.admits(&client));
+    let other = ClientInfo {
+        user_agent: "Chrome/131.0".into(),
+        ..client
+    };
+    assert!(!read.admits(&other));
+}
+
+pub async fn two_writes_of_one_version_with_one_token_land_once(s: Stores) {
+    // Two requests spending one MFA token at once: each writes its own stamp, one lands.
+    let u = with_mfa(&user(&unique_email()));
+    create(s.users.as_ref(), &u).await;
+    let mfa = token(&u, TokenPurpose::MfaLogin, Duration::minutes(5));
+    s.users.put_token(&mfa).await.unwrap();
+    let writes = ["first", "second"].map(|stamp| {
+        let mut next = u.clone();
+        next.mfa.last_step += 1;
+        next.mfa.write_id = stamp.into();
+        next.version = u.version + 1;
+        let (users, hash) = (Arc::clone(&s.users), mfa.hash.clone());
+        tokio::spawn(async move {
+            users
+                .save_user(&next, u.version, Some(&hash))
+                .await
+                .unwrap()
+        })
+    });
+    let mut landed = 0;
+    for write in writes {
+        landed += usize::from(write.await.unwrap());
+    }
+    assert_eq!(landed, 1, "one spend, one new replay floor");
+    assert_eq!(s.users.token(&mfa.hash).await.unwrap(), None);
+}

@@ -10,7 +10,7 @@ use crate::domain::{
 };
 use crate::service::captcha::{self, CaptchaAction};
 use crate::service::tokens::{self, TokenPair};
-use crate::service::{Caller, Deps, audit, guard, mail};
+use crate::service::{Caller, Deps, after_commit, audit, guard, mail};
 use serde::{Deserialize, Serialize};
 
 /// The answer to a correct password when MFA is on.
@@ -104,66 +104,57 @@ async fn complete(
 ) -> Result<TokenPair, Error> {
     let hash = TokenHash::of_presented(raw_token).ok_or(Error::InvalidToken)?;
     let user = pending_login(deps, caller, &hash).await?;
+    // A lock placed since the password step (an administrator's, or failed passwords from
+    // elsewhere) holds here too.
+    if let Some(lock) = deps.locks.lock_of(&user.email).await?
+        && let Some(lock) = guard::refusing(deps, caller, lock, Some(&user)).await?
+    {
+        return Err(Error::AccountLocked {
+            retry_after_secs: lock.retry_after(deps.clock.now()),
+        });
+    }
     if user.mfa.locks > 0 {
         captcha::demanded(deps, caller, captcha_token, CaptchaAction::SecondFactor).await?;
     }
     let attempt = admit(deps, caller, &user).await?;
     let (user, accepted) = spend(deps, caller, &hash, user, proof, attempt).await?;
-    forget_attempts(deps, &user).await?;
+    // The token and the code are spent: what follows must not lose the sign-in they paid for.
+    after_commit(
+        deps,
+        caller,
+        "forget mfa attempts",
+        forget_attempts(deps, &user),
+    )
+    .await;
+    let uid = Some(&user.id);
     if accepted.used_recovery_code() {
         let left = user.mfa.recovery_codes.len();
         let notice = Mail::recovery_code_used(user.email.clone(), left);
-        mail::send(deps, caller, &notice).await?;
+        let sent = mail::send(deps, caller, &notice);
+        after_commit(deps, caller, "recovery code notice", sent).await;
         let left = left.to_string();
         let meta = [("left", left.as_str())];
-        let uid = Some(&user.id);
-        audit::record(
-            deps,
-            caller,
-            AuditType::RecoveryCodeUsed,
-            uid,
-            Outcome::Success,
-            &meta,
-        )
-        .await?;
+        let kind = AuditType::RecoveryCodeUsed;
+        let event = audit::record(deps, caller, kind, uid, Outcome::Success, &meta);
+        after_commit(deps, caller, "recovery code audit", event).await;
     } else {
-        let uid = Some(&user.id);
-        audit::record(
-            deps,
-            caller,
-            AuditType::MfaSucceeded,
-            uid,
-            Outcome::Success,
-            &[],
-        )
-        .await?;
+        let kind = AuditType::MfaSucceeded;
+        let event = audit::record(deps, caller, kind, uid, Outcome::Success, &[]);
+        after_commit(deps, caller, "mfa audit", event).await;
     }
-    // The second factor held: only now is this a sign-in, worth a notice and a session.
+    // The second factor held: only now is this a sign-in, worth a notice and a session. As at
+    // login, the notice goes before the session exists, and a notice that cannot go out leaves
+    // none (the caller signs in again).
     guard::notify_new_sign_in(deps, caller, &user).await?;
     let Some(pair) = tokens::start_session(deps, caller, &user).await? else {
         let meta = [("reason", "password_changed")];
-        let uid = Some(&user.id);
-        audit::record(
-            deps,
-            caller,
-            AuditType::LoginFailed,
-            uid,
-            Outcome::Failure,
-            &meta,
-        )
-        .await?;
+        let kind = AuditType::LoginFailed;
+        audit::record(deps, caller, kind, uid, Outcome::Failure, &meta).await?;
         return Err(Error::InvalidToken);
     };
-    let uid = Some(&user.id);
-    audit::record(
-        deps,
-        caller,
-        AuditType::LoginSucceeded,
-        uid,
-        Outcome::Success,
-        &[],
-    )
-    .await?;
+    let kind = AuditType::LoginSucceeded;
+    let event = audit::record(deps, caller, kind, uid, Outcome::Success, &[]);
+    after_commit(deps, caller, "login audit", event).await;
     Ok(pair)
 }
 

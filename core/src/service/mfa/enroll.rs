@@ -1,14 +1,16 @@
 //! Turning MFA on (enable-init, then enable-complete with a first code), off, making a new set
 //! of recovery codes, and the reset an administrator runs.
 
-use super::{Proof, admit, forget_attempts, judge, open_secret, seal_secret, stamp, step_now};
+use super::{
+    Accepted, Proof, admit, forget_attempts, judge, open_secret, seal_secret, stamp, step_now,
+};
 use crate::Error;
 use crate::crypto::totp;
 use crate::domain::mfa::{PendingSecret, new_recovery_codes};
 use crate::domain::{AuditType, Mail, Outcome, User, UserId};
 use crate::service::authn::Authenticated;
 use crate::service::guard::{self, RateLimit};
-use crate::service::{Caller, Deps, audit, mail, passwords};
+use crate::service::{Caller, Deps, after_commit, audit, mail, passwords, sessions};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -138,17 +140,18 @@ pub async fn enable_complete(
     next.mfa.last_step = next.mfa.last_step.max(step);
     stamp(&mut next);
     save(deps, &next, user.version).await?;
-    mail::send(deps, caller, &Mail::mfa_enabled(user.email.clone())).await?;
-    let uid = Some(&user.id);
-    audit::record(
+    // MFA is on: the codes must reach the caller whatever follows.
+    let notice = Mail::mfa_enabled(user.email.clone());
+    after_commit(
         deps,
         caller,
-        AuditType::MfaEnabled,
-        uid,
-        Outcome::Success,
-        &[],
+        "mfa enabled notice",
+        mail::send(deps, caller, &notice),
     )
-    .await?;
+    .await;
+    let (kind, uid) = (AuditType::MfaEnabled, Some(&user.id));
+    let event = audit::record(deps, caller, kind, uid, Outcome::Success, &[]);
+    after_commit(deps, caller, "mfa enabled audit", event).await;
     Ok(RecoveryCodes {
         recovery_codes: codes,
     })
@@ -167,25 +170,31 @@ pub async fn disable(
     if !user.mfa_enabled {
         return Err(Error::Conflict);
     }
-    let attempt = admit(deps, caller, user).await?;
-    let accepted = judge(deps, caller, user, Proof::Code(&req.code), attempt).await?;
+    let accepted = code_in_session(deps, caller, auth, &req.code).await?;
     let mut next = user.clone();
     accepted.apply(&mut next);
     next.mfa_enabled = false;
     next.mfa.clear(deps.clock.now());
     save(deps, &next, user.version).await?;
-    forget_attempts(deps, user).await?;
-    mail::send(deps, caller, &Mail::mfa_disabled(user.email.clone(), false)).await?;
-    let uid = Some(&user.id);
-    audit::record(
+    after_commit(
         deps,
         caller,
-        AuditType::MfaDisabled,
-        uid,
-        Outcome::Success,
-        &[],
+        "forget mfa attempts",
+        forget_attempts(deps, user),
     )
-    .await
+    .await;
+    let notice = Mail::mfa_disabled(user.email.clone(), false);
+    after_commit(
+        deps,
+        caller,
+        "mfa disabled notice",
+        mail::send(deps, caller, &notice),
+    )
+    .await;
+    let (kind, uid) = (AuditType::MfaDisabled, Some(&user.id));
+    let event = audit::record(deps, caller, kind, uid, Outcome::Success, &[]);
+    after_commit(deps, caller, "mfa disabled audit", event).await;
+    Ok(())
 }
 
 /// POST /v1/auth/2fa/recovery-codes: a current code buys a new set; the old one is void.
@@ -200,17 +209,23 @@ pub async fn regenerate(
     if !user.mfa_enabled {
         return Err(Error::Conflict);
     }
-    let attempt = admit(deps, caller, user).await?;
-    let accepted = judge(deps, caller, user, Proof::Code(&req.code), attempt).await?;
+    let accepted = code_in_session(deps, caller, auth, &req.code).await?;
     let (codes, hashes) = new_recovery_codes();
     let mut next = user.clone();
     accepted.apply(&mut next);
     next.mfa.recovery_codes = hashes;
     save(deps, &next, user.version).await?;
-    forget_attempts(deps, user).await?;
-    let uid = Some(&user.id);
-    let kind = AuditType::RecoveryCodesRegenerated;
-    audit::record(deps, caller, kind, uid, Outcome::Success, &[]).await?;
+    // The old set is void: the new one must reach the caller whatever follows.
+    after_commit(
+        deps,
+        caller,
+        "forget mfa attempts",
+        forget_attempts(deps, user),
+    )
+    .await;
+    let (kind, uid) = (AuditType::RecoveryCodesRegenerated, Some(&user.id));
+    let event = audit::record(deps, caller, kind, uid, Outcome::Success, &[]);
+    after_commit(deps, caller, "recovery codes audit", event).await;
     Ok(RecoveryCodes {
         recovery_codes: codes,
     })
@@ -227,20 +242,46 @@ pub async fn reset_by_admin(deps: &Deps, caller: &Caller, id: &UserId) -> Result
         stamp(&mut next);
         if deps.users.save_user(&next, user.version, None).await? {
             let notice = Mail::mfa_disabled(user.email.clone(), true);
-            mail::send(deps, caller, &notice).await?;
-            let uid = Some(&user.id);
-            return audit::record(
+            after_commit(
                 deps,
                 caller,
-                AuditType::AdminMfaReset,
-                uid,
-                Outcome::Success,
-                &[],
+                "mfa reset notice",
+                mail::send(deps, caller, &notice),
             )
             .await;
+            let (kind, uid) = (AuditType::AdminMfaReset, Some(&user.id));
+            let event = audit::record(deps, caller, kind, uid, Outcome::Success, &[]);
+            after_commit(deps, caller, "mfa reset audit", event).await;
+            return Ok(());
         }
     }
     Err(Error::Conflict)
+}
+
+/// A code a bearer route asks for, under the MFA lock. A wrong one also counts against the
+/// session (with its wrong passwords), which ends at the lockout threshold: a stolen session
+/// can push the owner's second factor into a lock once, not keep it locked.
+async fn code_in_session(
+    deps: &Deps,
+    caller: &Caller,
+    auth: &Authenticated,
+    code: &str,
+) -> Result<Accepted, Error> {
+    let user = &auth.user;
+    let attempt = admit(deps, caller, user).await?;
+    match judge(deps, caller, user, Proof::Code(code), attempt).await {
+        Err(Error::InvalidCode) => {
+            let sid = &auth.session.id;
+            let failures = deps.sessions.count_password_failure(sid).await?;
+            if failures >= deps.settings.lockout.threshold {
+                let meta = [("reason", "code_guessing")];
+                let kind = AuditType::SessionRevoked;
+                sessions::end_session(deps, caller, auth, sid, kind, &meta).await?;
+            }
+            Err(Error::InvalidCode)
+        }
+        other => other,
+    }
 }
 
 /// The password a bearer 2FA route asks for again; a wrong one counts like change-password's.

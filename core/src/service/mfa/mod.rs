@@ -5,7 +5,7 @@
 pub mod challenge;
 pub mod enroll;
 
-use super::{Caller, Deps, audit, mail};
+use super::{Caller, Deps, after_commit, audit, mail};
 use crate::Error;
 use crate::crypto::{Sealed, totp};
 use crate::domain::{AuditType, Mail, Outcome, User};
@@ -89,6 +89,12 @@ pub fn step_now(deps: &Deps, secret: &[u8], code: &str) -> Result<Option<u64>, E
     totp::matching_step(secret, code, now)
 }
 
+/// How long attempts at a code are remembered: far longer than any lock, so that spreading
+/// guesses over days gains nothing (a fixed window of a day would let four a day through
+/// unseen forever). Each lock starts a fresh count and a success clears it; the window only
+/// bounds how long a forgotten count is kept.
+const ATTEMPTS_WINDOW: time::Duration = time::Duration::days(90);
+
 /// The counter of code attempts since the user's last lock (its end time names it, so each
 /// lock starts a fresh count, and a success clears it).
 fn attempts_key(user: &User) -> String {
@@ -118,7 +124,7 @@ pub async fn admit(deps: &Deps, caller: &Caller, user: &User) -> Result<u64, Err
     }
     let attempt = deps
         .counters
-        .hit(&attempts_key(user), rules.lock_max, now)
+        .hit(&attempts_key(user), ATTEMPTS_WINDOW, now)
         .await?;
     if attempt > rules.lock_after {
         let locked = lock(deps, caller, user).await?;
@@ -187,9 +193,8 @@ pub async fn judge(
 
 /// After an accepted proof: the attempts since the last lock are forgotten.
 pub async fn forget_attempts(deps: &Deps, user: &User) -> Result<(), Error> {
-    let rules = &deps.settings.mfa;
     deps.counters
-        .clear(&attempts_key(user), rules.lock_max, deps.clock.now())
+        .clear(&attempts_key(user), ATTEMPTS_WINDOW, deps.clock.now())
         .await
 }
 
@@ -209,19 +214,14 @@ async fn lock(deps: &Deps, caller: &Caller, seen: &User) -> Result<User, Error> 
         if deps.users.save_user(&next, current.version, None).await? {
             let minutes = next.mfa.locked_for(now).unwrap_or(0).div_ceil(60);
             let minutes = i64::try_from(minutes).unwrap_or(i64::MAX);
-            mail::send(deps, caller, &Mail::mfa_locked(next.email.clone(), minutes)).await?;
+            let notice = Mail::mfa_locked(next.email.clone(), minutes);
+            let sent = mail::send(deps, caller, &notice);
+            after_commit(deps, caller, "mfa lock notice", sent).await;
             let shown = minutes.to_string();
             let meta = [("reason", "locked_now"), ("minutes", shown.as_str())];
-            let uid = Some(&next.id);
-            audit::record(
-                deps,
-                caller,
-                AuditType::MfaFailed,
-                uid,
-                Outcome::Failure,
-                &meta,
-            )
-            .await?;
+            let (kind, uid) = (AuditType::MfaFailed, Some(&next.id));
+            let event = audit::record(deps, caller, kind, uid, Outcome::Failure, &meta);
+            after_commit(deps, caller, "mfa lock audit", event).await;
             return Ok(next);
         }
         match deps.users.user_by_id(&seen.id).await? {

@@ -27,7 +27,7 @@ pub const ROUTE: Route = Route {
             (400, &["captcha_required", "captcha_invalid"]),
             (401, &["invalid_code", "invalid_token"]),
             (409, &["conflict"]),
-            (423, &["mfa_locked"]),
+            (423, &["mfa_locked", "account_locked"]),
         ],
     },
 };
