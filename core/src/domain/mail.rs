@@ -371,6 +371,32 @@ mod tests {
     }
 
     #[test]
+    fn two_factor_notices_are_never_rationed_and_carry_no_link() {
+        let to = Email::parse("ada@example.com").unwrap();
+        for mail in [
+            Mail::mfa_enabled(to.clone()),
+            Mail::mfa_disabled(to.clone(), false),
+            Mail::mfa_disabled(to.clone(), true),
+            Mail::recovery_code_used(to.clone(), 9),
+            Mail::mfa_code_replayed(to.clone()),
+            Mail::mfa_locked(to.clone(), 5),
+        ] {
+            assert_eq!(mail.kind.class(), MailClass::SecurityNotice, "{mail:?}");
+            assert!(
+                !mail.text.contains("http") && !mail.html.contains("href"),
+                "{mail:?}"
+            );
+            assert!(mail.html.starts_with("<!doctype html>"));
+        }
+        assert!(
+            Mail::recovery_code_used(to.clone(), 9)
+                .text
+                .contains("9 unused codes")
+        );
+        assert!(Mail::mfa_disabled(to, true).text.contains("administrator"));
+    }
+
+    #[test]
     fn registration_attempt_mail_has_no_token_and_escapes() {
         let to = Email::parse("dan@example.com").unwrap();
         let m = Mail::registration_attempt(to, " at <https://app>");
