@@ -35,7 +35,10 @@ async fn enable_logout_login_verify_replay_recovery_until_the_codes_run_out() {
         let url = s(&init.body, "otpauthUrl");
         assert!(url.starts_with("otpauth://totp/Latch:"), "{url}");
         assert!(url.contains(&format!("secret={secret}")));
-        assert!(s(&init.body, "qrSvg").contains("<svg"));
+        let svg = s(&init.body, "qrSvg");
+        assert!(svg.contains("<svg"));
+        // The QR code is of exactly this URL (the encoding is deterministic).
+        assert_eq!(svg, latch_core::crypto::totp::qr_svg(&url).unwrap());
         assert_eq!(app.me(&access).await.body["mfaEnabled"], false);
         let before = stored(&app, &email).await;
         let pending = serde_json::to_string(&before).unwrap();
@@ -110,6 +113,10 @@ async fn enable_logout_login_verify_replay_recovery_until_the_codes_run_out() {
             .await
             .assert_problem(401, "invalid_code");
         assert_eq!(app.mail_to(&email, "mfa_code_replayed").len(), 1);
+        let replays = app.audit_trail().await.into_iter().filter(|e| {
+            e.kind == AuditType::MfaFailed && e.metadata.get("reason") == Some(&json!("replayed"))
+        });
+        assert_eq!(replays.count(), 1, "the replay is audited as one");
 
         // Recovery codes: each signs in once, until none is left.
         let used = app.recovery_login(&next_token, &codes[0]).await;
@@ -132,7 +139,7 @@ async fn enable_logout_login_verify_replay_recovery_until_the_codes_run_out() {
         }
         assert!(stored(&app, &email).await.mfa.recovery_codes.is_empty());
 
-        if app.store.is_some() {
+        {
             for (kind, at_least) in [
                 (AuditType::MfaEnabled, 1),
                 (AuditType::MfaSucceeded, 1),
@@ -185,6 +192,23 @@ async fn pyotp_reads_our_url_and_its_codes_are_accepted() {
         )
         .await;
     assert_eq!(done.status, 200, "pyotp's code {}: {}", lines[2], done.body);
+
+    // And a login's second step takes pyotp's code for the next step (this one is spent).
+    let email = s(&app.me(&access).await.body, "email");
+    let token = app.mfa_login(&email).await;
+    let next = "import sys, time, pyotp\nprint(pyotp.parse_uri(sys.argv[1]).at(time.time() + 30))";
+    let out = std::process::Command::new(python)
+        .args(["-c", next, &url])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let code = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    let signed = app.verify_code(&token, &code).await;
+    assert_eq!(signed.status, 200, "pyotp's code {code}: {}", signed.body);
 }
 
 #[tokio::test]
@@ -426,7 +450,7 @@ async fn disable_needs_password_and_code_and_new_recovery_codes_void_the_old() {
         )
         .await
         .assert_problem(409, "conflict");
-        if app.store.is_some() {
+        {
             assert_eq!(app.audited(AuditType::MfaDisabled).await, 1);
             assert_eq!(app.audited(AuditType::RecoveryCodesRegenerated).await, 1);
         }
@@ -435,23 +459,27 @@ async fn disable_needs_password_and_code_and_new_recovery_codes_void_the_old() {
 
 #[tokio::test]
 async fn the_bearer_2fa_routes_are_limited_per_user_and_count_wrong_passwords() {
-    let settings = [("LATCH_RATE_2FA_SETTINGS_PER_15MIN", "3")];
+    // Each attempt from another address: only the per-user count can stop the fourth.
+    let settings = [
+        ("LATCH_RATE_2FA_SETTINGS_PER_15MIN", "3"),
+        ("LATCH_TRUST_PROXY", "true"),
+    ];
     let (app, _clock) = spawn_app_on(&settings, None).await;
     let (_, tokens) = app.signed_in().await;
     let access = s(&tokens, "accessToken");
-    let path = "/v1/auth/2fa/enable-init";
-    for _ in 0..3 {
-        app.post_bearer(
-            path,
-            &access,
-            &json!({"password": "wrong-password-entirely"}),
-        )
-        .await
-        .assert_problem(401, "invalid_credentials");
+    let from = |n: u8, password: &str| {
+        let url = app.url("/v1/auth/2fa/enable-init");
+        let req = app.client.post(url).bearer_auth(&access);
+        let req = req.header("x-forwarded-for", format!("198.51.{n}.7"));
+        req.json(&json!({"password": password})).send()
+    };
+    for n in 0..3 {
+        let sent = from(n, "wrong-password-entirely").await.unwrap();
+        crate::support::Reply::of(sent)
+            .await
+            .assert_problem(401, "invalid_credentials");
     }
-    let limited = app
-        .post_bearer(path, &access, &json!({"password": STRONG_PASSWORD}))
-        .await;
+    let limited = crate::support::Reply::of(from(9, STRONG_PASSWORD).await.unwrap()).await;
     limited.assert_problem(429, "rate_limited");
     assert!(app.audited(AuditType::MfaFailed).await >= 3);
 }
@@ -591,7 +619,7 @@ async fn the_administrators_reset_turns_mfa_off_voids_the_codes_and_mails_the_ow
         assert_eq!(app.mail_to(&user.email, "mfa_disabled").len(), 1);
         let login = app.login(&user.email, STRONG_PASSWORD).await;
         assert!(login.body["accessToken"].is_string(), "{}", login.body);
-        if app.store.is_some() {
+        {
             assert_eq!(app.audited(AuditType::AdminMfaReset).await, 1);
         }
         let nobody = latch_core::domain::UserId::new(app.deps.clock.now());
@@ -693,4 +721,110 @@ async fn after_an_mfa_lock_the_next_code_needs_a_captcha_answer_for_2fa() {
         .await;
     assert_eq!(ok.status, 200, "{}", ok.body);
     assert_eq!(fake.calls(), 2);
+}
+
+#[tokio::test]
+async fn five_wrong_recovery_codes_lock_like_five_wrong_codes() {
+    for (app, _clock) in on_both_stores(&[]).await {
+        let user = app.mfa_user().await;
+        let token = app.mfa_login(&user.email).await;
+        for bad in [
+            "aaaa-aaaa-aaaa-aaaa",
+            "not a code",
+            "",
+            "bbbb-bbbb-bbbb-bbbb",
+            "zzzz",
+        ] {
+            app.recovery_login(&token, bad)
+                .await
+                .assert_problem(401, "invalid_code");
+        }
+        app.recovery_login(&token, &user.recovery_codes[0])
+            .await
+            .assert_problem(423, "mfa_locked");
+        app.verify_code(&token, &app.code(&user.secret, 1))
+            .await
+            .assert_problem(423, "mfa_locked");
+        assert_eq!(stored(&app, &user.email).await.mfa.recovery_codes.len(), 10);
+    }
+}
+
+#[tokio::test]
+async fn the_mfa_token_is_bound_to_the_address_prefix_of_its_login() {
+    let (app, clock) = spawn_app_on(&[("LATCH_TRUST_PROXY", "true")], None).await;
+    let user = app.mfa_user().await;
+    clock.advance(STEP);
+    let login = app
+        .login_from("203.0.113.9", &user.email, STRONG_PASSWORD, None)
+        .await;
+    let token = s(&login.body, "mfaToken");
+    let code = app.code(&user.secret, 0);
+    let verify_from = |ip: &'static str| {
+        let req = app.client.post(app.url("/v1/auth/2fa/verify"));
+        let req = req.header("x-forwarded-for", ip);
+        req.json(&json!({"mfaToken": token, "code": code})).send()
+    };
+    let elsewhere = crate::support::Reply::of(verify_from("198.51.100.9").await.unwrap()).await;
+    elsewhere.assert_problem(401, "invalid_token");
+    let same_network = crate::support::Reply::of(verify_from("203.0.113.77").await.unwrap()).await;
+    assert_eq!(same_network.status, 200, "{}", same_network.body);
+}
+
+#[tokio::test]
+async fn a_recovery_code_is_not_spent_when_the_new_sign_in_notice_cannot_go_out() {
+    use crate::support::moto;
+    // SES refuses this sender, so the "new sign-in" notice of a new device fails (503): the
+    // recovery code must still work once mail is back.
+    let aws = moto::aws().await;
+    let names = moto::tables(&aws_sdk_dynamodb::Client::new(&aws)).await;
+    let unverified = format!("no-reply@{}.example.org", moto::unique("unverified"));
+    let settings = [
+        &moto::dynamodb_settings(&names)[..],
+        &[("LATCH_MAIL", "ses"), ("LATCH_MAIL_FROM", &unverified)],
+    ]
+    .concat();
+    let app = crate::support::spawn_app_with(&settings, Some(aws)).await;
+    let email = format!("{}@example.com", moto::unique("lostphone"));
+    assert_eq!(app.register(&email, STRONG_PASSWORD).await.status, 202);
+    let mut user = stored(&app, &email).await;
+    let version = user.version;
+    user.email_verified = true;
+    user.version += 1;
+    assert!(
+        app.deps
+            .users
+            .save_user(&user, version, None)
+            .await
+            .unwrap()
+    );
+    let access = s(
+        &app.login(&email, STRONG_PASSWORD).await.body,
+        "accessToken",
+    );
+    let (_, codes) = app.enable_mfa(&access).await;
+
+    let login = app.login_as("NewPhone/1.0", &email, STRONG_PASSWORD).await;
+    let token = s(&login.body, "mfaToken");
+    let body = json!({"mfaToken": token, "recoveryCode": codes[0]});
+    let path = "/v1/auth/recovery-login";
+    let refused = app
+        .call_as(
+            "NewPhone/1.0",
+            reqwest::Method::POST,
+            path,
+            None,
+            Some(&body),
+        )
+        .await;
+    refused.assert_problem(503, "unavailable");
+    assert_eq!(
+        stored(&app, &email).await.mfa.recovery_codes.len(),
+        10,
+        "not spent"
+    );
+    let hash = latch_core::domain::TokenHash::of_presented(&token).unwrap();
+    assert!(
+        app.deps.users.token(&hash).await.unwrap().is_some(),
+        "nor the mfaToken"
+    );
 }

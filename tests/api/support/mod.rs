@@ -34,6 +34,8 @@ pub struct TestApp {
     pub deps: Arc<Deps>,
     /// The embedded store behind `deps` (None on DynamoDB), for reading the audit trail.
     pub store: Option<EmbeddedStore>,
+    /// On DynamoDB: a client and the audit table's name, for reading the audit trail there.
+    pub dynamo_audit: Option<(aws_sdk_dynamodb::Client, String)>,
     pub data_dir: TempDir,
     pub client: reqwest::Client,
     server: tokio::task::JoinHandle<()>,
@@ -122,6 +124,12 @@ async fn spawn_app_timed(
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
     );
     let config = Config::from_lookup(|k| vars.get(k).cloned()).unwrap();
+    let dynamo_audit = match (&config.store, &aws) {
+        (StoreChoice::DynamoDb(names), Some(aws)) => {
+            Some((aws_sdk_dynamodb::Client::new(aws), names.audit.clone()))
+        }
+        _ => None,
+    };
     let mut deps = latch_core::wiring::build_with(&config, clock, aws)
         .await
         .unwrap();
@@ -150,6 +158,7 @@ async fn spawn_app_timed(
         base: format!("http://{addr}"),
         deps,
         store,
+        dynamo_audit,
         data_dir,
         client,
         server,
@@ -462,10 +471,42 @@ impl TestApp {
     }
 
     /// How many audit events of `kind` the embedded store holds.
+    /// How many events of `kind` the audit trail holds, on either store.
     pub async fn audited(&self, kind: latch_core::domain::AuditType) -> usize {
-        let store = self.store.as_ref().expect("the embedded store");
-        let events = store.audit_events().await.unwrap();
-        events.iter().filter(|e| e.kind == kind).count()
+        self.audit_trail()
+            .await
+            .iter()
+            .filter(|e| e.kind == kind)
+            .count()
+    }
+
+    /// The whole audit trail, read from the embedded file or scanned from the DynamoDB table.
+    pub async fn audit_trail(&self) -> Vec<latch_core::domain::AuditEvent> {
+        if let Some(store) = &self.store {
+            return store.audit_events().await.unwrap();
+        }
+        let (client, table) = self.dynamo_audit.as_ref().expect("a store to read");
+        let mut events = Vec::new();
+        let mut start = None;
+        loop {
+            let page = client
+                .scan()
+                .table_name(table)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .unwrap();
+            for item in page.items() {
+                let mut item = item.clone();
+                item.remove("pk");
+                item.remove("ttl");
+                events.push(serde_dynamo::from_item(item).unwrap());
+            }
+            start = page.last_evaluated_key().cloned();
+            if start.is_none() {
+                return events;
+            }
+        }
     }
 
     /// Waits until health answers 200: a stalled emulator has served what queued up meanwhile.

@@ -142,10 +142,6 @@ async fn complete(
         let event = audit::record(deps, caller, kind, uid, Outcome::Success, &[]);
         after_commit(deps, caller, "mfa audit", event).await;
     }
-    // The second factor held: only now is this a sign-in, worth a notice and a session. As at
-    // login, the notice goes before the session exists, and a notice that cannot go out leaves
-    // none (the caller signs in again).
-    guard::notify_new_sign_in(deps, caller, &user).await?;
     let Some(pair) = tokens::start_session(deps, caller, &user).await? else {
         let meta = [("reason", "password_changed")];
         let kind = AuditType::LoginFailed;
@@ -160,7 +156,12 @@ async fn complete(
 
 /// Checks `proof` and writes it down in the same write that spends the token. When another
 /// request wrote the account first (the same code twice at once), reads again and judges anew:
-/// the loser meets the spent token or the raised replay floor.
+/// the loser meets the spent token, the raised replay floor or a lock placed meanwhile.
+///
+/// The second factor held: only now is this a sign-in, worth a "new sign-in" notice. It goes
+/// after the proof is judged and *before* the write spends the token and the code, so a notice
+/// that cannot go out (503) costs the caller nothing: the same code or recovery code still
+/// works on a retry, and no session exists that the owner was not told of.
 async fn spend(
     deps: &Deps,
     caller: &Caller,
@@ -169,8 +170,16 @@ async fn spend(
     proof: Proof<'_>,
     attempt: u64,
 ) -> Result<(User, Accepted), Error> {
+    let mut notified = false;
     for _ in 0..3 {
+        if let Some(retry_after_secs) = user.mfa.locked_for(deps.clock.now()) {
+            return Err(Error::MfaLocked { retry_after_secs });
+        }
         let accepted = judge(deps, caller, &user, proof, attempt).await?;
+        if !notified {
+            guard::notify_new_sign_in(deps, caller, &user).await?;
+            notified = true;
+        }
         let mut next = user.clone();
         accepted.apply(&mut next);
         if deps

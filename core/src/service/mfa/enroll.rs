@@ -175,22 +175,12 @@ pub async fn disable(
     accepted.apply(&mut next);
     next.mfa_enabled = false;
     next.mfa.clear(deps.clock.now());
+    // The owner's warning goes first: nothing is shown once here, so a notice that cannot go
+    // out fails the call (503) with MFA still on, rather than MFA off unseen.
+    mail::send(deps, caller, &Mail::mfa_disabled(user.email.clone(), false)).await?;
     save(deps, &next, user.version).await?;
-    after_commit(
-        deps,
-        caller,
-        "forget mfa attempts",
-        forget_attempts(deps, user),
-    )
-    .await;
-    let notice = Mail::mfa_disabled(user.email.clone(), false);
-    after_commit(
-        deps,
-        caller,
-        "mfa disabled notice",
-        mail::send(deps, caller, &notice),
-    )
-    .await;
+    let forget = forget_attempts(deps, user);
+    after_commit(deps, caller, "forget mfa attempts", forget).await;
     let (kind, uid) = (AuditType::MfaDisabled, Some(&user.id));
     let event = audit::record(deps, caller, kind, uid, Outcome::Success, &[]);
     after_commit(deps, caller, "mfa disabled audit", event).await;
@@ -234,26 +224,23 @@ pub async fn regenerate(
 /// What an administrator's reset-2fa does: MFA off, recovery codes void, any MFA lock lifted,
 /// the owner mailed, the reset audited. `NotFound` when there is no such account.
 pub async fn reset_by_admin(deps: &Deps, caller: &Caller, id: &UserId) -> Result<(), Error> {
+    let mut user = deps.users.user_by_id(id).await?.ok_or(Error::NotFound)?;
+    // As on disable, the owner is told before MFA goes off: a notice that cannot go out fails
+    // the reset rather than letting it pass unseen.
+    let notice = Mail::mfa_disabled(user.email.clone(), true);
+    mail::send(deps, caller, &notice).await?;
     for _ in 0..3 {
-        let user = deps.users.user_by_id(id).await?.ok_or(Error::NotFound)?;
         let mut next = user.clone();
         next.mfa_enabled = false;
         next.mfa.clear(deps.clock.now());
         stamp(&mut next);
         if deps.users.save_user(&next, user.version, None).await? {
-            let notice = Mail::mfa_disabled(user.email.clone(), true);
-            after_commit(
-                deps,
-                caller,
-                "mfa reset notice",
-                mail::send(deps, caller, &notice),
-            )
-            .await;
             let (kind, uid) = (AuditType::AdminMfaReset, Some(&user.id));
             let event = audit::record(deps, caller, kind, uid, Outcome::Success, &[]);
             after_commit(deps, caller, "mfa reset audit", event).await;
             return Ok(());
         }
+        user = deps.users.user_by_id(id).await?.ok_or(Error::NotFound)?;
     }
     Err(Error::Conflict)
 }

@@ -91,8 +91,9 @@ pub fn step_now(deps: &Deps, secret: &[u8], code: &str) -> Result<Option<u64>, E
 
 /// How long attempts at a code are remembered: far longer than any lock, so that spreading
 /// guesses over days gains nothing (a fixed window of a day would let four a day through
-/// unseen forever). Each lock starts a fresh count and a success clears it; the window only
-/// bounds how long a forgotten count is kept.
+/// unseen for ever). Each lock starts a fresh count and a success clears it. Windows are fixed
+/// (the counters' rule), so a count does start over at each 90-day boundary: at most one
+/// short burst of extra guesses a quarter, before the next lock.
 const ATTEMPTS_WINDOW: time::Duration = time::Duration::days(90);
 
 /// The counter of code attempts since the user's last lock (its end time names it, so each
