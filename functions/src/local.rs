@@ -22,9 +22,10 @@ pub async fn main() -> ExitCode {
     match std::env::args().nth(1).as_deref() {
         Some("--print-new-secret") => return print_new_secret(),
         Some("create-tables") => return create_tables().await,
+        Some("add-data-key") => return add_data_key(),
         Some(other) => {
             return exit_with(&format!(
-                "latch-local: unknown command {other:?} (commands: create-tables, --print-new-secret)"
+                "latch-local: unknown command {other:?} (commands: create-tables, add-data-key, --print-new-secret)"
             ));
         }
         None => {}
@@ -120,6 +121,34 @@ fn print_new_secret() -> ExitCode {
         }
         _ => exit_with("latch-local: could not generate secret material"),
     }
+}
+
+/// `latch-local add-data-key`: reads secret material on standard input and prints it with a
+/// new data key first (it seals from then on; the older ones still open), the signing and HMAC
+/// keys unchanged. For material made before data keys existed, which is refused at start:
+/// `aws secretsmanager get-secret-value --secret-id latch/keys --query SecretString --output text
+/// | latch-local add-data-key > new.json`, then `put-secret-value --secret-string file://new.json`.
+fn add_data_key() -> ExitCode {
+    let mut input = String::new();
+    if std::io::Read::read_to_string(&mut std::io::stdin(), &mut input).is_err() {
+        return exit_with("latch-local add-data-key: could not read standard input");
+    }
+    match with_new_data_key(&input, time::OffsetDateTime::now_utc()) {
+        Ok(json) => {
+            println!("{json}");
+            ExitCode::SUCCESS
+        }
+        Err(why) => exit_with(&format!("latch-local add-data-key: {why}")),
+    }
+}
+
+/// The material in `json` with a new data key first, checked to load as a key ring.
+pub fn with_new_data_key(json: &str, now: time::OffsetDateTime) -> Result<String, String> {
+    let mut material: latch_core::crypto::SecretMaterial = serde_json::from_str(json)
+        .map_err(|e| format!("standard input is not secret material: {e}"))?;
+    material.add_data_key(now);
+    latch_core::crypto::KeyRing::from_material(&material).map_err(|e| e.to_string())?;
+    serde_json::to_string_pretty(&material).map_err(|e| e.to_string())
 }
 
 /// Accepts connections until the task is dropped.

@@ -198,3 +198,44 @@ async fn local_keys_persist_across_restarts_of_the_data_directory() {
     let second = KeyRing::from_material(&source.load().await.unwrap()).unwrap();
     assert_eq!(first.jwks().keys[0].kid, second.jwks().keys[0].kid);
 }
+
+#[tokio::test]
+async fn a_secret_from_before_data_keys_is_refused_with_the_fix_and_add_data_key_mends_it() {
+    let client = aws_sdk_secretsmanager::Client::new(&moto::aws().await);
+    let id = moto::unique("latch/old-keys");
+    let mut old = SecretMaterial::generate(time::OffsetDateTime::now_utc()).unwrap();
+    old.data_keys.clear();
+    let old_json = serde_json::to_string(&old).unwrap();
+    client
+        .create_secret()
+        .name(&id)
+        .secret_string(&old_json)
+        .send()
+        .await
+        .unwrap();
+    let source = SecretsManagerSource::new(client.clone(), id.clone());
+    let loaded = source.load().await.unwrap();
+    let refused = KeyRing::from_material(&loaded).err().unwrap().to_string();
+    assert!(refused.contains("latch-local add-data-key"), "{refused}");
+
+    // What the operator runs: the same material with a data key added, put back.
+    let mended =
+        latch_functions::local::with_new_data_key(&old_json, time::OffsetDateTime::now_utc())
+            .unwrap();
+    client
+        .put_secret_value()
+        .secret_id(&id)
+        .secret_string(&mended)
+        .send()
+        .await
+        .unwrap();
+    let ring = KeyRing::from_material(&source.load().await.unwrap()).unwrap();
+    assert_eq!(
+        ring.jwks().keys[0].kid,
+        old.signing_keys[0].kid,
+        "signing keys kept"
+    );
+    assert!(
+        latch_functions::local::with_new_data_key("{}", time::OffsetDateTime::now_utc()).is_err()
+    );
+}

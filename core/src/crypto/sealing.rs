@@ -61,7 +61,7 @@ impl DataKeys {
         let bad = |what: String| Error::internal(format!("secret material: {what}"));
         if stored.is_empty() {
             return Err(bad(
-                "no dataKeys (make new material with `latch-local --print-new-secret`)".into(),
+                "no dataKeys: add one with `latch-local add-data-key` (it reads the secret on stdin and prints it with a new data key)".into(),
             ));
         }
         let mut keys = Vec::with_capacity(stored.len());
