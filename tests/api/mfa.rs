@@ -828,3 +828,49 @@ async fn a_recovery_code_is_not_spent_when_the_new_sign_in_notice_cannot_go_out(
         "nor the mfaToken"
     );
 }
+
+#[tokio::test]
+async fn the_new_sign_in_notice_and_the_session_follow_the_second_factor_not_the_password() {
+    for (app, clock) in on_both_stores(&[]).await {
+        let user = app.mfa_user().await;
+        clock.advance(STEP);
+        let login = app
+            .login_as("NewPhone/1.0", &user.email, STRONG_PASSWORD)
+            .await;
+        assert_eq!(login.body["mfaRequired"], true, "{}", login.body);
+        assert!(
+            app.mail_to(&user.email, "new_sign_in").is_empty(),
+            "not after the password"
+        );
+        let sessions = app
+            .bearer(reqwest::Method::GET, "/v1/auth/sessions", &user.access)
+            .await;
+        assert_eq!(
+            sessions.body["items"].as_array().unwrap().len(),
+            1,
+            "no session yet"
+        );
+        let body =
+            json!({"mfaToken": s(&login.body, "mfaToken"), "code": app.code(&user.secret, 0)});
+        let path = "/v1/auth/2fa/verify";
+        let signed = app
+            .call_as(
+                "NewPhone/1.0",
+                reqwest::Method::POST,
+                path,
+                None,
+                Some(&body),
+            )
+            .await;
+        assert_eq!(signed.status, 200, "{}", signed.body);
+        assert_eq!(
+            app.mail_to(&user.email, "new_sign_in").len(),
+            1,
+            "after the code"
+        );
+        let sessions = app
+            .bearer(reqwest::Method::GET, "/v1/auth/sessions", &user.access)
+            .await;
+        assert_eq!(sessions.body["items"].as_array().unwrap().len(), 2);
+    }
+}
