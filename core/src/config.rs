@@ -21,6 +21,19 @@ pub enum MailChoice {
     Ses,
 }
 
+/// The first administrator `latch-local` makes at start (`LATCH_ADMIN_EMAIL`, `_PASSWORD`).
+#[derive(Clone, PartialEq, Eq)]
+pub struct AdminSeed {
+    pub email: String,
+    pub password: String,
+}
+
+impl std::fmt::Debug for AdminSeed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AdminSeed { email: <redacted>, password: <redacted> }")
+    }
+}
+
 /// Turnstile's siteverify endpoint and secret.
 #[derive(Clone, PartialEq, Eq)]
 pub struct CaptchaChoice {
@@ -56,6 +69,8 @@ pub struct Config {
     pub secrets: SecretsChoice,
     pub trust_proxy: bool,
     pub captcha: Option<CaptchaChoice>,
+    /// Set when both `LATCH_ADMIN_EMAIL` and `LATCH_ADMIN_PASSWORD` are.
+    pub admin: Option<AdminSeed>,
     pub argon2: Argon2Params,
     pub deadlines: Deadlines,
     pub settings: Settings,
@@ -323,6 +338,36 @@ pub const VARIABLES: &[(&str, Option<&str>, &str)] = &[
         "the longest MFA lock; after any lock CAPTCHA is required for the next code (when CAPTCHA is on)",
     ),
     (
+        "LATCH_FREE_MAX_SPEND_CAP_CENTS",
+        Some("0"),
+        "the highest monthly spend cap a FREE account may set",
+    ),
+    (
+        "LATCH_PRO_MAX_SPEND_CAP_CENTS",
+        Some("1000000"),
+        "the highest monthly spend cap a PRO account may set",
+    ),
+    (
+        "LATCH_FREE_RESOURCES_PER_KIND",
+        Some("1"),
+        "resources of each kind (database, DNS zone, mail domain, hosting account) a FREE account may hold",
+    ),
+    (
+        "LATCH_PRO_RESOURCES_PER_KIND",
+        Some("10"),
+        "resources of each kind a PRO account may hold",
+    ),
+    (
+        "LATCH_ADMIN_EMAIL",
+        None,
+        "the first administrator, made (verified, role ADMIN) when `latch-local` starts, if absent; with LATCH_ADMIN_PASSWORD",
+    ),
+    (
+        "LATCH_ADMIN_PASSWORD",
+        None,
+        "that administrator's password (must meet the policy, or start-up stops); an existing account keeps its own",
+    ),
+    (
         "LATCH_MAIL_PER_ACCOUNT_PER_HOUR",
         Some("100"),
         "link mail (verification, reset) to one address per hour (0 = off); security notices are never dropped",
@@ -439,6 +484,19 @@ impl Config {
             lock: v.seconds("LATCH_MFA_LOCK_S")?,
             lock_max: v.seconds("LATCH_MFA_LOCK_MAX_S")?,
         };
+        settings.plans = crate::service::PlanSettings {
+            free: crate::domain::billing::PlanRules {
+                max_spend_cap_cents: v.parse("LATCH_FREE_MAX_SPEND_CAP_CENTS", "whole cents")?,
+                resources_per_kind: v.parse("LATCH_FREE_RESOURCES_PER_KIND", "a whole number")?,
+            },
+            pro: crate::domain::billing::PlanRules {
+                max_spend_cap_cents: v.parse("LATCH_PRO_MAX_SPEND_CAP_CENTS", "whole cents")?,
+                resources_per_kind: v.parse("LATCH_PRO_RESOURCES_PER_KIND", "a whole number")?,
+            },
+        };
+        if i64::try_from(settings.plans.pro.max_spend_cap_cents).is_err() {
+            return Err(v.bad("LATCH_PRO_MAX_SPEND_CAP_CENTS", "at most 2^63-1 cents"));
+        }
         if settings.mfa.issuer.contains(':') {
             // The Key Uri Format splits its label on the colon: apps would misread the account.
             return Err(v.bad("LATCH_MFA_ISSUER", "a name without a colon"));
@@ -533,7 +591,18 @@ impl Config {
             });
         }
         settings.request_deadline = deadlines.request;
+        let admin = match (v.get("LATCH_ADMIN_EMAIL"), (lookup)("LATCH_ADMIN_PASSWORD")) {
+            (None, None) => None,
+            (Some(email), Some(password)) if !password.is_empty() => {
+                Some(AdminSeed { email, password })
+            }
+            (None, Some(_)) => {
+                return Err(v.bad("LATCH_ADMIN_EMAIL", "set with LATCH_ADMIN_PASSWORD"));
+            }
+            (Some(_), _) => return Err(v.bad("LATCH_ADMIN_PASSWORD", "set with LATCH_ADMIN_EMAIL")),
+        };
         Ok(Self {
+            admin,
             addr,
             data_dir: PathBuf::from(v.string("LATCH_DATA_DIR")?),
             store,
@@ -705,6 +774,9 @@ mod tests {
             ("LATCH_MFA_ISSUER", "Acme:ID"),
             ("LATCH_MFA_LOCK_AFTER", "0"),
             ("LATCH_MFA_LOCK_MAX_S", "60"),
+            ("LATCH_PRO_MAX_SPEND_CAP_CENTS", "-1"),
+            ("LATCH_PRO_MAX_SPEND_CAP_CENTS", "99999999999999999999"),
+            ("LATCH_ADMIN_PASSWORD", "only-the-password"),
             ("LATCH_MFA_TOKEN_TTL_S", "0"),
             ("LATCH_RATE_2FA_PER_MIN", "-1"),
         ] {

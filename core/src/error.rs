@@ -57,6 +57,12 @@ pub enum Error {
     /// Too many wrong codes: the second factor is refused for a while.
     #[error("mfa locked")]
     MfaLocked { retry_after_secs: u64 },
+    /// A charge would take the month's spend above the cap: refused whole (402).
+    #[error("spend cap reached")]
+    SpendCapReached,
+    /// More resources than the plan allows (a downgrade, or one more resource): 402.
+    #[error("plan quota exceeded")]
+    PlanQuotaExceeded,
     #[error("rate limited")]
     RateLimited { retry_after_secs: u64 },
     /// A dependency (store, mail, secrets) failed or timed out: 503, worth a retry. Adapters

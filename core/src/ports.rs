@@ -3,8 +3,8 @@
 use crate::Error;
 use crate::crypto::SecretMaterial;
 use crate::domain::{
-    AuditEvent, Email, Lock, Mail, OneTimeTokenRecord, RefreshTokenRecord, Session, SessionId,
-    TokenHash, User, UserId,
+    AuditEvent, Charge, Email, Lock, Mail, OneTimeTokenRecord, RefreshTokenRecord, Session,
+    SessionId, TokenHash, User, UserId,
 };
 use async_trait::async_trait;
 use time::{Duration, OffsetDateTime};
@@ -155,6 +155,31 @@ pub trait Captcha: Send + Sync {
         token: &str,
         client_ip: std::net::IpAddr,
     ) -> Result<CaptchaVerdict, Error>;
+}
+
+/// What `SpendLedger::charge` did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChargeOutcome {
+    /// Recorded and added to the month's spend.
+    Recorded,
+    /// The user already has a charge under this idempotency key: this one, nothing written.
+    Replayed(Charge),
+    /// The month's spend plus this charge would pass the cap: nothing written.
+    CapReached,
+}
+
+/// The spend ledger: charges and each user's spend per UTC month.
+#[async_trait]
+pub trait SpendLedger: Send + Sync {
+    /// Records `charge` and adds its amount to its user's spend for its period, all or nothing,
+    /// only while that spend stays at or below `cap_cents` (concurrent charges never pass it).
+    /// A charge under an idempotency key the user already used is `Replayed` with the stored
+    /// one; `Recorded` when the stored one is this very charge (an attempt whose answer was lost).
+    async fn charge(&self, charge: &Charge, cap_cents: u64) -> Result<ChargeOutcome, Error>;
+    /// The user's spend in `period` (`YYYY-MM`), 0 when nothing was charged; one read.
+    async fn spent(&self, user: &UserId, period: &str) -> Result<u64, Error>;
+    /// Marks that the user was told its cap was reached in `period`: `true` the first time.
+    async fn claim_cap_notice(&self, user: &UserId, period: &str) -> Result<bool, Error>;
 }
 
 /// The append-only audit trail.

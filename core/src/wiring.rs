@@ -11,8 +11,8 @@ use crate::adapters::turnstile::Turnstile;
 use crate::config::{Config, MailChoice, SecretsChoice, StoreChoice};
 use crate::crypto::{KeyRing, PasswordHasher};
 use crate::ports::{
-    AuditLog, Captcha, Clock, Counters, Locks, Mailer, SecretSource, SessionStore, SystemClock,
-    UserStore,
+    AuditLog, Captcha, Clock, Counters, Locks, Mailer, SecretSource, SessionStore, SpendLedger,
+    SystemClock, UserStore,
 };
 use crate::service::Deps;
 use std::sync::Arc;
@@ -98,6 +98,7 @@ pub async fn build_with(
         audit: stores.audit,
         counters: stores.counters,
         locks: stores.locks,
+        ledger: stores.ledger,
         captcha,
         mailer,
         keys,
@@ -144,10 +145,13 @@ pub struct Stores {
     pub audit: Arc<dyn AuditLog>,
     pub counters: Arc<dyn Counters>,
     pub locks: Arc<dyn Locks>,
+    pub ledger: Arc<dyn SpendLedger>,
 }
 
 impl Stores {
-    pub fn of<S: UserStore + SessionStore + AuditLog + Counters + Locks + Clone + 'static>(
+    pub fn of<
+        S: UserStore + SessionStore + AuditLog + Counters + Locks + SpendLedger + Clone + 'static,
+    >(
         store: S,
     ) -> Self {
         Self {
@@ -155,7 +159,8 @@ impl Stores {
             sessions: Arc::new(store.clone()),
             audit: Arc::new(store.clone()),
             counters: Arc::new(store.clone()),
-            locks: Arc::new(store),
+            locks: Arc::new(store.clone()),
+            ledger: Arc::new(store),
         }
     }
 }

@@ -58,6 +58,12 @@ pub async fn main() -> ExitCode {
             ));
         }
     };
+    if let Some(seed) = &config.admin
+        && let Err(err) =
+            latch_core::service::bootstrap::ensure_admin(&deps, &seed.email, &seed.password).await
+    {
+        return exit_with(&format!("latch-local: cannot start: {err}"));
+    }
     let addr = listener
         .local_addr()
         .map_or_else(|_| config.addr.to_string(), |a| a.to_string());

@@ -5,6 +5,7 @@
 
 mod aws_flow;
 mod bad_input;
+mod billing;
 mod contract_fuzz;
 mod events;
 mod faults;

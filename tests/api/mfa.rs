@@ -522,6 +522,7 @@ async fn a_key_rotation_still_opens_old_secrets_and_reseals_them_on_next_use() {
         audit: Arc::clone(&d.audit),
         counters: Arc::clone(&d.counters),
         locks: Arc::clone(&d.locks),
+        ledger: Arc::clone(&d.ledger),
         captcha: None,
         mailer: Arc::clone(&d.mailer),
         keys: Arc::new(KeyRing::from_material(&material).unwrap()),

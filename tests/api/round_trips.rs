@@ -197,6 +197,51 @@ async fn run_once(
                     .as_u16()
             )
         }
+        "account-plan" | "account-limits" => {
+            let (_, access, _) = signed_in().await;
+            let path = ROUTES.iter().find(|r| r.name == name).unwrap().path;
+            measure!(app.bearer(Method::GET, path, &access).await.status.as_u16())
+        }
+        "account-set-plan" => {
+            let (_, access, _) = signed_in().await;
+            let body = json!({"plan": "PRO"});
+            measure!(
+                app.post_bearer("/v1/account/plan", &access, &body)
+                    .await
+                    .status
+                    .as_u16()
+            )
+        }
+        "account-set-limits" => {
+            let (_, access, _) = signed_in().await;
+            let pro = json!({"plan": "PRO"});
+            app.post_bearer("/v1/account/plan", &access, &pro).await;
+            let body = json!({"monthlySpendCapCents": 5000});
+            measure!(
+                app.post_bearer("/v1/account/limits", &access, &body)
+                    .await
+                    .status
+                    .as_u16()
+            )
+        }
+        "billing-usage" => {
+            let (_, admin, _) = app
+                .signed_in_with(&[latch_core::domain::Role::BillingAdmin])
+                .await;
+            let (_, access, _) = signed_in().await;
+            let pro = json!({"plan": "PRO"});
+            app.post_bearer("/v1/account/plan", &access, &pro).await;
+            let cap = json!({"monthlySpendCapCents": 5000});
+            app.post_bearer("/v1/account/limits", &access, &cap).await;
+            let id = s(&app.me(&access).await.body, "id");
+            let body = json!({"userId": id, "amountCents": 500, "idempotencyKey": "trips-1", "description": "Database"});
+            measure!(
+                app.post_bearer("/v1/billing/usage", &admin, &body)
+                    .await
+                    .status
+                    .as_u16()
+            )
+        }
         "health" | "jwks" | "openapi" => {
             let path = ROUTES.iter().find(|r| r.name == name).unwrap().path;
             measure!(app.get(path).await.status.as_u16())

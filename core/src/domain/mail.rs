@@ -21,6 +21,8 @@ pub enum MailKind {
     RecoveryCodeUsed,
     MfaCodeReplayed,
     MfaLocked,
+    /// A charge was refused because the month's spend cap was reached (once per month).
+    SpendCapReached,
 }
 
 /// How a kind of mail is rationed (see `service::mail`).
@@ -51,6 +53,7 @@ impl MailKind {
             MailKind::RecoveryCodeUsed => "recovery_code_used",
             MailKind::MfaCodeReplayed => "mfa_code_replayed",
             MailKind::MfaLocked => "mfa_locked",
+            MailKind::SpendCapReached => "spend_cap_reached",
         }
     }
 
@@ -63,7 +66,8 @@ impl MailKind {
             | MailKind::MfaDisabled
             | MailKind::RecoveryCodeUsed
             | MailKind::MfaCodeReplayed
-            | MailKind::MfaLocked => MailClass::SecurityNotice,
+            | MailKind::MfaLocked
+            | MailKind::SpendCapReached => MailClass::SecurityNotice,
             MailKind::RegistrationAttempt => MailClass::RegistrationNotice,
             MailKind::Verification | MailKind::ConfirmAndSetPassword | MailKind::PasswordReset => {
                 MailClass::Link
@@ -315,6 +319,22 @@ impl Mail {
     }
 }
 
+impl Mail {
+    /// "Your spend cap was reached": sent the first time a charge is refused in a month.
+    pub fn spend_cap_reached(to: Email, period: &str, cap_cents: u64) -> Self {
+        let cap = format!("{}.{:02}", cap_cents / 100, cap_cents % 100);
+        Self::notice(
+            to,
+            MailKind::SpendCapReached,
+            "Your monthly spend cap was reached",
+            &format!(
+                "A charge to your Latch account was refused: it would have taken your spend for {period} above your cap of {cap}. Nothing more will be charged this month unless you raise the cap."
+            ),
+            "You can raise the cap in your account's limits; charges start again at the next month.",
+        )
+    }
+}
+
 fn page(body: &str) -> String {
     format!("<!doctype html><html><head><meta charset=\"utf-8\"></head><body>{body}</body></html>")
 }
@@ -380,6 +400,7 @@ mod tests {
             Mail::recovery_code_used(to.clone(), 9),
             Mail::mfa_code_replayed(to.clone()),
             Mail::mfa_locked(to.clone(), 5),
+            Mail::spend_cap_reached(to.clone(), "2026-12", 1050),
         ] {
             assert_eq!(mail.kind.class(), MailClass::SecurityNotice, "{mail:?}");
             assert!(

@@ -1,6 +1,7 @@
 //! Domain types and rules: values that parse instead of validate. No I/O, no async.
 
 pub mod audit;
+pub mod billing;
 pub mod client;
 pub mod email;
 pub mod ids;
@@ -14,6 +15,7 @@ pub mod token;
 pub mod user;
 
 pub use audit::{AuditEvent, AuditType, Outcome};
+pub use billing::{Billing, Charge};
 pub use client::ClientInfo;
 pub use email::Email;
 pub use ids::{SessionId, UserId};

@@ -1,6 +1,6 @@
 //! A user account as the services see it.
 
-use super::{Email, Mfa, PasswordHash, Plan, Role, Session, SessionId, UserId};
+use super::{Billing, Email, Mfa, PasswordHash, Plan, Role, Session, SessionId, UserId};
 use time::OffsetDateTime;
 
 /// One account. `version` increases with every write, for optimistic concurrency.
@@ -38,6 +38,9 @@ pub struct User {
     /// The second factor; `mfa_enabled` says whether its secret is set.
     #[serde(default, skip_serializing_if = "Mfa::is_blank")]
     pub mfa: Mfa,
+    /// Plan start, spend cap and resource counts.
+    #[serde(default, skip_serializing_if = "Billing::is_blank")]
+    pub billing: Billing,
 }
 
 impl User {
@@ -58,6 +61,7 @@ impl User {
             sessions_not_before: None,
             session_kept: None,
             mfa: Mfa::default(),
+            billing: Billing::default(),
         }
     }
 

@@ -122,6 +122,16 @@ pub fn classify(err: &Error) -> (StatusCode, &'static str, String) {
             "mfa_locked",
             "Too many wrong codes; try again later.",
         ),
+        Error::SpendCapReached => (
+            S::PAYMENT_REQUIRED,
+            "spend_cap_reached",
+            "This charge would take the month's spend above its cap; nothing was charged.",
+        ),
+        Error::PlanQuotaExceeded => (
+            S::PAYMENT_REQUIRED,
+            "plan_quota_exceeded",
+            "The plan allows fewer resources than this needs; nothing was changed.",
+        ),
         Error::RateLimited { .. } => (
             S::TOO_MANY_REQUESTS,
             "rate_limited",
@@ -324,6 +334,12 @@ mod tests {
     }
 
     #[test]
+    fn payment_required_failures() {
+        check(Error::SpendCapReached, 402, "spend_cap_reached");
+        check(Error::PlanQuotaExceeded, 402, "plan_quota_exceeded");
+    }
+
+    #[test]
     fn second_factor_failures() {
         check(Error::InvalidCode, 401, "invalid_code");
         let locked = Error::MfaLocked {
@@ -365,6 +381,8 @@ mod tests {
             Error::MfaLocked {
                 retry_after_secs: secs,
             },
+            Error::SpendCapReached,
+            Error::PlanQuotaExceeded,
             Error::RateLimited {
                 retry_after_secs: secs,
             },

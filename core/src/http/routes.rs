@@ -1,7 +1,7 @@
 //! The ONE route table: the local server mounts it, every Lambda binary picks its entry by
 //! name, the OpenAPI document is generated from it, and the SAM template is checked against it.
 
-use super::endpoints::{auth, system};
+use super::endpoints::{account, auth, billing, system};
 use super::serve::Handler;
 use crate::domain::Role;
 pub use crate::service::guard::RateLimit;
@@ -111,6 +111,11 @@ pub static ROUTES: &[Route] = &[
     auth::mfa_enable_complete::ROUTE,
     auth::mfa_disable::ROUTE,
     auth::mfa_recovery_codes::ROUTE,
+    account::plan::ROUTE,
+    account::set_plan::ROUTE,
+    account::limits::ROUTE,
+    account::set_limits::ROUTE,
+    billing::usage::ROUTE,
     system::health::ROUTE,
     system::jwks::ROUTE,
     system::openapi::ROUTE,

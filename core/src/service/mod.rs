@@ -3,6 +3,8 @@
 pub mod accounts;
 pub mod audit;
 pub mod authn;
+pub mod billing;
+pub mod bootstrap;
 pub mod captcha;
 pub mod guard;
 pub mod health;
@@ -20,7 +22,9 @@ pub mod verify_email;
 
 use crate::crypto::{KeyRing, PasswordHasher};
 use crate::domain::{ClientInfo, PasswordPolicy};
-use crate::ports::{AuditLog, Captcha, Clock, Counters, Locks, Mailer, SessionStore, UserStore};
+use crate::ports::{
+    AuditLog, Captcha, Clock, Counters, Locks, Mailer, SessionStore, SpendLedger, UserStore,
+};
 use std::sync::Arc;
 use time::Duration;
 
@@ -51,6 +55,7 @@ pub struct Settings {
     pub limits: Limits,
     pub lockout: Lockout,
     pub mfa: MfaSettings,
+    pub plans: PlanSettings,
     /// Whether CAPTCHA may be required at all (`LATCH_CAPTCHA=turnstile`).
     pub captcha: bool,
     /// The hostnames a CAPTCHA answer must name (`LATCH_TURNSTILE_HOSTNAMES`).
@@ -124,6 +129,38 @@ impl Default for Lockout {
     }
 }
 
+/// What each plan allows (`LATCH_FREE_*`, `LATCH_PRO_*`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlanSettings {
+    pub free: crate::domain::billing::PlanRules,
+    pub pro: crate::domain::billing::PlanRules,
+}
+
+impl PlanSettings {
+    pub fn rules(&self, plan: crate::domain::Plan) -> crate::domain::billing::PlanRules {
+        match plan {
+            crate::domain::Plan::Free => self.free,
+            crate::domain::Plan::Pro => self.pro,
+        }
+    }
+}
+
+impl Default for PlanSettings {
+    fn default() -> Self {
+        use crate::domain::billing::PlanRules;
+        Self {
+            free: PlanRules {
+                max_spend_cap_cents: 0,
+                resources_per_kind: 1,
+            },
+            pro: PlanRules {
+                max_spend_cap_cents: 1_000_000,
+                resources_per_kind: 10,
+            },
+        }
+    }
+}
+
 /// Second-factor rules.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MfaSettings {
@@ -175,6 +212,7 @@ impl Settings {
             limits: Limits::default(),
             lockout: Lockout::default(),
             mfa: MfaSettings::default(),
+            plans: PlanSettings::default(),
             captcha: false,
             captcha_hostnames: Vec::new(),
             request_deadline: crate::deadlines::Deadlines::default().request,
@@ -190,6 +228,7 @@ pub struct Deps {
     pub audit: Arc<dyn AuditLog>,
     pub counters: Arc<dyn Counters>,
     pub locks: Arc<dyn Locks>,
+    pub ledger: Arc<dyn SpendLedger>,
     /// Present when `LATCH_CAPTCHA=turnstile`.
     pub captcha: Option<Arc<dyn Captcha>>,
     pub mailer: Arc<dyn Mailer>,

@@ -2,11 +2,13 @@
 
 mod audit;
 mod guards;
+mod ledger;
 mod sessions;
 mod users;
 
 pub use audit::*;
 pub use guards::*;
+pub use ledger::*;
 pub use sessions::*;
 pub use users::*;
 
@@ -18,7 +20,9 @@ use latch_core::domain::{
     PasswordHash, RefreshTokenRecord, Session, TokenPurpose, User,
 };
 use latch_core::domain::{Lock, LockKind};
-use latch_core::ports::{AuditLog, Counters, CreateUser, Locks, SessionStore, UserStore};
+use latch_core::ports::{
+    AuditLog, Counters, CreateUser, Locks, SessionStore, SpendLedger, UserStore,
+};
 use std::sync::Arc;
 use time::{Duration, OffsetDateTime};
 
@@ -29,6 +33,7 @@ pub struct Stores {
     pub users: Arc<dyn UserStore>,
     pub sessions: Arc<dyn SessionStore>,
     pub audit: Arc<dyn AuditLog>,
+    pub ledger: Arc<dyn SpendLedger>,
     _dir: Option<tempfile::TempDir>,
 }
 
@@ -40,7 +45,8 @@ pub async fn embedded() -> Stores {
         locks: Arc::new(s.clone()),
         users: Arc::new(s.clone()),
         sessions: Arc::new(s.clone()),
-        audit: Arc::new(s),
+        audit: Arc::new(s.clone()),
+        ledger: Arc::new(s),
         _dir: Some(dir),
     }
 }
@@ -54,7 +60,8 @@ pub async fn dynamodb() -> Stores {
         locks: Arc::new(s.clone()),
         users: Arc::new(s.clone()),
         sessions: Arc::new(s.clone()),
-        audit: Arc::new(s),
+        audit: Arc::new(s.clone()),
+        ledger: Arc::new(s),
         _dir: None,
     }
 }
@@ -107,6 +114,10 @@ macro_rules! contract_suite {
 }
 
 contract_suite!(
+    charges_add_up_within_the_cap_and_one_past_it_is_refused_whole,
+    a_replayed_key_returns_the_first_charge_and_charges_nothing,
+    fifty_racing_charges_at_a_cap_that_fits_ten_record_ten,
+    the_cap_notice_is_claimed_once_per_month,
     creates_and_reads_back_a_user,
     mfa_state_and_a_bound_mfa_token_round_trip,
     two_writes_of_one_version_with_one_token_land_once,

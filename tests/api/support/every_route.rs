@@ -26,6 +26,9 @@ pub struct Fixture {
     /// A signed-in account half-way through enable-init, and its pending secret.
     pub enrolling_access: String,
     pub enrolling_secret: String,
+    /// A billing administrator's access token, and the id of the fixture's first account.
+    pub billing_access: String,
+    pub user_id: String,
 }
 
 impl Fixture {
@@ -58,7 +61,13 @@ impl Fixture {
             )
             .await;
         assert_eq!(init.status, 200, "{}", init.body);
+        let (_, billing_access, _) = app
+            .signed_in_with(&[latch_core::domain::Role::BillingAdmin])
+            .await;
+        let user_id = app.account(&email).await.id.to_string();
         Self {
+            billing_access,
+            user_id,
             mfa,
             mfa_token,
             enrolling_access,
@@ -189,6 +198,30 @@ pub async fn send(app: &TestApp, route: &Route, f: &Fixture) -> Reply {
             route.path.into(),
             Some(f.mfa.access.as_str()),
             body(json!({"code": app.code(&f.mfa.secret, 1)})),
+        ),
+        "account-plan" | "account-limits" => (Method::GET, route.path.into(), bearer, None),
+        "account-set-plan" => (
+            Method::POST,
+            route.path.into(),
+            bearer,
+            body(json!({"plan": "PRO"})),
+        ),
+        "account-set-limits" => (
+            Method::POST,
+            route.path.into(),
+            bearer,
+            body(json!({"monthlySpendCapCents": 0})),
+        ),
+        "billing-usage" => (
+            Method::POST,
+            route.path.into(),
+            Some(f.billing_access.as_str()),
+            body(json!({
+                "userId": f.user_id,
+                "amountCents": 1,
+                "idempotencyKey": moto::unique("charge"),
+                "description": "Fixture charge",
+            })),
         ),
         "health" | "jwks" | "openapi" => (Method::GET, route.path.into(), None, None),
         other => panic!("no request for route {other:?}: add one to support/every_route.rs"),

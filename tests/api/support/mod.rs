@@ -143,6 +143,7 @@ async fn spawn_app_timed(
             deps.audit = Arc::new(store.clone());
             deps.counters = Arc::new(store.clone());
             deps.locks = Arc::new(store.clone());
+            deps.ledger = Arc::new(store.clone());
             Some(store)
         }
         StoreChoice::DynamoDb(_) => None,
@@ -471,6 +472,40 @@ impl TestApp {
     }
 
     /// How many audit events of `kind` the embedded store holds.
+    /// The stored account of `email`.
+    pub async fn account(&self, email: &str) -> latch_core::domain::User {
+        let email = latch_core::domain::Email::parse(email).unwrap();
+        self.deps
+            .users
+            .user_by_email(&email)
+            .await
+            .unwrap()
+            .unwrap()
+    }
+
+    /// A verified account holding `roles` (granted straight in the store), signed in after the
+    /// grant: its email, access token and id.
+    pub async fn signed_in_with(
+        &self,
+        roles: &[latch_core::domain::Role],
+    ) -> (String, String, String) {
+        let email = self.verified_user().await;
+        let mut user = self.account(&email).await;
+        let expected = user.version;
+        user.roles.extend_from_slice(roles);
+        user.version += 1;
+        assert!(
+            self.deps
+                .users
+                .save_user(&user, expected, None)
+                .await
+                .unwrap()
+        );
+        let tokens = self.login(&email, STRONG_PASSWORD).await;
+        assert_eq!(tokens.status, StatusCode::OK, "{}", tokens.body);
+        (email, s(&tokens.body, "accessToken"), user.id.to_string())
+    }
+
     /// How many events of `kind` the audit trail holds, on either store.
     pub async fn audited(&self, kind: latch_core::domain::AuditType) -> usize {
         self.audit_trail()

@@ -3,6 +3,7 @@
 
 mod guards;
 pub(crate) use guards::window_key;
+mod ledger;
 mod sessions;
 mod users;
 
@@ -31,6 +32,10 @@ pub(crate) const LOCKS: TableDefinition<&str, &[u8]> = TableDefinition::new("loc
 /// `<user id>/<session id>` → nothing: lists a user's sessions by key range.
 pub(crate) const USER_SESSIONS: TableDefinition<&str, ()> = TableDefinition::new("user_sessions");
 pub(crate) const AUDIT: TableDefinition<&str, &[u8]> = TableDefinition::new("audit");
+/// `<user id>#<YYYY-MM>` → that month's spend (and whether the cap notice went out).
+pub(crate) const SPEND: TableDefinition<&str, &[u8]> = TableDefinition::new("spend");
+/// `<user id>#<sha256 of the idempotency key>` → the charge.
+pub(crate) const CHARGES: TableDefinition<&str, &[u8]> = TableDefinition::new("charges");
 
 /// A store in one file. Cheap to clone; one process may hold the file at a time.
 #[derive(Clone)]
@@ -62,6 +67,8 @@ impl EmbeddedStore {
             txn.open_table(COUNTERS).map_err(db_err)?;
             txn.open_table(LOCKS).map_err(db_err)?;
             txn.open_table(AUDIT).map_err(db_err)?;
+            txn.open_table(SPEND).map_err(db_err)?;
+            txn.open_table(CHARGES).map_err(db_err)?;
         }
         txn.commit().map_err(db_err)?;
         Ok(Self { db: Arc::new(db) })

@@ -1,0 +1,3 @@
+//! `/v1/billing` endpoints.
+
+pub mod usage;

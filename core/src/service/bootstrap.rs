@@ -1,0 +1,82 @@
+//! The first administrator: made when `latch-local` starts from `LATCH_ADMIN_EMAIL` and
+//! `LATCH_ADMIN_PASSWORD`, so the role-gated routes can be called before any admin route exists.
+//! Idempotent: an existing account keeps its password and gains the role (and a verified
+//! address) if it lacks them.
+
+use super::{Caller, Deps, audit};
+use crate::Error;
+use crate::domain::{
+    AuditType, ClientInfo, Email, OneTimeToken, OneTimeTokenRecord, Outcome, Role, TokenPurpose,
+    User,
+};
+use crate::ports::CreateUser;
+
+/// Why the administrator could not be made, in one line for the operator.
+#[derive(Debug, thiserror::Error)]
+pub enum SeedError {
+    #[error("LATCH_ADMIN_EMAIL: {0}")]
+    Email(String),
+    #[error("LATCH_ADMIN_PASSWORD: {0}")]
+    Password(String),
+    #[error("making the first administrator: {0}")]
+    Store(#[from] Error),
+}
+
+/// Makes sure an account `email` exists, verified, holding `ADMIN`.
+pub async fn ensure_admin(deps: &Deps, email: &str, password: &str) -> Result<(), SeedError> {
+    let email = Email::parse(email).map_err(|e| SeedError::Email(e.message))?;
+    let caller = Caller {
+        request_id: "bootstrap".to_owned(),
+        client: ClientInfo {
+            ip: std::net::IpAddr::from([127, 0, 0, 1]),
+            user_agent: "latch-local".to_owned(),
+        },
+    };
+    for _ in 0..3 {
+        if let Some(user) = deps.users.user_by_email(&email).await? {
+            if user.email_verified && user.roles.contains(&Role::Admin) {
+                return Ok(());
+            }
+            let mut next = user.clone();
+            next.email_verified = true;
+            if !next.roles.contains(&Role::Admin) {
+                next.roles.push(Role::Admin);
+            }
+            next.version += 1;
+            if deps.users.save_user(&next, user.version, None).await? {
+                let meta = [("granted", "ADMIN"), ("by", "LATCH_ADMIN_EMAIL")];
+                let (kind, uid) = (AuditType::RoleChanged, Some(&user.id));
+                audit::record(deps, &caller, kind, uid, Outcome::Success, &meta).await?;
+                return Ok(());
+            }
+            continue;
+        }
+        let policy = &deps.settings.password_policy;
+        let password = policy.check(password, &email).map_err(|problems| {
+            let why: Vec<String> = problems.into_iter().map(|p| p.message).collect();
+            SeedError::Password(format!(
+                "not accepted by the password policy: {}",
+                why.join(" ")
+            ))
+        })?;
+        let now = deps.clock.now();
+        let mut user = User::register(email.clone(), deps.hasher.hash(&password).await?, now);
+        user.email_verified = true;
+        user.roles = vec![Role::User, Role::Admin];
+        // The store writes a verification token with every new account; this one is never sent.
+        let unused = OneTimeTokenRecord::issue(
+            OneTimeToken::generate().hash,
+            TokenPurpose::EmailVerification,
+            (user.id.clone(), user.credential_epoch),
+            now,
+            time::Duration::seconds(1),
+        );
+        if deps.users.create_user(&user, &unused).await? == CreateUser::Created {
+            let meta = [("role", "ADMIN"), ("by", "LATCH_ADMIN_EMAIL")];
+            let (kind, uid) = (AuditType::UserRegistered, Some(&user.id));
+            audit::record(deps, &caller, kind, uid, Outcome::Success, &meta).await?;
+            return Ok(());
+        }
+    }
+    Err(SeedError::Store(Error::Conflict))
+}
