@@ -755,6 +755,22 @@ mod tests {
     }
 
     #[test]
+    fn the_first_administrator_needs_both_variables_and_keeps_the_password_as_typed() {
+        let alone = with(&[("LATCH_ADMIN_PASSWORD", "p")]).unwrap_err();
+        assert_eq!(alone.var, "LATCH_ADMIN_EMAIL");
+        let alone = with(&[("LATCH_ADMIN_EMAIL", "root@example.com")]).unwrap_err();
+        assert_eq!(alone.var, "LATCH_ADMIN_PASSWORD");
+        let both = [
+            ("LATCH_ADMIN_EMAIL", "root@example.com"),
+            ("LATCH_ADMIN_PASSWORD", " spaced pass phrase "),
+        ];
+        let seed = with(&both).unwrap().admin.unwrap();
+        assert_eq!(seed.password, " spaced pass phrase ");
+        assert!(!format!("{seed:?}").contains("spaced"));
+        assert!(with(&[]).unwrap().admin.is_none());
+    }
+
+    #[test]
     fn bad_values_name_the_variable() {
         for (var, value) in [
             ("LATCH_ADDR", "localhost"),
@@ -776,7 +792,6 @@ mod tests {
             ("LATCH_MFA_LOCK_MAX_S", "60"),
             ("LATCH_PRO_MAX_SPEND_CAP_CENTS", "-1"),
             ("LATCH_PRO_MAX_SPEND_CAP_CENTS", "99999999999999999999"),
-            ("LATCH_ADMIN_PASSWORD", "only-the-password"),
             ("LATCH_MFA_TOKEN_TTL_S", "0"),
             ("LATCH_RATE_2FA_PER_MIN", "-1"),
         ] {
