@@ -365,7 +365,7 @@ pub const VARIABLES: &[(&str, Option<&str>, &str)] = &[
     (
         "LATCH_ADMIN_PASSWORD",
         None,
-        "that administrator's password (must meet the policy, or start-up stops); an existing account keeps its own",
+        "that administrator's password (must meet the policy, or start-up stops); an existing verified account is made ADMIN only if this is its password",
     ),
     (
         "LATCH_MAIL_PER_ACCOUNT_PER_HOUR",
@@ -494,8 +494,13 @@ impl Config {
                 resources_per_kind: v.parse("LATCH_PRO_RESOURCES_PER_KIND", "a whole number")?,
             },
         };
-        if i64::try_from(settings.plans.pro.max_spend_cap_cents).is_err() {
-            return Err(v.bad("LATCH_PRO_MAX_SPEND_CAP_CENTS", "at most 2^63-1 cents"));
+        for (name, rules) in [
+            ("LATCH_FREE_MAX_SPEND_CAP_CENTS", settings.plans.free),
+            ("LATCH_PRO_MAX_SPEND_CAP_CENTS", settings.plans.pro),
+        ] {
+            if i64::try_from(rules.max_spend_cap_cents).is_err() {
+                return Err(v.bad(name, "at most 2^63-1 cents"));
+            }
         }
         if settings.mfa.issuer.contains(':') {
             // The Key Uri Format splits its label on the colon: apps would misread the account.
@@ -599,7 +604,12 @@ impl Config {
             (None, Some(_)) => {
                 return Err(v.bad("LATCH_ADMIN_EMAIL", "set with LATCH_ADMIN_PASSWORD"));
             }
-            (Some(_), _) => return Err(v.bad("LATCH_ADMIN_PASSWORD", "set with LATCH_ADMIN_EMAIL")),
+            (Some(_), _) => {
+                return Err(v.bad(
+                    "LATCH_ADMIN_PASSWORD",
+                    "set, not empty, with LATCH_ADMIN_EMAIL",
+                ));
+            }
         };
         Ok(Self {
             admin,

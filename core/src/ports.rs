@@ -166,16 +166,26 @@ pub enum ChargeOutcome {
     Replayed(Charge),
     /// The month's spend plus this charge would pass the cap: nothing written.
     CapReached,
+    /// The account moved past `account_version` (its cap may have changed): nothing written;
+    /// read it again and retry.
+    AccountChanged,
 }
 
 /// The spend ledger: charges and each user's spend per UTC month.
 #[async_trait]
 pub trait SpendLedger: Send + Sync {
     /// Records `charge` and adds its amount to its user's spend for its period, all or nothing,
-    /// only while that spend stays at or below `cap_cents` (concurrent charges never pass it).
-    /// A charge under an idempotency key the user already used is `Replayed` with the stored
-    /// one; `Recorded` when the stored one is this very charge (an attempt whose answer was lost).
-    async fn charge(&self, charge: &Charge, cap_cents: u64) -> Result<ChargeOutcome, Error>;
+    /// only while that spend stays at or below `cap_cents` (concurrent charges never pass it) and
+    /// the account is still at `account_version` (the cap read from it still holds), checked in
+    /// the same write. A charge under an idempotency key the user already used is `Replayed`
+    /// with the stored one; `Recorded` when the stored one is this very charge (an attempt whose
+    /// answer was lost).
+    async fn charge(
+        &self,
+        charge: &Charge,
+        cap_cents: u64,
+        account_version: u64,
+    ) -> Result<ChargeOutcome, Error>;
     /// The user's spend in `period` (`YYYY-MM`), 0 when nothing was charged; one read.
     async fn spent(&self, user: &UserId, period: &str) -> Result<u64, Error>;
     /// Marks that the user was told its cap was reached in `period`: `true` the first time.

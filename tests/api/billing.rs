@@ -203,6 +203,19 @@ async fn a_charge_is_recorded_once_per_key_and_stops_hard_at_the_cap() {
         assert_eq!(exact.status, 201, "up to the cap exactly: {}", exact.body);
         assert_eq!(spent(&app, &access).await, 1000);
         assert_eq!(app.audited(AuditType::SpendRecorded).await, 2);
+        let admin_id = app
+            .audit_trail()
+            .await
+            .into_iter()
+            .filter(|e| e.kind == AuditType::SpendRecorded)
+            .map(|e| (e.actor_id, e.user_id))
+            .collect::<Vec<_>>();
+        assert!(
+            admin_id
+                .iter()
+                .all(|(actor, user)| actor.is_some() && actor != user),
+            "the admin is the actor: {admin_id:?}"
+        );
 
         // Next month starts at nothing, without any job.
         clock.advance(time::Duration::days(32));
@@ -322,13 +335,39 @@ async fn the_first_administrator_is_made_once_verified_and_may_charge() {
         .await;
     assert_eq!(charged.status, 201, "{}", charged.body);
 
-    // An existing account gains the role and keeps its password.
+    // A verified account gains the role only with its own password.
     let (plain, _) = app.signed_in().await;
-    ensure_admin(&app.deps, &plain, "whatever-it-is-now-42")
+    let other = ensure_admin(&app.deps, &plain, "whatever-it-is-now-42")
+        .await
+        .unwrap_err();
+    assert!(
+        other.to_string().starts_with("LATCH_ADMIN_PASSWORD:"),
+        "{other}"
+    );
+    assert!(!app.account(&plain).await.roles.contains(&Role::Admin));
+    ensure_admin(&app.deps, &plain, STRONG_PASSWORD)
         .await
         .unwrap();
     assert!(app.account(&plain).await.roles.contains(&Role::Admin));
-    assert_eq!(app.login(&plain, STRONG_PASSWORD).await.status, 200);
+
+    // A stranger who registered the address first (never verified) gets nothing: the account
+    // takes the operator's password, and the stranger's no longer signs in.
+    let squatted = "ops@example.com";
+    assert_eq!(
+        app.register(squatted, "stranger-password-77-q")
+            .await
+            .status,
+        202
+    );
+    ensure_admin(&app.deps, squatted, STRONG_PASSWORD)
+        .await
+        .unwrap();
+    app.login(squatted, "stranger-password-77-q")
+        .await
+        .assert_problem(401, "invalid_credentials");
+    let ops = app.login(squatted, STRONG_PASSWORD).await;
+    assert_eq!(ops.status, 200, "{}", ops.body);
+    assert!(app.account(squatted).await.roles.contains(&Role::Admin));
 
     let weak = ensure_admin(&app.deps, "new-root@example.com", "password")
         .await

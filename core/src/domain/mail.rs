@@ -330,7 +330,7 @@ impl Mail {
             &format!(
                 "A charge to your Latch account was refused: it would have taken your spend for {period} above your cap of {cap}. Nothing more will be charged this month unless you raise the cap."
             ),
-            "You can raise the cap in your account's limits; charges start again at the next month.",
+            "Charges start again at the next month. If your plan allows a higher cap, you can raise it in your account's limits.",
         )
     }
 }

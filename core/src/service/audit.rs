@@ -49,6 +49,26 @@ pub async fn record(
     append(deps, origin, kind, user, outcome, metadata).await
 }
 
+/// Appends one event about `user` acted on by `actor` (an administrator, say), with the
+/// caller's address. Fails the call as `record` does.
+pub async fn record_by(
+    deps: &Deps,
+    caller: &Caller,
+    actor: Option<&UserId>,
+    kind: AuditType,
+    user: Option<&UserId>,
+    outcome: Outcome,
+    metadata: &[(&str, &str)],
+) -> Result<(), Error> {
+    let origin = Origin {
+        request_id: &caller.request_id,
+        actor,
+        ip: Some(caller.client.ip.to_string()),
+        user_agent: Some(caller.client.user_agent_display()),
+    };
+    append(deps, origin, kind, user, outcome, metadata).await
+}
+
 /// Where an event came from.
 struct Origin<'a> {
     request_id: &'a str,

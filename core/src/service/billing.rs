@@ -204,8 +204,21 @@ fn cents(raw: &serde_json::Number, field: &str) -> Result<u64, Error> {
         Some(v) if i64::try_from(v).is_ok() => Ok(v),
         Some(_) => Err(bad("too_large", "At most 9223372036854775807 cents.")),
         None if raw.as_i64().is_some() => Err(bad("negative", "Cents cannot be negative.")),
+        None if raw.as_f64().is_some_and(|f| f.abs() >= 9.2e18) => {
+            Err(bad("too_large", "At most 9223372036854775807 cents."))
+        }
         None => Err(bad("not_whole_cents", "Use a whole number of cents.")),
     }
+}
+
+/// 1 to `max` characters, not all blank, none a control, format or separator character that
+/// hides or reorders text (zero-width, bidirectional overrides, line separators).
+fn printable(raw: &str, max: usize) -> bool {
+    let hidden = |c: char| {
+        c.is_control()
+            || matches!(c, '\u{200B}'..='\u{200F}' | '\u{2028}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}' | '\u{00AD}')
+    };
+    !raw.trim().is_empty() && raw.chars().count() <= max && !raw.chars().any(hidden)
 }
 
 /// What a charge came to: the charge, and whether this call recorded it (false: a replay).
@@ -239,14 +252,14 @@ pub async fn record_usage(
         }
         Err(e) => return Err(e),
     };
-    let key = req.idempotency_key.trim();
-    if key.is_empty() || key.chars().count() > MAX_KEY_CHARS || key.chars().any(char::is_control) {
+    // Taken as sent (never trimmed): it names the charge, and is echoed back in it.
+    let key = req.idempotency_key.as_str();
+    if !printable(key, MAX_KEY_CHARS) {
         let message = format!("1 to {MAX_KEY_CHARS} printable characters.");
         problems.push(FieldError::new("idempotencyKey", "invalid", message));
     }
-    let description = req.description.trim();
-    let too_long = description.chars().count() > MAX_DESCRIPTION_CHARS;
-    if description.is_empty() || too_long || description.chars().any(char::is_control) {
+    let description = req.description.as_str();
+    if !printable(description, MAX_DESCRIPTION_CHARS) {
         let message = format!("1 to {MAX_DESCRIPTION_CHARS} printable characters.");
         problems.push(FieldError::new("description", "invalid", message));
     }
@@ -279,8 +292,8 @@ pub async fn charge(
     description: &str,
     actor: Option<&UserId>,
 ) -> Result<Charged, Error> {
-    let account = deps.users.user_by_id(user).await?.ok_or(Error::NotFound)?;
     let now = deps.clock.now();
+    let mut account = deps.users.user_by_id(user).await?.ok_or(Error::NotFound)?;
     let charge = Charge {
         id: crate::crypto::random::ulid(now),
         user_id: account.id.clone(),
@@ -291,8 +304,19 @@ pub async fn charge(
         recorded_at: now,
         actor_id: actor.cloned(),
     };
+    // The cap is the account's at the version read; the ledger checks that version in the
+    // charge's own write, so a cap lowered meanwhile is never charged past.
+    let mut outcome = ChargeOutcome::AccountChanged;
+    for _ in 0..3 {
+        let cap = account.billing.monthly_spend_cap_cents;
+        outcome = deps.ledger.charge(&charge, cap, account.version).await?;
+        if outcome != ChargeOutcome::AccountChanged {
+            break;
+        }
+        account = deps.users.user_by_id(user).await?.ok_or(Error::NotFound)?;
+    }
     let cap = account.billing.monthly_spend_cap_cents;
-    match deps.ledger.charge(&charge, cap).await? {
+    match outcome {
         ChargeOutcome::Recorded => {
             let amount = amount_cents.to_string();
             let meta = [
@@ -301,7 +325,8 @@ pub async fn charge(
                 ("period", charge.period.as_str()),
             ];
             let kind = AuditType::SpendRecorded;
-            let event = audit::record(deps, caller, kind, Some(user), Outcome::Success, &meta);
+            let outcome = Outcome::Success;
+            let event = audit::record_by(deps, caller, actor, kind, Some(user), outcome, &meta);
             after_commit(deps, caller, "spend audit", event).await;
             Ok(Charged {
                 charge,
@@ -312,7 +337,7 @@ pub async fn charge(
             charge: first,
             recorded_now: false,
         }),
-        ChargeOutcome::Replayed(_) => Err(Error::Conflict),
+        ChargeOutcome::Replayed(_) | ChargeOutcome::AccountChanged => Err(Error::Conflict),
         ChargeOutcome::CapReached => {
             let (amount, capped) = (amount_cents.to_string(), cap.to_string());
             let meta = [
@@ -321,7 +346,8 @@ pub async fn charge(
                 ("period", charge.period.as_str()),
             ];
             let kind = AuditType::SpendCapReached;
-            audit::record(deps, caller, kind, Some(user), Outcome::Failure, &meta).await?;
+            let outcome = Outcome::Failure;
+            audit::record_by(deps, caller, actor, kind, Some(user), outcome, &meta).await?;
             if deps.ledger.claim_cap_notice(user, &charge.period).await? {
                 // Claimed once per month: a notice that fails now is logged and counted, and
                 // the 402 stands either way.
@@ -343,6 +369,25 @@ mod tests {
     }
 
     #[test]
+    fn keys_and_descriptions_are_printable_and_bounded() {
+        assert!(printable("invoice 42", 200));
+        assert!(printable(" padded ", 200), "kept as sent, not refused");
+        for bad in [
+            "",
+            "   ",
+            "a\nb",
+            "a\u{202E}b",
+            "a\u{200B}b",
+            "a\u{2028}b",
+            "\u{FEFF}x",
+        ] {
+            assert!(!printable(bad, 200), "{bad:?}");
+        }
+        assert!(!printable(&"k".repeat(201), 200));
+        assert!(printable(&"é".repeat(200), 200), "characters, not bytes");
+    }
+
+    #[test]
     fn cents_are_whole_non_negative_and_fit_i64() {
         assert_eq!(cents(&number("0"), "f").unwrap(), 0);
         assert_eq!(cents(&number("1000000"), "f").unwrap(), 1_000_000);
@@ -355,7 +400,8 @@ mod tests {
             ("1.5", "not_whole_cents"),
             ("1e3", "not_whole_cents"),
             ("9223372036854775808", "too_large"),
-            ("1e40", "not_whole_cents"),
+            ("1e40", "too_large"),
+            ("18446744073709551616", "too_large"),
         ] {
             match cents(&number(raw), "f") {
                 Err(Error::Validation(e)) => assert_eq!(e[0].code, code, "{raw}"),

@@ -1,7 +1,7 @@
 //! The first administrator: made when `latch-local` starts from `LATCH_ADMIN_EMAIL` and
 //! `LATCH_ADMIN_PASSWORD`, so the role-gated routes can be called before any admin route exists.
-//! Idempotent: an existing account keeps its password and gains the role (and a verified
-//! address) if it lacks them.
+//! Idempotent. An existing verified account gains the role only with its own password; an
+//! unverified one (perhaps a stranger's registration of the address) takes the seed password.
 
 use super::{Caller, Deps, audit};
 use crate::Error;
@@ -22,7 +22,53 @@ pub enum SeedError {
     Store(#[from] Error),
 }
 
-/// Makes sure an account `email` exists, verified, holding `ADMIN`.
+/// The existing account made the administrator, or `None` when it already is one.
+///
+/// A verified account is granted ADMIN only if the seed password is its password: otherwise an
+/// address someone else holds would be handed the role. An unverified one was never proven to
+/// belong to anyone (a stranger may have registered the address first), so it takes the seed
+/// password, which voids every session and link of the old one, and is verified.
+async fn promoted(deps: &Deps, user: &User, password: &str) -> Result<Option<User>, SeedError> {
+    let mut next = user.clone();
+    if user.email_verified && user.roles.contains(&Role::Admin) {
+        // Already the administrator (whose password may have changed since): nothing to do.
+        return Ok(None);
+    }
+    if user.email_verified {
+        if !deps
+            .hasher
+            .verify(password, Some(&user.password_hash))
+            .await?
+        {
+            return Err(SeedError::Password(
+                "an account with this address exists and has another password; sign in with it, or choose another address".into(),
+            ));
+        }
+    } else {
+        let policy = &deps.settings.password_policy;
+        let checked = policy.check(password, &user.email).map_err(refused)?;
+        let hash = deps.hasher.hash(&checked).await?;
+        let keep = deps.settings.password_history;
+        next.set_password(hash, keep, deps.clock.now(), None);
+        next.email_verified = true;
+    }
+    if !next.roles.contains(&Role::Admin) {
+        next.roles.push(Role::Admin);
+    }
+    next.version += 1;
+    Ok(Some(next))
+}
+
+fn refused(problems: Vec<crate::domain::FieldError>) -> SeedError {
+    let why: Vec<String> = problems.into_iter().map(|p| p.message).collect();
+    SeedError::Password(format!(
+        "not accepted by the password policy: {}",
+        why.join(" ")
+    ))
+}
+
+/// Makes sure an account `email` exists, verified, holding `ADMIN`, with the seed password
+/// (an existing verified account must already have it).
 pub async fn ensure_admin(deps: &Deps, email: &str, password: &str) -> Result<(), SeedError> {
     let email = Email::parse(email).map_err(|e| SeedError::Email(e.message))?;
     let caller = Caller {
@@ -34,15 +80,9 @@ pub async fn ensure_admin(deps: &Deps, email: &str, password: &str) -> Result<()
     };
     for _ in 0..3 {
         if let Some(user) = deps.users.user_by_email(&email).await? {
-            if user.email_verified && user.roles.contains(&Role::Admin) {
+            let Some(next) = promoted(deps, &user, password).await? else {
                 return Ok(());
-            }
-            let mut next = user.clone();
-            next.email_verified = true;
-            if !next.roles.contains(&Role::Admin) {
-                next.roles.push(Role::Admin);
-            }
-            next.version += 1;
+            };
             if deps.users.save_user(&next, user.version, None).await? {
                 let meta = [("granted", "ADMIN"), ("by", "LATCH_ADMIN_EMAIL")];
                 let (kind, uid) = (AuditType::RoleChanged, Some(&user.id));

@@ -118,6 +118,7 @@ contract_suite!(
     a_replayed_key_returns_the_first_charge_and_charges_nothing,
     fifty_racing_charges_at_a_cap_that_fits_ten_record_ten,
     the_cap_notice_is_claimed_once_per_month,
+    a_charge_against_a_cap_read_from_an_older_account_writes_nothing,
     creates_and_reads_back_a_user,
     mfa_state_and_a_bound_mfa_token_round_trip,
     two_writes_of_one_version_with_one_token_land_once,

@@ -1,9 +1,9 @@
 //! `SpendLedger` on the embedded store: each charge in one write transaction that checks the
 //! idempotency key and the cap and writes the charge and the month's spend together.
 
-use super::{CHARGES, EmbeddedStore, SPEND, db_err, get, put};
+use super::{CHARGES, EmbeddedStore, SPEND, USERS, db_err, get, put};
 use crate::Error;
-use crate::domain::{Charge, UserId};
+use crate::domain::{Charge, User, UserId};
 use crate::ports::{ChargeOutcome, SpendLedger};
 use async_trait::async_trait;
 use sha2::{Digest, Sha256};
@@ -28,7 +28,12 @@ fn charge_key(user: &UserId, idempotency_key: &str) -> String {
 
 #[async_trait]
 impl SpendLedger for EmbeddedStore {
-    async fn charge(&self, charge: &Charge, cap_cents: u64) -> Result<ChargeOutcome, Error> {
+    async fn charge(
+        &self,
+        charge: &Charge,
+        cap_cents: u64,
+        account_version: u64,
+    ) -> Result<ChargeOutcome, Error> {
         let charge = charge.clone();
         self.write(move |txn| {
             let mut charges = txn.open_table(CHARGES).map_err(db_err)?;
@@ -39,6 +44,12 @@ impl SpendLedger for EmbeddedStore {
                 } else {
                     ChargeOutcome::Replayed(stored)
                 });
+            }
+            // The cap was read from the account at this version: a cap lowered since fails it.
+            let users = txn.open_table(USERS).map_err(db_err)?;
+            let account = get::<User>(&users, charge.user_id.as_str())?;
+            if account.is_none_or(|a| a.version != account_version) {
+                return Ok(ChargeOutcome::AccountChanged);
             }
             let mut months = txn.open_table(SPEND).map_err(db_err)?;
             let mkey = month_key(&charge.user_id, &charge.period);
