@@ -73,6 +73,8 @@ pub struct Config {
     pub admin: Option<AdminSeed>,
     pub argon2: Argon2Params,
     pub deadlines: Deadlines,
+    /// How long a process keeps the keys it read before reading them again (`LATCH_KEYS_TTL_S`).
+    pub keys_ttl: Duration,
     pub settings: Settings,
 }
 
@@ -358,6 +360,11 @@ pub const VARIABLES: &[(&str, Option<&str>, &str)] = &[
         "resources of each kind a PRO account may hold",
     ),
     (
+        "LATCH_KEYS_TTL_S",
+        Some("600"),
+        "how long a running process keeps the keys it read before reading them again (a rotation reaches every warm function within it)",
+    ),
+    (
         "LATCH_ADMIN_EMAIL",
         None,
         "the first administrator, made (verified, role ADMIN) when `latch-local` starts, if absent; with LATCH_ADMIN_PASSWORD",
@@ -611,7 +618,9 @@ impl Config {
                 ));
             }
         };
+        let keys_ttl = v.seconds("LATCH_KEYS_TTL_S")?;
         Ok(Self {
+            keys_ttl,
             admin,
             addr,
             data_dir: PathBuf::from(v.string("LATCH_DATA_DIR")?),

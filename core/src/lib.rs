@@ -8,6 +8,7 @@ pub mod deadlines;
 pub mod domain;
 pub mod error;
 pub mod http;
+pub mod keys;
 pub mod metrics;
 pub mod ports;
 pub mod service;

@@ -10,6 +10,7 @@ use crate::adapters::ses::SesMailer;
 use crate::adapters::turnstile::Turnstile;
 use crate::config::{Config, MailChoice, SecretsChoice, StoreChoice};
 use crate::crypto::{KeyRing, PasswordHasher};
+use crate::keys::Keys;
 use crate::ports::{
     AuditLog, Captcha, Clock, Counters, Locks, Mailer, SecretSource, SessionStore, SpendLedger,
     SystemClock, UserStore,
@@ -47,14 +48,15 @@ pub async fn build_with(
             .ok_or_else(|| Error::internal("AWS configuration was not loaded"))
     };
 
-    let source: Box<dyn SecretSource> = match &config.secrets {
-        SecretsChoice::Local => Box::new(LocalSecrets::new(config.data_dir.join("secrets.json"))),
-        SecretsChoice::SecretsManager { secret_id } => Box::new(SecretsManagerSource::new(
+    let source: Arc<dyn SecretSource> = match &config.secrets {
+        SecretsChoice::Local => Arc::new(LocalSecrets::new(config.data_dir.join("secrets.json"))),
+        SecretsChoice::SecretsManager { secret_id } => Arc::new(SecretsManagerSource::new(
             aws_sdk_secretsmanager::Client::new(aws()?),
             secret_id.clone(),
         )),
     };
-    let keys = Arc::new(KeyRing::from_material(&source.load().await?)?);
+    let ring = KeyRing::from_material(&source.load().await?)?;
+    let keys = Arc::new(Keys::refreshed_from(ring, source, config.keys_ttl, clock.now()));
 
     let stores = match &config.store {
         StoreChoice::Embedded => {

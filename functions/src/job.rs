@@ -31,6 +31,7 @@ pub async fn handle(
     name: &str,
     run_id: &str,
 ) -> Result<serde_json::Value, lambda_runtime::Error> {
+    deps.keys.refresh_if_due(deps.clock.now()).await;
     match name {
         "unlock-accounts" => Ok(serde_json::to_value(
             jobs::unlock_accounts(deps, run_id).await?,

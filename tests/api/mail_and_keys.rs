@@ -24,11 +24,11 @@ impl Write for Captured {
     }
 }
 
-fn ring() -> Arc<KeyRing> {
-    Arc::new(
+fn ring() -> Arc<latch_core::keys::Keys> {
+    Arc::new(latch_core::keys::Keys::fixed(
         KeyRing::from_material(&SecretMaterial::generate(time::OffsetDateTime::now_utc()).unwrap())
             .unwrap(),
-    )
+    ))
 }
 
 #[tokio::test(flavor = "current_thread")]

@@ -525,7 +525,9 @@ async fn a_key_rotation_still_opens_old_secrets_and_reseals_them_on_next_use() {
         ledger: Arc::clone(&d.ledger),
         captcha: None,
         mailer: Arc::clone(&d.mailer),
-        keys: Arc::new(KeyRing::from_material(&material).unwrap()),
+        keys: Arc::new(latch_core::keys::Keys::fixed(
+            KeyRing::from_material(&material).unwrap(),
+        )),
         clock: Arc::clone(&d.clock),
         hasher: d.hasher.clone(),
     };

@@ -3,7 +3,6 @@
 
 use super::mime;
 use crate::Error;
-use crate::crypto::KeyRing;
 use crate::domain::Mail;
 use crate::ports::{Clock, Mailer};
 use async_trait::async_trait;
@@ -14,12 +13,12 @@ use std::sync::Arc;
 pub struct OutboxMailer {
     dir: PathBuf,
     from: Mailbox,
-    keys: Arc<KeyRing>,
+    keys: Arc<crate::keys::Keys>,
     clock: Arc<dyn Clock>,
 }
 
 impl OutboxMailer {
-    pub fn new(dir: PathBuf, from: Mailbox, keys: Arc<KeyRing>, clock: Arc<dyn Clock>) -> Self {
+    pub fn new(dir: PathBuf, from: Mailbox, keys: Arc<crate::keys::Keys>, clock: Arc<dyn Clock>) -> Self {
         Self {
             dir,
             from,

@@ -30,6 +30,16 @@ pub struct SecretMaterial {
     pub data_keys: Vec<StoredDataKey>,
 }
 
+/// Where a signing key is in its life: published before it signs (`next`), signing
+/// (`current`), published after it signs until its tokens have expired (`previous`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum KeyStage {
+    Next,
+    Current,
+    Previous,
+}
+
 /// One ES256 private key, PKCS#8 DER in base64url.
 #[derive(Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -38,6 +48,9 @@ pub struct StoredSigningKey {
     pub pkcs8: String,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
+    /// Material from before staged keys has none: its first key is current, the rest previous.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stage: Option<KeyStage>,
 }
 
 impl std::fmt::Debug for SecretMaterial {
@@ -48,11 +61,15 @@ impl std::fmt::Debug for SecretMaterial {
 }
 
 impl SecretMaterial {
-    /// Fresh material: one new signing key and a new HMAC key.
+    /// Fresh material: a current signing key and the next one (published, not yet signing), a
+    /// new HMAC key and a data key.
     pub fn generate(now: OffsetDateTime) -> Result<Self, Error> {
         Ok(Self {
             version: 1,
-            signing_keys: vec![new_signing_key(now)?],
+            signing_keys: vec![
+                new_signing_key(now, KeyStage::Next)?,
+                new_signing_key(now, KeyStage::Current)?,
+            ],
             hmac_key: URL_SAFE_NO_PAD.encode(super::random::bytes32()),
             data_keys: vec![StoredDataKey::generate(&new_data_key_id(now))],
         })
@@ -64,21 +81,74 @@ impl SecretMaterial {
             .insert(0, StoredDataKey::generate(&new_data_key_id(now)));
     }
 
-    /// Puts a new signing key first and keeps one previous key, so tokens signed just before
-    /// a rotation still verify until they expire.
+    /// The stage of each signing key, reading material from before stages (its first key is
+    /// current, the rest previous).
+    pub fn stages(&self) -> Vec<KeyStage> {
+        let staged = self.signing_keys.iter().any(|k| k.stage.is_some());
+        self.signing_keys
+            .iter()
+            .enumerate()
+            .map(|(i, k)| match (staged, k.stage) {
+                (true, Some(stage)) => stage,
+                (true, None) => KeyStage::Previous,
+                (false, _) if i == 0 => KeyStage::Current,
+                (false, _) => KeyStage::Previous,
+            })
+            .collect()
+    }
+
+    /// One rotation: previous ← current ← next, and a new next, so every key is published a
+    /// whole rotation period before it signs and one after it stops. Material without a next
+    /// key (from before stages) only gains one: its current key keeps signing until the next
+    /// rotation, by which time the new key has been published. A new data key seals from now
+    /// on (the old ones still open), and the log-hashing key is replaced.
     pub fn rotate(&mut self, now: OffsetDateTime) -> Result<(), Error> {
-        self.signing_keys.insert(0, new_signing_key(now)?);
-        self.signing_keys.truncate(2);
+        let stages = self.stages();
+        let keys = std::mem::take(&mut self.signing_keys);
+        let has_next = stages.contains(&KeyStage::Next);
+        let mut rotated = vec![new_signing_key(now, KeyStage::Next)?];
+        for (mut key, stage) in keys.into_iter().zip(stages) {
+            let moved = match (stage, has_next) {
+                (KeyStage::Next, _) => Some(KeyStage::Current),
+                (KeyStage::Current, true) => Some(KeyStage::Previous),
+                (KeyStage::Current, false) => Some(KeyStage::Current),
+                (KeyStage::Previous, true) => None,
+                (KeyStage::Previous, false) => Some(KeyStage::Previous),
+            };
+            if let Some(stage) = moved {
+                key.stage = Some(stage);
+                rotated.push(key);
+            }
+        }
+        // At most one previous key: the newest.
+        let mut seen_previous = false;
+        rotated.retain(|k| {
+            let previous = k.stage == Some(KeyStage::Previous);
+            let keep = !(previous && seen_previous);
+            seen_previous |= previous;
+            keep
+        });
+        self.signing_keys = rotated;
+        self.hmac_key = URL_SAFE_NO_PAD.encode(super::random::bytes32());
+        self.add_data_key(now);
         Ok(())
+    }
+
+    /// The kid of the key with `stage`, if any.
+    pub fn kid_of(&self, stage: KeyStage) -> Option<&str> {
+        self.signing_keys
+            .iter()
+            .zip(self.stages())
+            .find(|(_, s)| *s == stage)
+            .map(|(k, _)| k.kid.as_str())
     }
 }
 
-/// A data key's id: `d` and the time it was made, so ids sort by age and never repeat in practice.
 fn new_data_key_id(now: OffsetDateTime) -> String {
     format!("d{}", super::random::ulid(now).to_lowercase())
 }
 
-fn new_signing_key(now: OffsetDateTime) -> Result<StoredSigningKey, Error> {
+fn new_signing_key(now: OffsetDateTime, stage: KeyStage) -> Result<StoredSigningKey, Error> {
     let secret = loop {
         // A random 256-bit string is a valid P-256 scalar except with probability ~2^-32.
         if let Ok(key) = SecretKey::from_slice(&super::random::bytes32()) {
@@ -93,6 +163,7 @@ fn new_signing_key(now: OffsetDateTime) -> Result<StoredSigningKey, Error> {
         kid: thumbprint(&x, &y),
         pkcs8: URL_SAFE_NO_PAD.encode(der.as_bytes()),
         created_at: now,
+        stage: Some(stage),
     })
 }
 
@@ -158,7 +229,7 @@ impl KeyRing {
         let mut decoding = HashMap::new();
         let mut published = Vec::new();
         let mut current = None;
-        for stored in &material.signing_keys {
+        for (stored, stage) in material.signing_keys.iter().zip(material.stages()) {
             let der = URL_SAFE_NO_PAD
                 .decode(&stored.pkcs8)
                 .map_err(|_| bad(format!("key {} is not base64url", stored.kid)))?;
@@ -180,9 +251,11 @@ impl KeyRing {
                 use_: "sig",
                 alg: "ES256",
             });
-            current.get_or_insert_with(|| (stored.kid.clone(), EncodingKey::from_ec_der(&der)));
+            if stage == KeyStage::Current && current.is_none() {
+                current = Some((stored.kid.clone(), EncodingKey::from_ec_der(&der)));
+            }
         }
-        let (current_kid, encoding) = current.ok_or_else(|| bad("no signing key".into()))?;
+        let (current_kid, encoding) = current.ok_or_else(|| bad("no current signing key".into()))?;
         let data = DataKeys::from_stored(&material.data_keys)?;
         Ok(Self {
             data,
@@ -228,7 +301,7 @@ mod tests {
         let json = serde_json::to_string(&m).unwrap();
         let back: SecretMaterial = serde_json::from_str(&json).unwrap();
         let ring = KeyRing::from_material(&back).unwrap();
-        assert_eq!(ring.current_kid, m.signing_keys[0].kid);
+        assert_eq!(Some(ring.current_kid.as_str()), m.kid_of(KeyStage::Current));
         let jwk = serde_json::to_value(&ring.jwks().keys[0]).unwrap();
         assert_eq!(jwk["kty"], "EC");
         assert_eq!(jwk["crv"], "P-256");
@@ -242,19 +315,53 @@ mod tests {
     }
 
     #[test]
-    fn rotation_keeps_the_previous_key_published() {
+    fn keys_are_published_a_rotation_before_they_sign_and_one_after() {
         let now = OffsetDateTime::now_utc();
         let mut m = SecretMaterial::generate(now).unwrap();
-        let old = m.signing_keys[0].kid.clone();
+        let (k_current, k_next) = (
+            m.kid_of(KeyStage::Current).unwrap().to_owned(),
+            m.kid_of(KeyStage::Next).unwrap().to_owned(),
+        );
+        let ring = KeyRing::from_material(&m).unwrap();
+        assert_eq!(ring.current_kid, k_current);
+        assert_eq!(ring.jwks().keys.len(), 2, "next is published before it signs");
+        let (hmac, data) = (m.hmac_key.clone(), m.data_keys[0].id.clone());
+
         m.rotate(now).unwrap();
+        assert_eq!(m.kid_of(KeyStage::Current), Some(k_next.as_str()));
+        assert_eq!(m.kid_of(KeyStage::Previous), Some(k_current.as_str()));
+        let k_new = m.kid_of(KeyStage::Next).unwrap().to_owned();
+        let ring = KeyRing::from_material(&m).unwrap();
+        assert_eq!(ring.current_kid, k_next);
+        let published: Vec<&str> = ring.jwks().keys.iter().map(|k| k.kid.as_str()).collect();
+        assert_eq!(published.len(), 3);
+        for kid in [&k_current, &k_next, &k_new] {
+            assert!(published.contains(&kid.as_str()), "{kid}");
+        }
+        assert_ne!(m.hmac_key, hmac, "the log-hashing key rotates");
+        assert_eq!(m.data_keys.len(), 2, "a new data key first, the old one kept");
+        assert_eq!(m.data_keys[1].id, data);
+
         m.rotate(now).unwrap();
         let ring = KeyRing::from_material(&m).unwrap();
-        assert_eq!(ring.jwks().keys.len(), 2);
-        assert!(
-            !ring.decoding.contains_key(&old),
-            "only one previous key is kept"
-        );
-        assert_eq!(ring.current_kid, m.signing_keys[0].kid);
+        assert!(!ring.decoding.contains_key(&k_current), "two rotations old is gone");
+        assert_eq!(ring.current_kid, k_new);
+        assert_eq!(ring.jwks().keys.len(), 3);
+    }
+
+    #[test]
+    fn material_from_before_stages_first_gains_a_next_key() {
+        let now = OffsetDateTime::now_utc();
+        let mut m = SecretMaterial::generate(now).unwrap();
+        m.signing_keys.remove(0);
+        m.signing_keys[0].stage = None;
+        let legacy = m.signing_keys[0].kid.clone();
+        assert_eq!(KeyRing::from_material(&m).unwrap().current_kid, legacy);
+        m.rotate(now).unwrap();
+        assert_eq!(m.kid_of(KeyStage::Current), Some(legacy.as_str()), "no unpublished key signs");
+        assert!(m.kid_of(KeyStage::Next).is_some());
+        m.rotate(now).unwrap();
+        assert_eq!(m.kid_of(KeyStage::Previous), Some(legacy.as_str()));
     }
 
     #[test]
@@ -269,6 +376,9 @@ mod tests {
         let mut m = SecretMaterial::generate(now).unwrap();
         m.signing_keys.clear();
         assert!(KeyRing::from_material(&m).is_err());
+        let mut m = SecretMaterial::generate(now).unwrap();
+        m.signing_keys.retain(|k| k.stage == Some(KeyStage::Next));
+        assert!(KeyRing::from_material(&m).is_err(), "a next key alone does not sign");
         let mut m = SecretMaterial::generate(now).unwrap();
         m.data_keys.clear();
         assert!(KeyRing::from_material(&m).is_err(), "no data key");

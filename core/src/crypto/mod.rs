@@ -8,7 +8,7 @@ pub mod sealing;
 pub mod totp;
 
 pub use jwt::{AccessClaims, TokenVerifyError};
-pub use keys::{KeyRing, SecretMaterial};
+pub use keys::{KeyRing, KeyStage, SecretMaterial};
 pub use password::{Argon2Params, PasswordHasher};
 pub use sealing::{DataKeys, Sealed, StoredDataKey};
 

@@ -118,7 +118,12 @@ pub async fn serve(deps: &Deps, route: &Route, req: Request) -> Response<Body> {
     );
     let deadline = deps.settings.request_deadline;
     let bounded = async {
-        match tokio::time::timeout(deadline, run(deps, route, req, &line.request_id)).await {
+        // Keys older than LATCH_KEYS_TTL_S are read again first (one request at a time).
+        let work = async {
+            deps.keys.refresh_if_due(deps.clock.now()).await;
+            run(deps, route, req, &line.request_id).await
+        };
+        match tokio::time::timeout(deadline, work).await {
             Ok(result) => result,
             // Whatever the request was waiting on is dropped. Each write it sent is safe to
             // have happened or not, but steps after a write that stands (a notice, an audit

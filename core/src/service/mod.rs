@@ -20,7 +20,7 @@ pub mod sessions;
 pub mod tokens;
 pub mod verify_email;
 
-use crate::crypto::{KeyRing, PasswordHasher};
+use crate::crypto::PasswordHasher;
 use crate::domain::{ClientInfo, PasswordPolicy};
 use crate::ports::{
     AuditLog, Captcha, Clock, Counters, Locks, Mailer, SessionStore, SpendLedger, UserStore,
@@ -232,7 +232,7 @@ pub struct Deps {
     /// Present when `LATCH_CAPTCHA=turnstile`.
     pub captcha: Option<Arc<dyn Captcha>>,
     pub mailer: Arc<dyn Mailer>,
-    pub keys: Arc<KeyRing>,
+    pub keys: Arc<crate::keys::Keys>,
     pub clock: Arc<dyn Clock>,
     pub hasher: PasswordHasher,
 }
