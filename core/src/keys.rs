@@ -99,3 +99,112 @@ impl Keys {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Error;
+    use crate::crypto::SecretMaterial;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// A source that takes a while and counts its reads; `fail` makes each read fail.
+    struct Slow {
+        material: SecretMaterial,
+        reads: AtomicUsize,
+        fail: bool,
+    }
+
+    #[async_trait::async_trait]
+    impl SecretSource for Slow {
+        async fn load(&self) -> Result<SecretMaterial, Error> {
+            self.reads.fetch_add(1, Ordering::SeqCst);
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            if self.fail {
+                return Err(Error::internal("unreadable"));
+            }
+            Ok(self.material.clone())
+        }
+    }
+
+    fn keys(fail: bool) -> (Arc<Keys>, Arc<Slow>, OffsetDateTime) {
+        let now = OffsetDateTime::now_utc();
+        let first = SecretMaterial::generate(now).unwrap();
+        let mut rotated = first.clone();
+        rotated.rotate(now).unwrap();
+        let source = Arc::new(Slow {
+            material: rotated,
+            reads: AtomicUsize::new(0),
+            fail,
+        });
+        let ring = KeyRing::from_material(&first).unwrap();
+        let ttl = Duration::seconds(600);
+        let keys =
+            Keys::refreshed_from(ring, Arc::clone(&source) as Arc<dyn SecretSource>, ttl, now);
+        (Arc::new(keys), source, now)
+    }
+
+    #[tokio::test]
+    async fn only_one_request_reads_stale_keys_and_the_rest_go_on_with_the_old_ones() {
+        let (keys, source, now) = keys(false);
+        let before = keys.ring().jwks().keys.len();
+        keys.refresh_if_due(now + Duration::seconds(599)).await;
+        assert_eq!(
+            source.reads.load(Ordering::SeqCst),
+            0,
+            "within the TTL nothing is read"
+        );
+        let later = now + Duration::seconds(601);
+        let mut all = tokio::task::JoinSet::new();
+        for _ in 0..20 {
+            let keys = Arc::clone(&keys);
+            all.spawn(async move { keys.refresh_if_due(later).await });
+        }
+        while all.join_next().await.is_some() {}
+        assert_eq!(
+            source.reads.load(Ordering::SeqCst),
+            1,
+            "one refresh in flight"
+        );
+        assert_eq!(
+            keys.ring().jwks().keys.len(),
+            before + 1,
+            "the rotated keys are in use"
+        );
+        keys.refresh_if_due(later + Duration::seconds(1)).await;
+        assert_eq!(
+            source.reads.load(Ordering::SeqCst),
+            1,
+            "and stay for another TTL"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_failed_refresh_keeps_the_old_keys_and_tries_again_later() {
+        let (keys, source, now) = keys(true);
+        let kid = keys.ring().jwks().keys[0].kid.clone();
+        let later = now + Duration::seconds(601);
+        keys.refresh_if_due(later).await;
+        assert_eq!(keys.ring().jwks().keys[0].kid, kid);
+        keys.refresh_if_due(later + Duration::seconds(10)).await;
+        assert_eq!(
+            source.reads.load(Ordering::SeqCst),
+            1,
+            "not on every request"
+        );
+        keys.refresh_if_due(later + Duration::seconds(31)).await;
+        assert_eq!(
+            source.reads.load(Ordering::SeqCst),
+            2,
+            "again after a while"
+        );
+    }
+
+    #[tokio::test]
+    async fn fixed_keys_are_never_read_again() {
+        let now = OffsetDateTime::now_utc();
+        let ring = KeyRing::from_material(&SecretMaterial::generate(now).unwrap()).unwrap();
+        let keys = Keys::fixed(ring);
+        keys.refresh_if_due(now + Duration::days(365)).await;
+        assert_eq!(keys.ring().jwks().keys.len(), 2);
+    }
+}

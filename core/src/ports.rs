@@ -214,6 +214,22 @@ pub trait SecretSource: Send + Sync {
     async fn load(&self) -> Result<SecretMaterial, Error>;
 }
 
+/// A secret with Secrets Manager's version stages (`AWSCURRENT`, `AWSPENDING`), as its
+/// rotation protocol uses them.
+#[async_trait]
+pub trait StagedSecret: Send + Sync {
+    /// Each version id with its stages.
+    async fn versions(&self) -> Result<Vec<(String, Vec<String>)>, Error>;
+    /// The value of the version holding `AWSCURRENT`.
+    async fn current_value(&self) -> Result<String, Error>;
+    /// The value of version `id` under `AWSPENDING`, `None` when it has none yet.
+    async fn pending_value(&self, id: &str) -> Result<Option<String>, Error>;
+    /// Stores `value` as version `id` under `AWSPENDING`.
+    async fn put_pending(&self, id: &str, value: &str) -> Result<(), Error>;
+    /// Moves `AWSCURRENT` from version `from` to version `id`.
+    async fn promote(&self, id: &str, from: &str) -> Result<(), Error>;
+}
+
 /// The time. Services never read the system clock directly.
 pub trait Clock: Send + Sync {
     fn now(&self) -> OffsetDateTime;

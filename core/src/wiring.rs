@@ -56,7 +56,12 @@ pub async fn build_with(
         )),
     };
     let ring = KeyRing::from_material(&source.load().await?)?;
-    let keys = Arc::new(Keys::refreshed_from(ring, source, config.keys_ttl, clock.now()));
+    let keys = Arc::new(Keys::refreshed_from(
+        ring,
+        source,
+        config.keys_ttl,
+        clock.now(),
+    ));
 
     let stores = match &config.store {
         StoreChoice::Embedded => {

@@ -23,9 +23,10 @@ pub async fn main() -> ExitCode {
         Some("--print-new-secret") => return print_new_secret(),
         Some("create-tables") => return create_tables().await,
         Some("add-data-key") => return add_data_key(),
+        Some("rotate-keys") => return rotate_keys(),
         Some(other) => {
             return exit_with(&format!(
-                "latch-local: unknown command {other:?} (commands: create-tables, add-data-key, --print-new-secret)"
+                "latch-local: unknown command {other:?} (commands: create-tables, add-data-key, rotate-keys, --print-new-secret)"
             ));
         }
         None => {}
@@ -126,6 +127,30 @@ fn print_new_secret() -> ExitCode {
             ExitCode::SUCCESS
         }
         _ => exit_with("latch-local: could not generate secret material"),
+    }
+}
+
+/// `latch-local rotate-keys`: one rotation of `<LATCH_DATA_DIR>/secrets.json` (the next key
+/// becomes current, the current one previous, a new next key; a new data key and log-hashing
+/// key), written atomically. A running server uses it within `LATCH_KEYS_TTL_S`.
+fn rotate_keys() -> ExitCode {
+    let config = match Config::from_env() {
+        Ok(c) => c,
+        Err(err) => return exit_with(&format!("latch-local rotate-keys: {err}")),
+    };
+    let source = latch_core::adapters::local_secrets::LocalSecrets::new(
+        config.data_dir.join("secrets.json"),
+    );
+    match source.rotate(time::OffsetDateTime::now_utc()) {
+        Ok(material) => {
+            let current = material.kid_of(latch_core::crypto::KeyStage::Current);
+            eprintln!(
+                "latch-local rotate-keys: rotated; now signing with {}",
+                current.unwrap_or("?")
+            );
+            ExitCode::SUCCESS
+        }
+        Err(err) => exit_with(&format!("latch-local rotate-keys: {err}")),
     }
 }
 

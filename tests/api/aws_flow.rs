@@ -69,7 +69,10 @@ async fn register_verify_login_me_on_dynamodb_ses_and_secrets_manager() {
     let access = tokens.body["accessToken"].as_str().unwrap();
     let kid = jsonwebtoken::decode_header(access).unwrap().kid.unwrap();
     assert_eq!(
-        kid, material.kid_of(latch_core::crypto::KeyStage::Current).unwrap(),
+        kid,
+        material
+            .kid_of(latch_core::crypto::KeyStage::Current)
+            .unwrap(),
         "signed with the key from Secrets Manager"
     );
     let me = app.me(access).await;

@@ -84,7 +84,8 @@ fn every_event_belongs_to_a_route_and_every_route_to_a_binary() {
     for (name, _) in event_files() {
         let function = name.split('.').next().unwrap();
         let known = ROUTES.iter().any(|r| r.name == function)
-            || JOBS.iter().any(|(job, _)| *job == function);
+            || JOBS.iter().any(|(job, _)| *job == function)
+            || function == "rotate-keys";
         assert!(
             known,
             "events/{name} names no function of the route table or the jobs"
@@ -134,5 +135,23 @@ async fn every_job_has_a_scheduled_event_and_runs_through_its_handler() {
         )
         .unwrap();
         assert!(bin.contains(&format!("run(\"{job}\")")));
+    }
+}
+
+#[test]
+fn the_rotation_sample_is_what_secrets_manager_sends() {
+    let files = event_files();
+    let samples: Vec<_> = files
+        .iter()
+        .filter(|(n, _)| n.starts_with("rotate-keys."))
+        .collect();
+    assert!(!samples.is_empty());
+    for (name, text) in samples {
+        let event: latch_functions::rotation::RotationEvent =
+            serde_json::from_str(text).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert!(
+            latch_core::service::key_rotation::Step::parse(&event.step).is_some(),
+            "{name}"
+        );
     }
 }

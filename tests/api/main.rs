@@ -17,6 +17,7 @@ mod mfa;
 mod passwords;
 mod peers;
 mod readme;
+mod rotation;
 mod round_trips;
 mod security;
 mod sessions;

@@ -36,6 +36,11 @@ fn the_template_routes_exactly_the_route_table_and_schedules_exactly_the_jobs() 
             Some("rust-cargolambda"),
             "{logical}"
         );
+        if binary == "rotate-keys" {
+            // Invoked by Secrets Manager through the rotation schedule, not by an event.
+            assert!(f["Properties"].get("Events").is_none(), "{logical}");
+            continue;
+        }
         let events = f["Properties"]["Events"].as_mapping().unwrap();
         assert_eq!(events.len(), 1, "{logical} has one trigger");
         let (_, event) = events.iter().next().unwrap();
@@ -213,4 +218,52 @@ fn the_code_makes_exactly_the_tables_the_template_declares() {
         indexes.sort();
         assert_eq!(declared_table(props), (attributes, indexes), "{logical}");
     }
+}
+
+#[test]
+fn the_keys_rotate_on_a_schedule_through_a_function_allowed_only_that_secret() {
+    let template: Value =
+        serde_yaml_ng::from_str(&std::fs::read_to_string(template_path()).unwrap()).unwrap();
+    let resources = template["Resources"].as_mapping().unwrap();
+    let of_type = |t: &str| {
+        resources
+            .iter()
+            .filter(|(_, r)| r["Type"].as_str() == Some(t))
+            .map(|(k, r)| (k.as_str().unwrap().to_owned(), r.clone()))
+            .collect::<Vec<_>>()
+    };
+    let schedules = of_type("AWS::SecretsManager::RotationSchedule");
+    assert_eq!(schedules.len(), 1);
+    let schedule = format!("{:?}", schedules[0].1["Properties"]);
+    assert!(schedule.contains("RotateKeysFunction.Arn"), "{schedule}");
+    assert!(schedule.contains("${KeyRotationDays} days"), "{schedule}");
+    assert_eq!(template["Parameters"]["KeyRotationDays"]["Default"], 30);
+    let function = &resources["RotateKeysFunction"]["Properties"];
+    let statements = function["Policies"][0]["Statement"].as_sequence().unwrap();
+    assert_eq!(statements.len(), 1, "the secret and nothing else");
+    let actions: Vec<&str> = statements[0]["Action"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "secretsmanager:DescribeSecret",
+            "secretsmanager:GetSecretValue",
+            "secretsmanager:PutSecretValue",
+            "secretsmanager:UpdateSecretVersionStage"
+        ]
+    );
+    let resource = format!("{:?}", statements[0]["Resource"]);
+    assert!(
+        resource.contains(":secret:${KeysSecretName}-*"),
+        "{resource}"
+    );
+    let permissions = of_type("AWS::Lambda::Permission");
+    assert!(permissions.iter().any(|(_, p)| {
+        p["Properties"]["Principal"] == "secretsmanager.amazonaws.com"
+            && format!("{:?}", p["Properties"]["FunctionName"]).contains("RotateKeysFunction")
+    }));
 }

@@ -41,12 +41,32 @@ impl LocalSecrets {
         }
     }
 
-    /// Material written before data keys existed gets one, written back in place (through a
-    /// file of mode 0600 renamed over the old), so a local setup keeps its signing keys.
+    /// Material written before data keys existed gets one, written back in place, so a local
+    /// setup keeps its signing keys.
     fn add_data_key(&self, mut material: SecretMaterial) -> Result<SecretMaterial, Error> {
-        let fail = |what: String| Error::internal(format!("{}: {what}", self.path.display()));
         material.add_data_key(time::OffsetDateTime::now_utc());
-        let json = serde_json::to_vec_pretty(&material).map_err(|e| fail(e.to_string()))?;
+        self.replace(&material)?;
+        tracing::info!(target: "latch::keys", path = %self.path.display(), "added a data key");
+        Ok(material)
+    }
+
+    /// One rotation of the file's material (see `SecretMaterial::rotate`), written atomically;
+    /// a running server reads it within `LATCH_KEYS_TTL_S`. Returns the rotated material.
+    pub fn rotate(&self, now: time::OffsetDateTime) -> Result<SecretMaterial, Error> {
+        let mut material = self.load_blocking()?;
+        material.rotate(now)?;
+        crate::crypto::KeyRing::from_material(&material)?;
+        self.replace(&material)?;
+        tracing::info!(target: "latch::keys", path = %self.path.display(), "rotated the keys");
+        Ok(material)
+    }
+
+    /// Writes `material` over the file: a new file of mode 0600 beside it, fsynced, renamed
+    /// over the old (readers see the old file or the new one, never a half-written one), and
+    /// the directory fsynced so the rename survives a crash.
+    fn replace(&self, material: &SecretMaterial) -> Result<(), Error> {
+        let fail = |what: String| Error::internal(format!("{}: {what}", self.path.display()));
+        let json = serde_json::to_vec_pretty(material).map_err(|e| fail(e.to_string()))?;
         let staged = self.path.with_extension("json.new");
         let mut file = std::fs::OpenOptions::new()
             .write(true)
@@ -59,8 +79,12 @@ impl LocalSecrets {
             .and_then(|()| file.sync_all())
             .and_then(|()| std::fs::rename(&staged, &self.path))
             .map_err(|e| fail(e.to_string()))?;
-        tracing::info!(target: "latch::keys", path = %self.path.display(), "added a data key");
-        Ok(material)
+        if let Some(dir) = self.path.parent()
+            && let Ok(dir) = std::fs::File::open(dir)
+        {
+            dir.sync_all().map_err(|e| fail(e.to_string()))?;
+        }
+        Ok(())
     }
 
     fn generate(&self) -> Result<SecretMaterial, Error> {
@@ -101,6 +125,35 @@ impl SecretSource for LocalSecrets {
 mod tests {
     use super::*;
     use crate::crypto::KeyRing;
+
+    #[tokio::test]
+    async fn rotating_the_file_moves_each_key_one_stage_and_keeps_its_mode() {
+        use crate::crypto::KeyStage;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("secrets.json");
+        let source = LocalSecrets::new(path.clone());
+        let before = source.load().await.unwrap();
+        let rotated = source.rotate(time::OffsetDateTime::now_utc()).unwrap();
+        assert_eq!(
+            rotated.kid_of(KeyStage::Current),
+            before.kid_of(KeyStage::Next)
+        );
+        assert_eq!(
+            rotated.kid_of(KeyStage::Previous),
+            before.kid_of(KeyStage::Current)
+        );
+        let reread = source.load().await.unwrap();
+        assert_eq!(
+            reread.kid_of(KeyStage::Next),
+            rotated.kid_of(KeyStage::Next)
+        );
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        assert!(
+            !path.with_extension("json.new").exists(),
+            "nothing left half-way"
+        );
+    }
 
     #[tokio::test]
     async fn material_from_before_data_keys_gets_one_and_keeps_its_signing_keys() {

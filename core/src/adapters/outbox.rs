@@ -18,7 +18,12 @@ pub struct OutboxMailer {
 }
 
 impl OutboxMailer {
-    pub fn new(dir: PathBuf, from: Mailbox, keys: Arc<crate::keys::Keys>, clock: Arc<dyn Clock>) -> Self {
+    pub fn new(
+        dir: PathBuf,
+        from: Mailbox,
+        keys: Arc<crate::keys::Keys>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
         Self {
             dir,
             from,

@@ -255,7 +255,8 @@ impl KeyRing {
                 current = Some((stored.kid.clone(), EncodingKey::from_ec_der(&der)));
             }
         }
-        let (current_kid, encoding) = current.ok_or_else(|| bad("no current signing key".into()))?;
+        let (current_kid, encoding) =
+            current.ok_or_else(|| bad("no current signing key".into()))?;
         let data = DataKeys::from_stored(&material.data_keys)?;
         Ok(Self {
             data,
@@ -324,7 +325,11 @@ mod tests {
         );
         let ring = KeyRing::from_material(&m).unwrap();
         assert_eq!(ring.current_kid, k_current);
-        assert_eq!(ring.jwks().keys.len(), 2, "next is published before it signs");
+        assert_eq!(
+            ring.jwks().keys.len(),
+            2,
+            "next is published before it signs"
+        );
         let (hmac, data) = (m.hmac_key.clone(), m.data_keys[0].id.clone());
 
         m.rotate(now).unwrap();
@@ -339,12 +344,19 @@ mod tests {
             assert!(published.contains(&kid.as_str()), "{kid}");
         }
         assert_ne!(m.hmac_key, hmac, "the log-hashing key rotates");
-        assert_eq!(m.data_keys.len(), 2, "a new data key first, the old one kept");
+        assert_eq!(
+            m.data_keys.len(),
+            2,
+            "a new data key first, the old one kept"
+        );
         assert_eq!(m.data_keys[1].id, data);
 
         m.rotate(now).unwrap();
         let ring = KeyRing::from_material(&m).unwrap();
-        assert!(!ring.decoding.contains_key(&k_current), "two rotations old is gone");
+        assert!(
+            !ring.decoding.contains_key(&k_current),
+            "two rotations old is gone"
+        );
         assert_eq!(ring.current_kid, k_new);
         assert_eq!(ring.jwks().keys.len(), 3);
     }
@@ -358,7 +370,11 @@ mod tests {
         let legacy = m.signing_keys[0].kid.clone();
         assert_eq!(KeyRing::from_material(&m).unwrap().current_kid, legacy);
         m.rotate(now).unwrap();
-        assert_eq!(m.kid_of(KeyStage::Current), Some(legacy.as_str()), "no unpublished key signs");
+        assert_eq!(
+            m.kid_of(KeyStage::Current),
+            Some(legacy.as_str()),
+            "no unpublished key signs"
+        );
         assert!(m.kid_of(KeyStage::Next).is_some());
         m.rotate(now).unwrap();
         assert_eq!(m.kid_of(KeyStage::Previous), Some(legacy.as_str()));
@@ -378,7 +394,10 @@ mod tests {
         assert!(KeyRing::from_material(&m).is_err());
         let mut m = SecretMaterial::generate(now).unwrap();
         m.signing_keys.retain(|k| k.stage == Some(KeyStage::Next));
-        assert!(KeyRing::from_material(&m).is_err(), "a next key alone does not sign");
+        assert!(
+            KeyRing::from_material(&m).is_err(),
+            "a next key alone does not sign"
+        );
         let mut m = SecretMaterial::generate(now).unwrap();
         m.data_keys.clear();
         assert!(KeyRing::from_material(&m).is_err(), "no data key");

@@ -9,6 +9,7 @@ pub mod captcha;
 pub mod guard;
 pub mod health;
 pub mod jobs;
+pub mod key_rotation;
 pub mod login;
 pub mod mail;
 pub mod me;
