@@ -619,6 +619,9 @@ impl Config {
             }
         };
         let keys_ttl = v.seconds("LATCH_KEYS_TTL_S")?;
+        if keys_ttl > Duration::days(1) {
+            return Err(v.bad("LATCH_KEYS_TTL_S", "at most 86400 seconds"));
+        }
         Ok(Self {
             keys_ttl,
             admin,
@@ -809,6 +812,7 @@ mod tests {
             ("LATCH_MFA_ISSUER", "Acme:ID"),
             ("LATCH_MFA_LOCK_AFTER", "0"),
             ("LATCH_MFA_LOCK_MAX_S", "60"),
+            ("LATCH_KEYS_TTL_S", "99999999999999"),
             ("LATCH_PRO_MAX_SPEND_CAP_CENTS", "-1"),
             ("LATCH_PRO_MAX_SPEND_CAP_CENTS", "99999999999999999999"),
             ("LATCH_MFA_TOKEN_TTL_S", "0"),

@@ -82,7 +82,14 @@ impl Keys {
         if !self.is_due(now) {
             return; // another request refreshed while this one waited for the lock
         }
-        match source.load().await.and_then(|m| KeyRing::from_material(&m)) {
+        // Should this request be cut short while reading (its deadline), the next try still
+        // waits a while: a slow source holds up at most one request in each such interval.
+        self.set_due(now + RETRY_AFTER_FAILURE.min(self.ttl));
+        match source
+            .reload()
+            .await
+            .and_then(|m| KeyRing::from_material(&m))
+        {
             Ok(ring) => {
                 if let Ok(mut held) = self.ring.write() {
                     *held = Arc::new(ring);
@@ -94,7 +101,6 @@ impl Keys {
                 tracing::error!(target: "latch::keys", error = %error, "re-reading the keys failed; the keys read before stay in use");
                 let at_ms = crate::metrics::epoch_ms(now);
                 crate::metrics::emit(&crate::metrics::security("KeyRefreshFailures", at_ms));
-                self.set_due(now + RETRY_AFTER_FAILURE.min(self.ttl));
             }
         }
     }

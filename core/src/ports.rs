@@ -211,7 +211,13 @@ pub trait Mailer: Send + Sync {
 /// Where the secret material (signing keys, HMAC key) is kept.
 #[async_trait]
 pub trait SecretSource: Send + Sync {
+    /// The material at start-up (a local source may create it).
     async fn load(&self) -> Result<SecretMaterial, Error>;
+    /// The material again, for a running process: never created anew (that would replace every
+    /// key a process holds); a missing secret is an error.
+    async fn reload(&self) -> Result<SecretMaterial, Error> {
+        self.load().await
+    }
 }
 
 /// A secret with Secrets Manager's version stages (`AWSCURRENT`, `AWSPENDING`), as its

@@ -141,7 +141,11 @@ fn rotate_keys() -> ExitCode {
     let source = latch_core::adapters::local_secrets::LocalSecrets::new(
         config.data_dir.join("secrets.json"),
     );
-    match source.rotate(time::OffsetDateTime::now_utc()) {
+    let rules = latch_core::service::key_rotation::RotationRules::for_settings(
+        config.keys_ttl,
+        config.settings.access_ttl,
+    );
+    match source.rotate(time::OffsetDateTime::now_utc(), rules.min_published) {
         Ok(material) => {
             let current = material.kid_of(latch_core::crypto::KeyStage::Current);
             eprintln!(

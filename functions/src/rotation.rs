@@ -4,7 +4,7 @@
 
 use lambda_http::lambda_runtime::{self, LambdaEvent, service_fn};
 use latch_core::adapters::secrets_manager::StagedSecretsManager;
-use latch_core::service::key_rotation::{self, Step};
+use latch_core::service::key_rotation::{self, RotationRules, Step};
 use latch_core::telemetry;
 
 /// What Secrets Manager sends a rotation function.
@@ -22,9 +22,25 @@ pub async fn run() -> Result<(), lambda_runtime::Error> {
     let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
     let sdk = latch_core::adapters::aws::bounded(&sdk, &config.deadlines);
     let client = aws_sdk_secretsmanager::Client::new(&sdk);
+    let rules = RotationRules::for_settings(config.keys_ttl, config.settings.access_ttl);
+    let ours = match &config.secrets {
+        latch_core::config::SecretsChoice::SecretsManager { secret_id } => secret_id.clone(),
+        latch_core::config::SecretsChoice::Local => {
+            return Err(
+                "rotate-keys needs LATCH_SECRETS=secretsmanager and LATCH_SECRET_ID".into(),
+            );
+        }
+    };
     lambda_runtime::run(service_fn(move |event: LambdaEvent<RotationEvent>| {
-        let client = client.clone();
-        async move { handle(client, event.payload).await }
+        let (client, ours) = (client.clone(), ours.clone());
+        async move {
+            // Only the keys secret: an event naming another secret is refused.
+            let id = &event.payload.secret_id;
+            if id != &ours && !id.contains(&format!(":secret:{ours}-")) {
+                return Err(format!("rotate-keys rotates {ours}, not {id}").into());
+            }
+            handle(client, event.payload, rules).await
+        }
     }))
     .await
 }
@@ -33,11 +49,12 @@ pub async fn run() -> Result<(), lambda_runtime::Error> {
 pub async fn handle(
     client: aws_sdk_secretsmanager::Client,
     event: RotationEvent,
+    rules: RotationRules,
 ) -> Result<(), lambda_runtime::Error> {
     let step = Step::parse(&event.step).ok_or_else(|| format!("unknown step {:?}", event.step))?;
     let secret = StagedSecretsManager::new(client, event.secret_id);
     let now = time::OffsetDateTime::now_utc();
-    key_rotation::run_step(&secret, step, &event.client_request_token, now)
+    key_rotation::run_step(&secret, step, &event.client_request_token, now, rules)
         .await
         .map_err(|e| {
             let error = telemetry::error_chain(&e);

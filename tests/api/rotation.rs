@@ -5,7 +5,13 @@ use crate::peers::python;
 use crate::support::{STRONG_PASSWORD, TestApp, logs, moto, s, spawn_app_on, spawn_app_with};
 use latch_core::adapters::local_secrets::LocalSecrets;
 use latch_core::crypto::{AccessClaims, KeyRing, KeyStage, SecretMaterial};
+use latch_core::service::key_rotation::RotationRules;
 use latch_functions::rotation::{RotationEvent, handle};
+
+/// Rules that let a test rotate again at once (the real ones are held by their own test).
+const AT_ONCE: RotationRules = RotationRules {
+    min_published: Duration::ZERO,
+};
 use serde_json::{Value, json};
 use time::Duration;
 
@@ -47,7 +53,7 @@ async fn keys_secret() -> (aws_sdk_secretsmanager::Client, String, SecretMateria
 async fn rotate(client: &aws_sdk_secretsmanager::Client, id: &str, token: &str) {
     for step in ["createSecret", "setSecret", "testSecret", "finishSecret"] {
         for _ in 0..2 {
-            handle(client.clone(), event(id, token, step))
+            handle(client.clone(), event(id, token, step), AT_ONCE)
                 .await
                 .unwrap_or_else(|e| panic!("{step}: {e}"));
         }
@@ -62,12 +68,20 @@ fn token(n: u8) -> String {
 async fn the_four_steps_rotate_the_secret_and_each_may_be_retried() {
     let (client, id, before) = keys_secret().await;
     // createSecret leaves AWSCURRENT as it is.
-    handle(client.clone(), event(&id, &token(1), "createSecret"))
-        .await
-        .unwrap();
-    handle(client.clone(), event(&id, &token(1), "createSecret"))
-        .await
-        .unwrap();
+    handle(
+        client.clone(),
+        event(&id, &token(1), "createSecret"),
+        AT_ONCE,
+    )
+    .await
+    .unwrap();
+    handle(
+        client.clone(),
+        event(&id, &token(1), "createSecret"),
+        AT_ONCE,
+    )
+    .await
+    .unwrap();
     assert_eq!(
         current(&client, &id).await.kid_of(KeyStage::Current),
         before.kid_of(KeyStage::Current)
@@ -105,7 +119,7 @@ async fn the_four_steps_rotate_the_secret_and_each_may_be_retried() {
             .any(|k| Some(k.kid.as_str()) == before.kid_of(KeyStage::Current))
     );
     assert!(
-        handle(client.clone(), event(&id, &token(3), "rotate"))
+        handle(client.clone(), event(&id, &token(3), "rotate"), AT_ONCE)
             .await
             .is_err()
     );
@@ -134,10 +148,14 @@ async fn a_pending_secret_that_fails_its_test_never_becomes_current() {
             .send()
             .await
             .unwrap();
-        handle(client.clone(), event(&id, &token(n), "createSecret"))
-            .await
-            .unwrap();
-        let tested = handle(client.clone(), event(&id, &token(n), "testSecret")).await;
+        handle(
+            client.clone(),
+            event(&id, &token(n), "createSecret"),
+            AT_ONCE,
+        )
+        .await
+        .unwrap();
+        let tested = handle(client.clone(), event(&id, &token(n), "testSecret"), AT_ONCE).await;
         assert!(tested.is_err(), "pending {n} passed its test");
         let now = current(&client, &id).await;
         assert_eq!(
@@ -188,7 +206,7 @@ async fn a_running_server_takes_up_a_rotation_within_the_ttl_and_no_cached_jwks_
     let old_ring = app.deps.keys.ring();
     let old_long = long_token(&old_ring, &app);
 
-    let rotated = file.rotate(app.deps.clock.now()).unwrap();
+    let rotated = file.rotate(app.deps.clock.now(), Duration::ZERO).unwrap();
     let new_kid = rotated.kid_of(KeyStage::Current).unwrap().to_owned();
     assert!(
         kids(&cached).contains(&new_kid),
@@ -234,7 +252,7 @@ async fn a_running_server_takes_up_a_rotation_within_the_ttl_and_no_cached_jwks_
     );
 
     // Two rotations on, the old key is gone: its tokens are refused.
-    file.rotate(app.deps.clock.now()).unwrap();
+    file.rotate(app.deps.clock.now(), Duration::ZERO).unwrap();
     clock.advance(Duration::seconds(601));
     app.get("/v1/health").await;
     assert!(
@@ -303,7 +321,7 @@ async fn pyjwt_verifies_tokens_from_before_and_after_a_rotation_with_the_jwks_al
     let (email, tokens) = app.signed_in().await;
     let before = s(&tokens, "accessToken");
     LocalSecrets::new(app.data_dir.path().join("secrets.json"))
-        .rotate(time::OffsetDateTime::now_utc())
+        .rotate(time::OffsetDateTime::now_utc(), Duration::ZERO)
         .unwrap();
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     app.get("/v1/health").await;
@@ -318,5 +336,36 @@ async fn pyjwt_verifies_tokens_from_before_and_after_a_rotation_with_the_jwks_al
             json!({"token": token, "jwks": jwks, "issuer": app.base, "audience": "latch"});
         let (ok, _, err) = python("verify_jwt.py", request.to_string().as_bytes());
         assert!(ok, "PyJWT refused a token of {}: {err}", kid(token));
+    }
+}
+
+#[tokio::test]
+async fn a_second_rotation_before_the_new_key_was_published_long_enough_is_refused() {
+    let (client, id, before) = keys_secret().await;
+    rotate(&client, &id, &token(8)).await;
+    let rules = RotationRules::for_settings(Duration::seconds(600), Duration::minutes(15));
+    for step in ["createSecret", "setSecret"] {
+        handle(client.clone(), event(&id, &token(9), step), rules)
+            .await
+            .unwrap();
+    }
+    let refused = handle(client.clone(), event(&id, &token(9), "testSecret"), rules).await;
+    assert!(refused.unwrap_err().to_string().contains("too recently"));
+    let finished = handle(client.clone(), event(&id, &token(9), "finishSecret"), rules).await;
+    assert!(finished.is_err(), "finishSecret tests again");
+    let now = current(&client, &id).await;
+    assert_eq!(
+        now.kid_of(KeyStage::Current),
+        before.kid_of(KeyStage::Next),
+        "one rotation only"
+    );
+    // A token that was never staged is refused at every step but create.
+    for step in ["setSecret", "testSecret", "finishSecret"] {
+        let stray = handle(
+            client.clone(),
+            event(&id, "ffffffff-1111-4222-8333-444444444444", step),
+            AT_ONCE,
+        );
+        assert!(stray.await.is_err(), "{step}");
     }
 }

@@ -258,7 +258,7 @@ fn the_keys_rotate_on_a_schedule_through_a_function_allowed_only_that_secret() {
     );
     let resource = format!("{:?}", statements[0]["Resource"]);
     assert!(
-        resource.contains(":secret:${KeysSecretName}-*"),
+        resource.contains(":secret:${KeysSecretName}-??????"),
         "{resource}"
     );
     let permissions = of_type("AWS::Lambda::Permission");

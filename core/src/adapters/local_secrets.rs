@@ -8,6 +8,37 @@ use std::io::Write;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::PathBuf;
 
+/// `<secrets file>.lock`, held while one rotation reads, rotates and writes, so two at once
+/// cannot lose one's keys. A lock left by a crash is named in the error, to be removed by hand.
+struct RotationLock(PathBuf);
+
+impl RotationLock {
+    fn take(secrets: &std::path::Path) -> Result<Self, Error> {
+        let path = secrets.with_extension("json.lock");
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&path)
+        {
+            Ok(_) => Ok(Self(path)),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                Err(Error::internal(format!(
+                    "{} exists: another rotation is running (or crashed; remove the file)",
+                    path.display()
+                )))
+            }
+            Err(e) => Err(Error::internal(format!("{}: {e}", path.display()))),
+        }
+    }
+}
+
+impl Drop for RotationLock {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
 pub struct LocalSecrets {
     path: PathBuf,
 }
@@ -50,35 +81,50 @@ impl LocalSecrets {
         Ok(material)
     }
 
-    /// One rotation of the file's material (see `SecretMaterial::rotate`), written atomically;
-    /// a running server reads it within `LATCH_KEYS_TTL_S`. Returns the rotated material.
-    pub fn rotate(&self, now: time::OffsetDateTime) -> Result<SecretMaterial, Error> {
-        let mut material = self.load_blocking()?;
+    /// One rotation of the file's material (see `SecretMaterial::rotate`), written atomically,
+    /// refused while the key that would sign was published less than `min_published` ago (see
+    /// `key_rotation::RotationRules`); a running server reads it within `LATCH_KEYS_TTL_S`.
+    pub fn rotate(
+        &self,
+        now: time::OffsetDateTime,
+        min_published: time::Duration,
+    ) -> Result<SecretMaterial, Error> {
+        let _lock = RotationLock::take(&self.path)?;
+        let current = self.load_blocking()?;
+        let mut material = current.clone();
         material.rotate(now)?;
-        crate::crypto::KeyRing::from_material(&material)?;
+        let size = serde_json::to_vec(&material).map_or(usize::MAX, |j| j.len());
+        let rules = crate::service::key_rotation::RotationRules { min_published };
+        crate::service::key_rotation::test(&current, &material, size, now, rules)?;
         self.replace(&material)?;
         tracing::info!(target: "latch::keys", path = %self.path.display(), "rotated the keys");
         Ok(material)
     }
 
-    /// Writes `material` over the file: a new file of mode 0600 beside it, fsynced, renamed
-    /// over the old (readers see the old file or the new one, never a half-written one), and
-    /// the directory fsynced so the rename survives a crash.
+    /// Writes `material` over the file: a new file of mode 0600 beside it (created afresh under
+    /// a random name, so no leftover or planted file or link is written through), fsynced,
+    /// renamed over the old (readers see the old file or the new one, never a half-written
+    /// one), and the directory fsynced so the rename survives a crash.
     fn replace(&self, material: &SecretMaterial) -> Result<(), Error> {
         let fail = |what: String| Error::internal(format!("{}: {what}", self.path.display()));
         let json = serde_json::to_vec_pretty(material).map_err(|e| fail(e.to_string()))?;
-        let staged = self.path.with_extension("json.new");
-        let mut file = std::fs::OpenOptions::new()
+        let suffix = crate::crypto::hex(&crate::crypto::random::bytes32()[..8]);
+        let staged = self.path.with_extension(format!("json.{suffix}.new"));
+        let written = std::fs::OpenOptions::new()
             .write(true)
-            .create(true)
-            .truncate(true)
+            .create_new(true)
             .mode(0o600)
             .open(&staged)
-            .map_err(|e| fail(e.to_string()))?;
-        file.write_all(&json)
-            .and_then(|()| file.sync_all())
-            .and_then(|()| std::fs::rename(&staged, &self.path))
-            .map_err(|e| fail(e.to_string()))?;
+            .and_then(|mut file| {
+                file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+                file.write_all(&json)?;
+                file.sync_all()
+            })
+            .and_then(|()| std::fs::rename(&staged, &self.path));
+        if let Err(e) = written {
+            let _ = std::fs::remove_file(&staged);
+            return Err(fail(e.to_string()));
+        }
         if let Some(dir) = self.path.parent()
             && let Ok(dir) = std::fs::File::open(dir)
         {
@@ -119,6 +165,16 @@ impl SecretSource for LocalSecrets {
     async fn load(&self) -> Result<SecretMaterial, Error> {
         self.load_blocking()
     }
+
+    async fn reload(&self) -> Result<SecretMaterial, Error> {
+        if !self.path.exists() {
+            return Err(Error::internal(format!(
+                "{} is gone; keeping the keys read before",
+                self.path.display()
+            )));
+        }
+        self.load_blocking()
+    }
 }
 
 #[cfg(test)]
@@ -133,7 +189,10 @@ mod tests {
         let path = dir.path().join("secrets.json");
         let source = LocalSecrets::new(path.clone());
         let before = source.load().await.unwrap();
-        let rotated = source.rotate(time::OffsetDateTime::now_utc()).unwrap();
+        let now = time::OffsetDateTime::now_utc();
+        let early = source.rotate(now, time::Duration::minutes(32)).unwrap_err();
+        assert!(early.to_string().contains("too recently"), "{early}");
+        let rotated = source.rotate(now, time::Duration::ZERO).unwrap();
         assert_eq!(
             rotated.kid_of(KeyStage::Current),
             before.kid_of(KeyStage::Next)

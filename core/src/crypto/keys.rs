@@ -130,7 +130,13 @@ impl SecretMaterial {
         });
         self.signing_keys = rotated;
         self.hmac_key = URL_SAFE_NO_PAD.encode(super::random::bytes32());
-        self.add_data_key(now);
+        // The data key the last rotation added starts sealing; a new one is held until the next.
+        for key in &mut self.data_keys {
+            key.held_only = false;
+        }
+        let mut held = StoredDataKey::generate(&new_data_key_id(now));
+        held.held_only = true;
+        self.data_keys.insert(0, held);
         Ok(())
     }
 

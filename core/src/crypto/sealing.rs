@@ -15,6 +15,11 @@ use serde::{Deserialize, Serialize};
 pub struct StoredDataKey {
     pub id: String,
     pub key: String,
+    /// `true` for a key a rotation just added: held (it opens) but not yet sealing, so that a
+    /// process still on the older material can open everything sealed meanwhile. The next
+    /// rotation makes it the sealing key.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub held_only: bool,
 }
 
 impl StoredDataKey {
@@ -23,6 +28,7 @@ impl StoredDataKey {
         Self {
             id: id.to_owned(),
             key: URL_SAFE_NO_PAD.encode(super::random::bytes32()),
+            held_only: false,
         }
     }
 }
@@ -51,9 +57,11 @@ pub struct Opened {
     pub stale: bool,
 }
 
-/// The data keys of a running process, newest first: the first seals, all open.
+/// The data keys of a running process, newest first: the first that is not held-only seals,
+/// all open.
 pub struct DataKeys {
     keys: Vec<(String, Aes256Gcm)>,
+    sealing: usize,
 }
 
 impl DataKeys {
@@ -76,19 +84,25 @@ impl DataKeys {
             }
             keys.push((k.id.clone(), cipher));
         }
-        Ok(Self { keys })
+        let sealing = stored
+            .iter()
+            .position(|k| !k.held_only)
+            .ok_or_else(|| bad("every data key is held-only: none seals".into()))?;
+        Ok(Self { keys, sealing })
     }
 
     /// The id of the key that seals.
     pub fn current_id(&self) -> &str {
-        self.keys.first().map_or("", |(id, _)| id.as_str())
+        self.keys
+            .get(self.sealing)
+            .map_or("", |(id, _)| id.as_str())
     }
 
     /// Seals `plaintext` for `context` under the newest key.
     pub fn seal(&self, plaintext: &[u8], context: &[u8]) -> Result<Sealed, Error> {
         let (id, cipher) = self
             .keys
-            .first()
+            .get(self.sealing)
             .ok_or_else(|| Error::internal("no data key"))?;
         let mut nonce = [0u8; 12];
         super::random::fill(&mut nonce);
@@ -134,7 +148,7 @@ impl DataKeys {
             .map_err(|_| Error::internal("sealed value does not open (tampered or misplaced)"))?;
         Ok(Opened {
             plaintext,
-            stale: position != Some(0),
+            stale: position != Some(self.sealing),
         })
     }
 }
@@ -198,11 +212,27 @@ mod tests {
     }
 
     #[test]
+    fn a_held_only_key_opens_but_does_not_seal_yet() {
+        let mut held = StoredDataKey::generate("k2");
+        held.held_only = true;
+        let stored = vec![held, StoredDataKey::generate("k1")];
+        let keys = DataKeys::from_stored(&stored).unwrap();
+        assert_eq!(keys.current_id(), "k1");
+        let sealed = keys.seal(b"s", b"c").unwrap();
+        assert_eq!(sealed.key_id, "k1");
+        assert!(!keys.open(&sealed, b"c").unwrap().stale);
+        let mut only = StoredDataKey::generate("k3");
+        only.held_only = true;
+        assert!(DataKeys::from_stored(&[only]).is_err());
+    }
+
+    #[test]
     fn bad_key_material_is_refused() {
         assert!(DataKeys::from_stored(&[]).is_err());
         let short = StoredDataKey {
             id: "k".into(),
             key: URL_SAFE_NO_PAD.encode([0u8; 16]),
+            held_only: false,
         };
         assert!(DataKeys::from_stored(&[short]).is_err());
         let twice = [StoredDataKey::generate("k"), StoredDataKey::generate("k")];

@@ -16,7 +16,7 @@ pub const ROUTE: Route = Route {
     cache: Cache::Public,
     handler,
     doc: Doc {
-        summary: "The public keys that verify access tokens (current and previous kid)",
+        summary: "The public keys that verify access tokens: the next, current and previous kid",
         tag: "system",
         body: Body::None,
         query: &[],
