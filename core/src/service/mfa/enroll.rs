@@ -2,7 +2,8 @@
 //! of recovery codes, and the reset an administrator runs.
 
 use super::{
-    Accepted, Proof, admit, forget_attempts, judge, open_secret, seal_secret, stamp, step_now,
+    Accepted, Proof, admit, failed, forget_attempts, judge, open_secret, seal_secret, stamp,
+    step_now,
 };
 use crate::Error;
 use crate::crypto::totp;
@@ -118,17 +119,7 @@ pub async fn enable_complete(
         } else {
             "no_enrollment"
         };
-        let meta = [("reason", reason)];
-        let uid = Some(&user.id);
-        audit::record(
-            deps,
-            caller,
-            AuditType::MfaFailed,
-            uid,
-            Outcome::Failure,
-            &meta,
-        )
-        .await?;
+        failed(deps, caller, user, &[("reason", reason)]).await?;
         return Err(Error::InvalidCode);
     };
     let (codes, hashes) = new_recovery_codes();

@@ -111,16 +111,7 @@ pub async fn admit(deps: &Deps, caller: &Caller, user: &User) -> Result<u64, Err
     let now = deps.clock.now();
     let rules = &deps.settings.mfa;
     if let Some(retry_after_secs) = user.mfa.locked_for(now) {
-        let meta = [("reason", "locked")];
-        audit::record(
-            deps,
-            caller,
-            AuditType::MfaFailed,
-            Some(&user.id),
-            Outcome::Failure,
-            &meta,
-        )
-        .await?;
+        failed(deps, caller, user, &[("reason", "locked")]).await?;
         return Err(Error::MfaLocked { retry_after_secs });
     }
     let attempt = deps
@@ -173,16 +164,7 @@ pub async fn judge(
         Ok(accepted) => return Ok(accepted),
         Err(reason) => reason,
     };
-    let meta = [("reason", reason)];
-    audit::record(
-        deps,
-        caller,
-        AuditType::MfaFailed,
-        Some(&user.id),
-        Outcome::Failure,
-        &meta,
-    )
-    .await?;
+    failed(deps, caller, user, &[("reason", reason)]).await?;
     if reason == "replayed" {
         mail::send(deps, caller, &Mail::mfa_code_replayed(user.email.clone())).await?;
     }
@@ -190,6 +172,17 @@ pub async fn judge(
         lock(deps, caller, user).await?;
     }
     Err(Error::InvalidCode)
+}
+
+/// Audits a refused second factor of `user` (`mfa.failed`), `meta` saying why.
+pub async fn failed(
+    deps: &Deps,
+    caller: &Caller,
+    user: &User,
+    meta: &[(&str, &str)],
+) -> Result<(), Error> {
+    let (kind, uid) = (AuditType::MfaFailed, Some(&user.id));
+    audit::record(deps, caller, kind, uid, Outcome::Failure, meta).await
 }
 
 /// After an accepted proof: the attempts since the last lock are forgotten.
@@ -220,8 +213,7 @@ async fn lock(deps: &Deps, caller: &Caller, seen: &User) -> Result<User, Error> 
             after_commit(deps, caller, "mfa lock notice", sent).await;
             let shown = minutes.to_string();
             let meta = [("reason", "locked_now"), ("minutes", shown.as_str())];
-            let (kind, uid) = (AuditType::MfaFailed, Some(&next.id));
-            let event = audit::record(deps, caller, kind, uid, Outcome::Failure, &meta);
+            let event = failed(deps, caller, &next, &meta);
             after_commit(deps, caller, "mfa lock audit", event).await;
             return Ok(next);
         }
