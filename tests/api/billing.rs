@@ -74,17 +74,9 @@ async fn a_downgrade_that_leaves_too_many_resources_is_402_and_changes_nothing()
     for (app, _clock) in on_both_stores(&[]).await {
         let (email, access, _) = pro_with_cap(&app, 40_000).await;
         // Provisioning keeps these counts with the account; two zones do not fit FREE.
-        let mut user = app.account(&email).await;
-        let expected = user.version;
-        user.billing.resources.dns_zones = 2;
-        user.version += 1;
-        assert!(
-            app.deps
-                .users
-                .save_user(&user, expected, None)
-                .await
-                .unwrap()
-        );
+        let user = app
+            .update_account(&email, |u| u.billing.resources.dns_zones = 2)
+            .await;
         let refused = app
             .post_bearer("/v1/account/plan", &access, &json!({"plan": "FREE"}))
             .await;
@@ -93,17 +85,8 @@ async fn a_downgrade_that_leaves_too_many_resources_is_402_and_changes_nothing()
         assert_eq!(after, user, "nothing changed");
 
         // With one of each it fits, and the cap comes down to FREE's maximum.
-        let mut user = after;
-        let expected = user.version;
-        user.billing.resources.dns_zones = 1;
-        user.version += 1;
-        assert!(
-            app.deps
-                .users
-                .save_user(&user, expected, None)
-                .await
-                .unwrap()
-        );
+        app.update_account(&email, |u| u.billing.resources.dns_zones = 1)
+            .await;
         let free = app
             .post_bearer("/v1/account/plan", &access, &json!({"plan": "FREE"}))
             .await;

@@ -635,28 +635,11 @@ async fn the_administrators_reset_turns_mfa_off_voids_the_codes_and_mails_the_ow
 async fn recovery_codes_are_shown_even_when_the_notice_after_them_cannot_go_out() {
     use crate::support::{logs, moto};
     // SES refuses this sender: every mail fails, after the change has landed.
-    let aws = moto::aws().await;
-    let names = moto::tables(&aws_sdk_dynamodb::Client::new(&aws)).await;
-    let unverified = format!("no-reply@{}.example.org", moto::unique("unverified"));
-    let settings = [
-        &moto::dynamodb_settings(&names)[..],
-        &[("LATCH_MAIL", "ses"), ("LATCH_MAIL_FROM", &unverified)],
-    ]
-    .concat();
-    let app = crate::support::spawn_app_with(&settings, Some(aws)).await;
+    let app = crate::support::spawn_app_refusing_mail().await;
     let email = format!("{}@example.com", moto::unique("unmailed"));
     assert_eq!(app.register(&email, STRONG_PASSWORD).await.status, 202);
-    let mut user = stored(&app, &email).await;
-    let version = user.version;
-    user.email_verified = true;
-    user.version += 1;
-    assert!(
-        app.deps
-            .users
-            .save_user(&user, version, None)
-            .await
-            .unwrap()
-    );
+    app.update_account(&email, |u| u.email_verified = true)
+        .await;
     let login = app.login(&email, STRONG_PASSWORD).await;
     let access = s(&login.body, "accessToken");
     let from = logs::captured().len();
@@ -778,28 +761,11 @@ async fn a_recovery_code_is_not_spent_when_the_new_sign_in_notice_cannot_go_out(
     use crate::support::moto;
     // SES refuses this sender, so the "new sign-in" notice of a new device fails (503): the
     // recovery code must still work once mail is back.
-    let aws = moto::aws().await;
-    let names = moto::tables(&aws_sdk_dynamodb::Client::new(&aws)).await;
-    let unverified = format!("no-reply@{}.example.org", moto::unique("unverified"));
-    let settings = [
-        &moto::dynamodb_settings(&names)[..],
-        &[("LATCH_MAIL", "ses"), ("LATCH_MAIL_FROM", &unverified)],
-    ]
-    .concat();
-    let app = crate::support::spawn_app_with(&settings, Some(aws)).await;
+    let app = crate::support::spawn_app_refusing_mail().await;
     let email = format!("{}@example.com", moto::unique("lostphone"));
     assert_eq!(app.register(&email, STRONG_PASSWORD).await.status, 202);
-    let mut user = stored(&app, &email).await;
-    let version = user.version;
-    user.email_verified = true;
-    user.version += 1;
-    assert!(
-        app.deps
-            .users
-            .save_user(&user, version, None)
-            .await
-            .unwrap()
-    );
+    app.update_account(&email, |u| u.email_verified = true)
+        .await;
     let access = s(
         &app.login(&email, STRONG_PASSWORD).await.body,
         "accessToken",

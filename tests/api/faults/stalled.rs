@@ -211,15 +211,7 @@ async fn the_request_deadline_answers_503_for_a_request_still_working_and_change
 
 #[tokio::test]
 async fn ses_refusing_the_sender_leaves_every_mailing_202_route_answering_202() {
-    let aws = moto::aws().await;
-    let names = moto::tables(&aws_sdk_dynamodb::Client::new(&aws)).await;
-    let unverified = format!("no-reply@{}.example.org", moto::unique("unverified"));
-    let settings = [
-        &moto::dynamodb_settings(&names)[..],
-        &[("LATCH_MAIL", "ses"), ("LATCH_MAIL_FROM", &unverified)],
-    ]
-    .concat();
-    let app = spawn_app_with(&settings, Some(aws)).await;
+    let app = crate::support::spawn_app_refusing_mail().await;
     let from = logs::captured().len();
     let errors_before = counted("ses", "error");
 

@@ -4,7 +4,7 @@
 
 use crate::peers::python;
 use crate::support::{TestApp, s, spawn_app};
-use latch_core::domain::{AuditType, Email, Role};
+use latch_core::domain::{AuditType, Role};
 use latch_core::http::csv::{Csv, could_start_a_formula};
 use latch_core::http::routes::{Access, Body, ROUTES, Route};
 use reqwest::{Method, StatusCode};
@@ -34,19 +34,11 @@ fn some_body(route: &Route) -> Option<Vec<u8>> {
 
 /// Grants `roles` to the account of `email`, straight in the store (no admin route yet needed).
 async fn grant(app: &TestApp, email: &str, roles: &[Role]) {
-    let users = &app.deps.users;
-    let mut user = users
-        .user_by_email(&Email::parse(email).unwrap())
-        .await
-        .unwrap()
-        .unwrap();
-    let expected = user.version;
-    user.roles = [Role::User]
+    let roles = [Role::User]
         .into_iter()
         .chain(roles.iter().copied())
         .collect();
-    user.version += 1;
-    assert!(users.save_user(&user, expected, None).await.unwrap());
+    app.update_account(email, |u| u.roles = roles).await;
 }
 
 #[tokio::test]

@@ -166,6 +166,20 @@ async fn spawn_app_timed(
     }
 }
 
+/// An app on DynamoDB (moto) whose mail goes to SES from a sender SES was never told of, so
+/// every send fails: for what must hold when mail cannot go out.
+pub async fn spawn_app_refusing_mail() -> TestApp {
+    let aws = moto::aws().await;
+    let names = moto::tables(&aws_sdk_dynamodb::Client::new(&aws)).await;
+    let unverified = format!("no-reply@{}.example.org", moto::unique("unverified"));
+    let settings = [
+        &moto::dynamodb_settings(&names)[..],
+        &[("LATCH_MAIL", "ses"), ("LATCH_MAIL_FROM", &unverified)],
+    ]
+    .concat();
+    spawn_app_with(&settings, Some(aws)).await
+}
+
 /// The same app on each store, each on its own test clock: the embedded one, then DynamoDB on
 /// moto (fresh tables), for the properties that must hold on both.
 pub async fn on_both_stores(settings: &[(&str, &str)]) -> Vec<(TestApp, Arc<clock::TestClock>)> {
@@ -483,17 +497,17 @@ impl TestApp {
             .unwrap()
     }
 
-    /// A verified account holding `roles` (granted straight in the store), signed in after the
-    /// grant: its email, access token and id.
-    pub async fn signed_in_with(
+    /// Changes the stored account of `email` with `change`, straight in the store (standing in
+    /// for routes not built yet), and returns it as stored.
+    pub async fn update_account(
         &self,
-        roles: &[latch_core::domain::Role],
-    ) -> (String, String, String) {
-        let email = self.verified_user().await;
-        let mut user = self.account(&email).await;
+        email: &str,
+        change: impl FnOnce(&mut latch_core::domain::User),
+    ) -> latch_core::domain::User {
+        let mut user = self.account(email).await;
         let expected = user.version;
-        user.roles.extend_from_slice(roles);
-        user.version += 1;
+        change(&mut user);
+        user.version = expected + 1;
         assert!(
             self.deps
                 .users
@@ -501,6 +515,19 @@ impl TestApp {
                 .await
                 .unwrap()
         );
+        user
+    }
+
+    /// A verified account holding `roles` (granted straight in the store), signed in after the
+    /// grant: its email, access token and id.
+    pub async fn signed_in_with(
+        &self,
+        roles: &[latch_core::domain::Role],
+    ) -> (String, String, String) {
+        let email = self.verified_user().await;
+        let user = self
+            .update_account(&email, |u| u.roles.extend_from_slice(roles))
+            .await;
         let tokens = self.login(&email, STRONG_PASSWORD).await;
         assert_eq!(tokens.status, StatusCode::OK, "{}", tokens.body);
         (email, s(&tokens.body, "accessToken"), user.id.to_string())
