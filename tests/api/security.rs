@@ -33,12 +33,12 @@
 //! | one client spelled as two addresses (IPv4-mapped IPv6, ports) | `addresses::an_ipv4_mapped_address_is_the_ipv4_address_for_limits_and_bindings` |
 //! | an unreadable forwarded address falling back to the proxy's | `addresses::a_forwarded_address_that_does_not_parse_is_refused_not_replaced_by_the_proxys` |
 //! | a CAPTCHA answer from another site or form, or none on register and forgot-password | `captcha::*` |
-//! | a TOTP code replayed, or one code twice at once | `crate::mfa::enable_logout_login_verify_replay_recovery_until_the_codes_run_out`, `crate::mfa::the_same_code_twice_at_once_signs_in_once` |
-//! | guessing codes or recovery codes (lock, doubling, bursts, CAPTCHA after) | `crate::mfa::five_wrong_codes_lock_for_five_minutes_then_ten_and_a_good_code_starts_over`, `crate::mfa::concurrent_guesses_past_the_limit_are_refused_unchecked`, `crate::mfa::five_wrong_recovery_codes_lock_like_five_wrong_codes`, `crate::mfa::after_an_mfa_lock_the_next_code_needs_a_captcha_answer_for_2fa` |
-//! | an mfaToken from another client or network, expired, or after a reset | `crate::mfa::the_mfa_token_is_bound_to_its_client_expires_and_is_never_a_session`, `crate::mfa::the_mfa_token_is_bound_to_the_address_prefix_of_its_login`, `crate::mfa::a_password_reset_does_not_bypass_the_second_factor` |
-//! | a stolen session keeping the owner's second factor locked | `crate::mfa::a_stolen_session_guessing_codes_locks_the_factor_once_and_loses_itself` |
-//! | a lock placed between the password and the code | `crate::mfa::an_administrators_lock_placed_after_the_password_holds_at_the_second_step` |
-//! | a failed notice costing a recovery code | `crate::mfa::a_recovery_code_is_not_spent_when_the_new_sign_in_notice_cannot_go_out` |
+//! | a TOTP code replayed, or one code twice at once | `crate::mfa::enable_logout_login_verify_replay_recovery_until_the_codes_run_out`, `crate::mfa::guessing::the_same_code_twice_at_once_signs_in_once` |
+//! | guessing codes or recovery codes (lock, doubling, bursts, CAPTCHA after) | `crate::mfa::guessing::five_wrong_codes_lock_for_five_minutes_then_ten_and_a_good_code_starts_over`, `crate::mfa::guessing::concurrent_guesses_past_the_limit_are_refused_unchecked`, `crate::mfa::guessing::five_wrong_recovery_codes_lock_like_five_wrong_codes`, `crate::mfa::guessing::after_an_mfa_lock_the_next_code_needs_a_captcha_answer_for_2fa` |
+//! | an mfaToken from another client or network, expired, or after a reset | `crate::mfa::second_step::the_mfa_token_is_bound_to_its_client_expires_and_is_never_a_session`, `crate::mfa::second_step::the_mfa_token_is_bound_to_the_address_prefix_of_its_login`, `crate::mfa::second_step::a_password_reset_does_not_bypass_the_second_factor` |
+//! | a stolen session keeping the owner's second factor locked | `crate::mfa::guessing::a_stolen_session_guessing_codes_locks_the_factor_once_and_loses_itself` |
+//! | a lock placed between the password and the code | `crate::mfa::second_step::an_administrators_lock_placed_after_the_password_holds_at_the_second_step` |
+//! | a failed notice costing a recovery code | `crate::mfa::second_step::a_recovery_code_is_not_spent_when_the_new_sign_in_notice_cannot_go_out` |
 
 mod access;
 mod addresses;
