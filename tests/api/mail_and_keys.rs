@@ -124,16 +124,8 @@ async fn ses_refuses_an_unverified_sender_as_unavailable() {
 
 #[tokio::test]
 async fn secrets_manager_holds_the_same_material_as_secrets_json() {
-    let client = aws_sdk_secretsmanager::Client::new(&moto::aws().await);
-    let id = moto::unique("latch/keys");
     let material = SecretMaterial::generate(time::OffsetDateTime::now_utc()).unwrap();
-    client
-        .create_secret()
-        .name(&id)
-        .secret_string(serde_json::to_string(&material).unwrap())
-        .send()
-        .await
-        .unwrap();
+    let (client, id) = moto::secret_holding(&serde_json::to_string(&material).unwrap()).await;
     let loaded = SecretsManagerSource::new(client.clone(), id.clone())
         .load()
         .await
@@ -201,18 +193,10 @@ async fn local_keys_persist_across_restarts_of_the_data_directory() {
 
 #[tokio::test]
 async fn a_secret_from_before_data_keys_is_refused_with_the_fix_and_add_data_key_mends_it() {
-    let client = aws_sdk_secretsmanager::Client::new(&moto::aws().await);
-    let id = moto::unique("latch/old-keys");
     let mut old = SecretMaterial::generate(time::OffsetDateTime::now_utc()).unwrap();
     old.data_keys.clear();
     let old_json = serde_json::to_string(&old).unwrap();
-    client
-        .create_secret()
-        .name(&id)
-        .secret_string(&old_json)
-        .send()
-        .await
-        .unwrap();
+    let (client, id) = moto::secret_holding(&old_json).await;
     let source = SecretsManagerSource::new(client.clone(), id.clone());
     let loaded = source.load().await.unwrap();
     let refused = KeyRing::from_material(&loaded).err().unwrap().to_string();

@@ -38,16 +38,8 @@ async fn current(client: &aws_sdk_secretsmanager::Client, id: &str) -> SecretMat
 
 /// A secret holding fresh material, on the emulator: its client and name.
 async fn keys_secret() -> (aws_sdk_secretsmanager::Client, String, SecretMaterial) {
-    let client = aws_sdk_secretsmanager::Client::new(&moto::aws().await);
-    let id = moto::unique("latch/keys");
     let material = SecretMaterial::generate(time::OffsetDateTime::now_utc()).unwrap();
-    client
-        .create_secret()
-        .name(&id)
-        .secret_string(serde_json::to_string(&material).unwrap())
-        .send()
-        .await
-        .unwrap();
+    let (client, id) = moto::secret_holding(&serde_json::to_string(&material).unwrap()).await;
     (client, id, material)
 }
 

@@ -211,3 +211,17 @@ pub async fn tables(client: &aws_sdk_dynamodb::Client) -> latch_core::adapters::
         .unwrap();
     names
 }
+
+/// A new Secrets Manager secret on the emulator holding `value`: its client and name.
+pub async fn secret_holding(value: &str) -> (aws_sdk_secretsmanager::Client, String) {
+    let client = aws_sdk_secretsmanager::Client::new(&aws().await);
+    let id = unique("latch/keys");
+    client
+        .create_secret()
+        .name(&id)
+        .secret_string(value)
+        .send()
+        .await
+        .unwrap();
+    (client, id)
+}
