@@ -38,10 +38,6 @@ pub struct Mfa {
         skip_serializing_if = "Option::is_none"
     )]
     pub locked_until: Option<OffsetDateTime>,
-    /// Random for each write of this state, so two requests never write the same account: a
-    /// retried write recognises its own landing, never another request's (a spent code).
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub write_id: String,
 }
 
 /// A secret offered by enable-init, until `expires_at`.

@@ -41,6 +41,11 @@ pub struct User {
     /// Plan start, spend cap and resource counts.
     #[serde(default, skip_serializing_if = "Billing::is_blank")]
     pub billing: Billing,
+    /// Random for each write (`next_write`), so two requests never write the same account: a
+    /// retried save recognises its own landing by the account read back, never another
+    /// request's identical change (a spent code, a second audit event).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub write_id: String,
 }
 
 impl User {
@@ -62,6 +67,7 @@ impl User {
             session_kept: None,
             mfa: Mfa::default(),
             billing: Billing::default(),
+            write_id: String::new(),
         }
     }
 
@@ -83,6 +89,13 @@ impl User {
         self.credential_epoch += 1;
         self.sessions_not_before = Some(now);
         self.session_kept = keep_session;
+    }
+
+    /// Makes this copy of the account as read the next write of it: its version moves on and
+    /// it is stamped as this request's own.
+    pub fn next_write(&mut self) {
+        self.version += 1;
+        self.write_id = crate::crypto::hex(&crate::crypto::random::bytes32()[..16]);
     }
 
     /// Whether this account was never verified and is older than `ttl`: it counts as absent.

@@ -122,7 +122,7 @@ pub async fn change_plan(
         .billing
         .monthly_spend_cap_cents
         .min(rules.max_spend_cap_cents);
-    next.version += 1;
+    next.next_write();
     if !deps.users.save_user(&next, user.version, None).await? {
         return Err(Error::Conflict);
     }
@@ -174,7 +174,7 @@ pub async fn set_limits(
     if cap != user.billing.monthly_spend_cap_cents {
         let mut next = user.clone();
         next.billing.monthly_spend_cap_cents = cap;
-        next.version += 1;
+        next.next_write();
         if !deps.users.save_user(&next, user.version, None).await? {
             return Err(Error::Conflict);
         }

@@ -55,7 +55,7 @@ async fn promoted(deps: &Deps, user: &User, password: &str) -> Result<Option<Use
     if !next.roles.contains(&Role::Admin) {
         next.roles.push(Role::Admin);
     }
-    next.version += 1;
+    next.next_write();
     Ok(Some(next))
 }
 

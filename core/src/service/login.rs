@@ -144,7 +144,7 @@ async fn rehash_if_outdated(deps: &Deps, user: &crate::domain::User, password: &
     };
     let mut next = user.clone();
     next.password_hash = hash;
-    next.version = user.version + 1;
+    next.next_write();
     if let Err(err) = deps.users.save_user(&next, user.version, None).await {
         tracing::warn!(error = %err, "password rehash not saved");
     }

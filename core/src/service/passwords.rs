@@ -168,7 +168,7 @@ pub async fn reset(deps: &Deps, caller: &Caller, req: ResetRequest) -> Result<()
     let cut = deps.clock.now();
     next.set_password(hash_of_new, deps.settings.password_history, cut, None);
     next.email_verified = true;
-    next.version = user.version + 1;
+    next.next_write();
     // The version check makes the epoch check atomic: the epoch only moves with the version.
     if !deps
         .users
@@ -205,7 +205,7 @@ pub async fn change(
     let hash_of_new = deps.hasher.hash(&password).await?;
     let now = deps.clock.now();
     next.set_password(hash_of_new, deps.settings.password_history, now, keep);
-    next.version = user.version + 1;
+    next.next_write();
     if !deps.users.save_user(&next, user.version, None).await? {
         return Err(Error::Conflict);
     }

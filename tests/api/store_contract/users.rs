@@ -310,7 +310,7 @@ fn with_mfa(u: &User) -> User {
     next.mfa.last_step = 60_000_123;
     next.mfa.locks = 2;
     next.mfa.locked_until = Some(now() + Duration::minutes(5));
-    next.mfa.write_id = "w1".into();
+    next.write_id = "w1".into();
     next.version = u.version + 1;
     next
 }
@@ -352,7 +352,7 @@ pub async fn two_writes_of_one_version_with_one_token_land_once(s: Stores) {
     let writes = ["first", "second"].map(|stamp| {
         let mut next = u.clone();
         next.mfa.last_step += 1;
-        next.mfa.write_id = stamp.into();
+        next.write_id = stamp.into();
         next.version = u.version + 1;
         let (users, hash) = (Arc::clone(&s.users), mfa.hash.clone());
         tokio::spawn(async move {

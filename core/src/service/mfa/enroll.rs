@@ -2,8 +2,7 @@
 //! of recovery codes, and the reset an administrator runs.
 
 use super::{
-    Accepted, Proof, admit, failed, forget_attempts, judge, open_secret, seal_secret, stamp,
-    step_now,
+    Accepted, Proof, admit, failed, forget_attempts, judge, open_secret, seal_secret, step_now,
 };
 use crate::Error;
 use crate::crypto::totp;
@@ -81,7 +80,7 @@ pub async fn enable_init(
         secret: seal_secret(deps, user, &secret)?,
         expires_at: deps.clock.now() + deps.settings.mfa.enroll_ttl,
     });
-    stamp(&mut next);
+    next.next_write();
     save(deps, &next, user.version).await?;
     let base32 = totp::base32(&secret);
     let url = totp::otpauth_url(&deps.settings.mfa.issuer, user.email.as_str(), &base32);
@@ -129,7 +128,7 @@ pub async fn enable_complete(
     next.mfa.pending = None;
     next.mfa.recovery_codes = hashes;
     next.mfa.last_step = next.mfa.last_step.max(step);
-    stamp(&mut next);
+    next.next_write();
     save(deps, &next, user.version).await?;
     // MFA is on: the codes must reach the caller whatever follows.
     let notice = Mail::mfa_enabled(user.email.clone());
@@ -224,7 +223,7 @@ pub async fn reset_by_admin(deps: &Deps, caller: &Caller, id: &UserId) -> Result
         let mut next = user.clone();
         next.mfa_enabled = false;
         next.mfa.clear(deps.clock.now());
-        stamp(&mut next);
+        next.next_write();
         if deps.users.save_user(&next, user.version, None).await? {
             let (kind, uid) = (AuditType::AdminMfaReset, Some(&user.id));
             let event = audit::record(deps, caller, kind, uid, Outcome::Success, &[]);

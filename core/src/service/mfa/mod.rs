@@ -44,18 +44,12 @@ impl Accepted {
             next.mfa.secret = Some(sealed.clone());
         }
         next.mfa.unlock();
-        stamp(next);
+        next.next_write();
     }
 
     pub fn used_recovery_code(&self) -> bool {
         self.recovery_index.is_some()
     }
-}
-
-/// Marks a write of `next`'s MFA state as this request's own, and moves its version on.
-pub fn stamp(next: &mut User) {
-    next.mfa.write_id = crate::crypto::hex(&crate::crypto::random::bytes32()[..16]);
-    next.version += 1;
 }
 
 /// The seal context of a user's TOTP secret: a secret copied to another account does not open.
@@ -204,7 +198,7 @@ async fn lock(deps: &Deps, caller: &Caller, seen: &User) -> Result<User, Error> 
         }
         let mut next = current.clone();
         next.mfa.lock(now, rules.lock, rules.lock_max);
-        stamp(&mut next);
+        next.next_write();
         if deps.users.save_user(&next, current.version, None).await? {
             let minutes = next.mfa.locked_for(now).unwrap_or(0).div_ceil(60);
             let minutes = i64::try_from(minutes).unwrap_or(i64::MAX);
@@ -257,13 +251,10 @@ mod tests {
             step: Some(101),
             ..older
         };
-        let before = next.mfa.write_id.clone();
+        let before = next.write_id.clone();
         newer.apply(&mut next);
         assert_eq!(next.mfa.last_step, 101);
-        assert_ne!(
-            next.mfa.write_id, before,
-            "each write is this request's own"
-        );
+        assert_ne!(next.write_id, before, "each write is this request's own");
     }
 
     #[test]
