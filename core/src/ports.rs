@@ -3,8 +3,8 @@
 use crate::Error;
 use crate::crypto::SecretMaterial;
 use crate::domain::{
-    AuditEvent, Charge, Email, Lock, Mail, OneTimeTokenRecord, RefreshTokenRecord, Session,
-    SessionId, TokenHash, User, UserId,
+    AuditEvent, AuditQuery, ChainHead, Charge, Email, Lock, Mail, OneTimeTokenRecord,
+    RefreshTokenRecord, Role, Session, SessionId, TokenHash, User, UserId,
 };
 use async_trait::async_trait;
 use time::{Duration, OffsetDateTime};
@@ -15,6 +15,53 @@ pub enum CreateUser {
     Created,
     /// The email belongs to this existing account; nothing was written.
     EmailTaken(UserId),
+}
+
+/// One page of a list, and where the next one starts: an opaque position the same store reads
+/// back (`None`: nothing follows). The service seals it into a cursor.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next: Option<String>,
+}
+
+/// The orders an account list comes in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserOrder {
+    /// Oldest first (ids are ULIDs: creation order).
+    Created,
+    /// Newest first.
+    CreatedDesc,
+    /// By email address.
+    Email,
+}
+
+/// What an account list may be narrowed by in the store.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UserFilter {
+    /// Normalized addresses beginning with this.
+    pub email_prefix: Option<String>,
+    pub role: Option<Role>,
+    pub verified: Option<bool>,
+}
+
+/// What a write that may change who holds `ADMIN` does to the count of administrators.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AdminChange {
+    Unchanged,
+    Granted,
+    /// Holds only while another administrator remains.
+    Revoked,
+}
+
+/// What `UserStore::save_roles` did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SaveRoles {
+    Saved,
+    /// The account moved past the expected version: nothing written.
+    Stale,
+    /// It is the last administrator: nothing written.
+    LastAdmin,
 }
 
 /// Accounts, the email-uniqueness claim and one-time tokens.
@@ -70,6 +117,26 @@ pub trait UserStore: Send + Sync {
     async fn delete_unverified(&self, user: &User) -> Result<bool, Error>;
     /// A cheap read proving the store answers (for `/v1/health`).
     async fn ping(&self) -> Result<(), Error>;
+    /// Accounts passing `filter` in `order`, at most `limit`, after position `after` (from a
+    /// previous page's `next`). Positions are keys, not offsets: accounts added meanwhile never
+    /// shift a page. A page may come short (even empty) with a `next` when the filter passed
+    /// over many accounts; an index serves it on DynamoDB, never a scan.
+    async fn list_users(
+        &self,
+        order: UserOrder,
+        filter: &UserFilter,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Page<User>, Error>;
+    /// Writes `user` as `save_user` does and keeps the count of administrators in step in the
+    /// same write (`create_user` counts a new account that holds `ADMIN`), so two demotions
+    /// racing can never leave none.
+    async fn save_roles(
+        &self,
+        user: &User,
+        expected_version: u64,
+        change: AdminChange,
+    ) -> Result<SaveRoles, Error>;
 }
 
 /// Sessions and their refresh-token families.
@@ -102,8 +169,14 @@ pub trait SessionStore: Send + Sync {
     /// Adds one to the session's count of wrong passwords given with it, atomically, and returns
     /// the new count (0 when there is no such session). Rotation keeps the count.
     async fn count_password_failure(&self, id: &SessionId) -> Result<u64, Error>;
-    /// The user's sessions, newest first, at most `limit` (revoked ones included).
-    async fn sessions_of(&self, user: &UserId, limit: usize) -> Result<Vec<Session>, Error>;
+    /// The user's sessions, newest first (revoked ones included: the service judges), at most
+    /// `limit`, after position `after` (from a previous page's `next`).
+    async fn sessions_of(
+        &self,
+        user: &UserId,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Page<Session>, Error>;
 }
 
 /// Atomic counters in fixed windows (rate limits, failed logins, mail per account). The window's
@@ -192,10 +265,37 @@ pub trait SpendLedger: Send + Sync {
     async fn claim_cap_notice(&self, user: &UserId, period: &str) -> Result<bool, Error>;
 }
 
-/// The append-only audit trail.
+/// The append-only audit trail, in `domain::audit_chain::PARTITIONS` hash chains.
 #[async_trait]
 pub trait AuditLog: Send + Sync {
-    async fn append(&self, event: &AuditEvent) -> Result<(), Error>;
+    /// The last event of chain `partition`, `None` before its first.
+    async fn head(&self, partition: u16) -> Result<Option<ChainHead>, Error>;
+    /// Stores `event` (already linked after `expected`) and moves its partition's head to it, in
+    /// one write, only while the head is still `expected`: `false` when another append moved it
+    /// first, and nothing is written then. The same event again (a retry whose answer was lost)
+    /// is `true` and is stored once.
+    async fn append(&self, event: &AuditEvent, expected: Option<&ChainHead>)
+    -> Result<bool, Error>;
+    /// Events passing `query`, newest first, at most `limit`, strictly older than position
+    /// `before` (a previous page's `next`). Served by an index for the most selective filter.
+    async fn search(
+        &self,
+        query: &AuditQuery,
+        before: Option<&str>,
+        limit: usize,
+    ) -> Result<Page<AuditEvent>, Error>;
+    /// The events of chain `partition` from `from` to `to`, in chain order, at most `limit`
+    /// after position `after`.
+    async fn chain(
+        &self,
+        partition: u16,
+        from: OffsetDateTime,
+        to: OffsetDateTime,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Page<AuditEvent>, Error>;
+    /// The stored event just before `event` in its chain (whatever its seq), if there is one.
+    async fn chain_before(&self, event: &AuditEvent) -> Result<Option<AuditEvent>, Error>;
 }
 
 /// Sends one message. Implementations never log the body (it may hold a one-time link).

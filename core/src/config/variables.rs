@@ -275,6 +275,11 @@ pub const VARIABLES: &[(&str, Option<&str>, &str)] = &[
         "resources of each kind a PRO account may hold",
     ),
     (
+        "LATCH_AUDIT_EXPORT_ROWS",
+        Some("10000"),
+        "audit events per CSV export response (1 to 10000); the rest follow through `Link: rel=\"next\"`",
+    ),
+    (
         "LATCH_KEYS_TTL_S",
         Some("600"),
         "how long a running process keeps the keys it read before reading them again (a rotation reaches every warm function within it)",

@@ -37,7 +37,7 @@ macro_rules! audit_types {
 }
 
 audit_types! {
-        UserRegistered => "user.registered",
+    UserRegistered => "user.registered",
     UserPurged => "user.purged",
     EmailVerified => "email.verified",
     LoginSucceeded => "login.succeeded",
@@ -65,9 +65,13 @@ audit_types! {
     AdminUserLocked => "admin.user_locked",
     AdminUserUnlocked => "admin.user_unlocked",
     AdminMfaReset => "admin.mfa_reset",
+    AdminVerificationResent => "admin.verification_resent",
     AccessDenied => "access.denied",
     MailDropped => "mail.dropped",
 }
+
+/// How long audit events are kept (DynamoDB's TTL collects them after).
+pub const RETENTION: time::Duration = time::Duration::days(365);
 
 /// Whether the audited attempt succeeded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -103,13 +107,42 @@ pub struct AuditEvent {
     pub at: OffsetDateTime,
     #[serde(rename = "type")]
     pub kind: AuditType,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub actor_id: Option<UserId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_id: Option<UserId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ip: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_agent: Option<String>,
     pub request_id: String,
     pub outcome: Outcome,
     pub metadata: serde_json::Map<String, serde_json::Value>,
+    /// Its place in its partition's hash chain, set when it is appended.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chain: Option<super::audit_chain::ChainLink>,
+}
+
+/// What an audit search may filter on; `from..=to` always bounds it (the service fills in the
+/// retention window when the caller gives none).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditQuery {
+    pub user: Option<UserId>,
+    pub actor: Option<UserId>,
+    pub kind: Option<AuditType>,
+    pub from: OffsetDateTime,
+    pub to: OffsetDateTime,
+}
+
+impl AuditQuery {
+    /// Whether `event` passes every filter.
+    pub fn admits(&self, event: &AuditEvent) -> bool {
+        self.user.as_ref().is_none_or(|u| event.user_id.as_ref() == Some(u))
+            && self.actor.as_ref().is_none_or(|a| event.actor_id.as_ref() == Some(a))
+            && self.kind.is_none_or(|k| event.kind == k)
+            && self.from <= event.at
+            && event.at <= self.to
+    }
 }
 
 #[cfg(test)]

@@ -21,6 +21,14 @@ pub struct Lock {
     #[serde(with = "time::serde::rfc3339")]
     pub until: OffsetDateTime,
     pub kind: LockKind,
+    /// An administrator's reason (admin locks only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// The `until` of an administrator's lock given without one: until an administrator lifts it.
+pub fn indefinitely() -> OffsetDateTime {
+    time::macros::datetime!(9999-12-31 23:59:59 UTC)
 }
 
 impl Lock {

@@ -1,6 +1,7 @@
 //! Domain types and rules: values that parse instead of validate. No I/O, no async.
 
 pub mod audit;
+pub mod audit_chain;
 pub mod billing;
 pub mod client;
 pub mod email;
@@ -11,10 +12,12 @@ pub mod mfa;
 pub mod password;
 pub mod role;
 pub mod session;
+pub mod text;
 pub mod token;
 pub mod user;
 
-pub use audit::{AuditEvent, AuditType, Outcome};
+pub use audit::{AuditEvent, AuditQuery, AuditType, Outcome};
+pub use audit_chain::{ChainHead, ChainLink};
 pub use billing::{Billing, Charge};
 pub use client::ClientInfo;
 pub use email::Email;

@@ -1,7 +1,7 @@
 //! The ONE route table: the local server mounts it, every Lambda binary picks its entry by
 //! name, the OpenAPI document is generated from it, and the SAM template is checked against it.
 
-use super::endpoints::{account, auth, billing, system};
+use super::endpoints::{account, admin, auth, billing, system};
 use super::serve::Handler;
 use crate::domain::Role;
 pub use crate::service::guard::RateLimit;
@@ -33,6 +33,20 @@ pub struct QueryParam {
     pub description: &'static str,
     pub required: bool,
 }
+
+/// The parameters of every list.
+pub const PAGE_QUERY: &[QueryParam] = &[
+    QueryParam {
+        name: "limit",
+        description: "Items per page, 1 to 100 (default 50)",
+        required: false,
+    },
+    QueryParam {
+        name: "cursor",
+        description: "The previous page's `nextCursor`; a cursor that was altered is 400",
+        required: false,
+    },
+];
 
 /// The JSON request body a route takes.
 #[derive(Debug, Clone, Copy)]
@@ -116,6 +130,18 @@ pub static ROUTES: &[Route] = &[
     account::limits::ROUTE,
     account::set_limits::ROUTE,
     billing::usage::ROUTE,
+    admin::list_users::ROUTE,
+    admin::get_user::ROUTE,
+    admin::set_roles::ROUTE,
+    admin::lock_user::ROUTE,
+    admin::unlock_user::ROUTE,
+    admin::reset_mfa::ROUTE,
+    admin::resend_verification::ROUTE,
+    admin::set_plan::ROUTE,
+    admin::set_limits::ROUTE,
+    admin::audit_logs::ROUTE,
+    admin::audit_export::ROUTE,
+    admin::audit_verify::ROUTE,
     system::health::ROUTE,
     system::jwks::ROUTE,
     system::openapi::ROUTE,

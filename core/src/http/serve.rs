@@ -67,6 +67,8 @@ pub struct Reply {
     status: StatusCode,
     body: Body,
     content_type: Option<&'static str>,
+    /// A `Link` header (the next page of an export).
+    link: Option<String>,
 }
 
 impl Reply {
@@ -77,7 +79,14 @@ impl Reply {
             status,
             body: Body::Text(body),
             content_type: Some("application/json"),
+            link: None,
         })
+    }
+
+    /// Adds `Link: <url>; rel="next"`.
+    pub fn with_next(mut self, url: Option<String>) -> Self {
+        self.link = url.map(|u| format!("<{u}>; rel=\"next\""));
+        self
     }
 
     pub fn text(status: StatusCode, content_type: &'static str, body: String) -> Self {
@@ -85,6 +94,7 @@ impl Reply {
             status,
             body: Body::Text(body),
             content_type: Some(content_type),
+            link: None,
         }
     }
 
@@ -93,6 +103,7 @@ impl Reply {
             status,
             body: Body::Empty,
             content_type: None,
+            link: None,
         }
     }
 
@@ -102,6 +113,9 @@ impl Reply {
         if let Some(ct) = self.content_type {
             res.headers_mut()
                 .insert(header::CONTENT_TYPE, HeaderValue::from_static(ct));
+        }
+        if let Some(link) = self.link.and_then(|l| HeaderValue::from_str(&l).ok()) {
+            res.headers_mut().insert(header::LINK, link);
         }
         res
     }

@@ -2,7 +2,7 @@
 
 use super::{Caller, Deps};
 use crate::Error;
-use crate::domain::{AuditEvent, AuditType, Outcome, UserId};
+use crate::domain::{AuditEvent, AuditType, Outcome, UserId, audit_chain};
 use serde_json::Value;
 
 /// Appends an event of a scheduled job: no address, no User-Agent; `run_id` as request id.
@@ -100,8 +100,9 @@ async fn append(
             .iter()
             .map(|(k, v)| ((*k).to_owned(), Value::from(*v)))
             .collect(),
+        chain: None,
     };
-    if let Err(err) = deps.audit.append(&event).await {
+    if let Err(err) = append_linked(deps, event.clone()).await {
         // The request fails, but what it did may already stand: the event goes to the log, so
         // the trail can be completed; users by keyed hash, without address or User-Agent.
         let hash = |id: &Option<UserId>| id.as_ref().map(|u| deps.keys.keyed_hash(u.as_str()));
@@ -118,6 +119,29 @@ async fn append(
     }
     count_security_event(kind, now);
     Ok(())
+}
+
+/// How many heads an append tries before it gives up (each on a partition picked at random, so
+/// writers that collide spread out rather than queue).
+const APPEND_ATTEMPTS: usize = 12;
+
+/// Links `event` to the head of a partition and appends it there, conditional on that head.
+async fn append_linked(deps: &Deps, event: AuditEvent) -> Result<(), Error> {
+    for _ in 0..APPEND_ATTEMPTS {
+        let partition = random_partition();
+        let head = deps.audit.head(partition).await?;
+        let linked = audit_chain::link(event.clone(), partition, head.as_ref());
+        if deps.audit.append(&linked, head.as_ref()).await? {
+            return Ok(());
+        }
+    }
+    Err(Error::Conflict)
+}
+
+fn random_partition() -> u16 {
+    let mut b = [0u8; 2];
+    crate::crypto::random::fill(&mut b);
+    u16::from_le_bytes(b) % audit_chain::PARTITIONS
 }
 
 fn count_security_event(kind: AuditType, now: time::OffsetDateTime) {

@@ -89,15 +89,16 @@ pub async fn set_plan(
     auth: &Authenticated,
     req: PlanRequest,
 ) -> Result<PlanView, Error> {
-    let plan = match req.plan.as_str() {
-        "FREE" => Plan::Free,
-        "PRO" => Plan::Pro,
-        _ => {
-            let why = FieldError::new("plan", "unknown_plan", "Use FREE or PRO.");
-            return Err(Error::Validation(vec![why]));
-        }
-    };
+    let plan = parse_plan(&req)?;
     change_plan(deps, caller, &auth.user, plan, Some(&auth.user.id)).await
+}
+
+/// The plan a request names (422 `unknown_plan` otherwise).
+pub fn parse_plan(req: &PlanRequest) -> Result<Plan, Error> {
+    Plan::parse(&req.plan).ok_or_else(|| {
+        let why = FieldError::new("plan", "unknown_plan", "Use FREE or PRO.");
+        Error::Validation(vec![why])
+    })
 }
 
 /// Moves `user` to `plan` (by `actor`), unless its resources do not fit the new plan.
@@ -126,13 +127,9 @@ pub async fn change_plan(
     if !deps.users.save_user(&next, user.version, None).await? {
         return Err(Error::Conflict);
     }
-    let meta = [
-        ("from", plan_name(user.plan)),
-        ("to", plan_name(plan)),
-        ("actor", actor.map_or("system", |a| a.as_str())),
-    ];
-    let kind = AuditType::PlanChanged;
-    let event = audit::record(deps, caller, kind, Some(&user.id), Outcome::Success, &meta);
+    let meta = [("from", plan_name(user.plan)), ("to", plan_name(plan))];
+    let (kind, uid) = (AuditType::PlanChanged, Some(&user.id));
+    let event = audit::record_by(deps, caller, actor, kind, uid, Outcome::Success, &meta);
     after_commit(deps, caller, "plan audit", event).await;
     Ok(view_of(&next))
 }
@@ -156,7 +153,17 @@ pub async fn set_limits(
     auth: &Authenticated,
     req: LimitsRequest,
 ) -> Result<LimitsView, Error> {
-    let user = &auth.user;
+    change_limits(deps, caller, &auth.user, req, Some(&auth.user.id)).await
+}
+
+/// Sets `user`'s monthly cap (by `actor`), within its plan's maximum.
+pub async fn change_limits(
+    deps: &Deps,
+    caller: &Caller,
+    user: &User,
+    req: LimitsRequest,
+    actor: Option<&UserId>,
+) -> Result<LimitsView, Error> {
     let max = deps.settings.plans.rules(user.plan).max_spend_cap_cents;
     let field = "monthlySpendCapCents";
     let cap = cents(&req.monthly_spend_cap_cents, field)?;
@@ -183,8 +190,8 @@ pub async fn set_limits(
             cap.to_string(),
         );
         let meta = [("fromCents", from.as_str()), ("toCents", to.as_str())];
-        let kind = AuditType::LimitsChanged;
-        let event = audit::record(deps, caller, kind, Some(&user.id), Outcome::Success, &meta);
+        let (kind, uid) = (AuditType::LimitsChanged, Some(&user.id));
+        let event = audit::record_by(deps, caller, actor, kind, uid, Outcome::Success, &meta);
         after_commit(deps, caller, "limits audit", event).await;
     }
     let period = period_of(deps.clock.now());
@@ -209,16 +216,6 @@ fn cents(raw: &serde_json::Number, field: &str) -> Result<u64, Error> {
         }
         None => Err(bad("not_whole_cents", "Use a whole number of cents.")),
     }
-}
-
-/// 1 to `max` characters, not all blank, none a control, format or separator character that
-/// hides or reorders text (zero-width, bidirectional overrides, line separators).
-fn printable(raw: &str, max: usize) -> bool {
-    let hidden = |c: char| {
-        c.is_control()
-            || matches!(c, '\u{200B}'..='\u{200F}' | '\u{2028}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}' | '\u{00AD}')
-    };
-    !raw.trim().is_empty() && raw.chars().count() <= max && !raw.chars().any(hidden)
 }
 
 /// What a charge came to: the charge, and whether this call recorded it (false: a replay).
@@ -254,12 +251,12 @@ pub async fn record_usage(
     };
     // Taken as sent (never trimmed): it names the charge, and is echoed back in it.
     let key = req.idempotency_key.as_str();
-    if !printable(key, MAX_KEY_CHARS) {
+    if !crate::domain::text::printable(key, MAX_KEY_CHARS) {
         let message = format!("1 to {MAX_KEY_CHARS} printable characters.");
         problems.push(FieldError::new("idempotencyKey", "invalid", message));
     }
     let description = req.description.as_str();
-    if !printable(description, MAX_DESCRIPTION_CHARS) {
+    if !crate::domain::text::printable(description, MAX_DESCRIPTION_CHARS) {
         let message = format!("1 to {MAX_DESCRIPTION_CHARS} printable characters.");
         problems.push(FieldError::new("description", "invalid", message));
     }
@@ -366,25 +363,6 @@ mod tests {
 
     fn number(raw: &str) -> serde_json::Number {
         serde_json::from_str(raw).unwrap()
-    }
-
-    #[test]
-    fn keys_and_descriptions_are_printable_and_bounded() {
-        assert!(printable("invoice 42", 200));
-        assert!(printable(" padded ", 200), "kept as sent, not refused");
-        for bad in [
-            "",
-            "   ",
-            "a\nb",
-            "a\u{202E}b",
-            "a\u{200B}b",
-            "a\u{2028}b",
-            "\u{FEFF}x",
-        ] {
-            assert!(!printable(bad, 200), "{bad:?}");
-        }
-        assert!(!printable(&"k".repeat(201), 200));
-        assert!(printable(&"é".repeat(200), 200), "characters, not bytes");
     }
 
     #[test]

@@ -147,8 +147,9 @@ pub async fn known_client(
     let (ua, prefix) = (caller.client.user_agent_hash(), caller.client.ip_prefix());
     let sessions = deps
         .sessions
-        .sessions_of(&id, super::sessions::LIST_LIMIT)
-        .await?;
+        .sessions_of(&id, None, super::sessions::RECENT)
+        .await?
+        .items;
     Ok(user.is_some_and(|user| {
         valid_sessions(user, &sessions).any(|s| s.last_used_at >= since && s.held_by(&ua, &prefix))
     }))
@@ -190,6 +191,7 @@ pub async fn record_failure(
     let lock = Lock {
         until: now + rules.duration,
         kind: LockKind::Automatic,
+        reason: None,
     };
     deps.locks.lock(&email, &lock).await?;
     let minutes = rules.duration.whole_minutes();
@@ -239,8 +241,9 @@ pub async fn lift_automatic_lock(deps: &Deps, email: &Email) -> Result<(), Error
 pub async fn notify_new_sign_in(deps: &Deps, caller: &Caller, user: &User) -> Result<(), Error> {
     let sessions = deps
         .sessions
-        .sessions_of(&user.id, super::sessions::LIST_LIMIT)
-        .await?;
+        .sessions_of(&user.id, None, super::sessions::RECENT)
+        .await?
+        .items;
     let (ua, prefix) = (caller.client.user_agent_hash(), caller.client.ip_prefix());
     if sessions.is_empty() || valid_sessions(user, &sessions).any(|s| s.held_by(&ua, &prefix)) {
         return Ok(());

@@ -1,6 +1,7 @@
 //! Use cases: `async fn(&Deps, &Caller, input) -> Result<output, Error>`. Every rule lives here.
 
 pub mod accounts;
+pub mod admin;
 pub mod audit;
 pub mod authn;
 pub mod billing;
@@ -14,6 +15,7 @@ pub mod login;
 pub mod mail;
 pub mod me;
 pub mod mfa;
+pub mod paging;
 pub mod passwords;
 pub mod refresh;
 pub mod register;
@@ -63,7 +65,13 @@ pub struct Settings {
     pub captcha_hostnames: Vec<String>,
     /// How long a request may take before it answers 503 (`LATCH_REQUEST_DEADLINE_MS`).
     pub request_deadline: std::time::Duration,
+    /// Audit events per CSV export response (`LATCH_AUDIT_EXPORT_ROWS`).
+    pub audit_export_rows: usize,
 }
+
+/// The most rows one export response carries: 10,000 rows of the widest events stay under the
+/// Lambda response limit (6 MB).
+pub const MAX_EXPORT_ROWS: usize = 10_000;
 
 /// Requests allowed per client address (IPv4 address or IPv6 /64) and window; 0 turns one off.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -217,6 +225,7 @@ impl Settings {
             captcha: false,
             captcha_hostnames: Vec::new(),
             request_deadline: crate::deadlines::Deadlines::default().request,
+            audit_export_rows: MAX_EXPORT_ROWS,
         }
     }
 }

@@ -142,6 +142,15 @@ pub async fn resend_verification(
     Ok(Accepted { message: ACCEPTED })
 }
 
+/// Mails an account not yet confirmed a link that confirms it by setting its password (an
+/// administrator's resend-verification).
+pub async fn send_confirmation(deps: &Deps, caller: &Caller, user: &User) -> Result<(), Error> {
+    let ttl = deps.settings.reset_ttl;
+    let link = reset_link(deps, Some(user)).await?;
+    let mail = Mail::confirm_and_set_password(user.email.clone(), &link, ttl.whole_minutes());
+    mail::send(deps, caller, &mail).await
+}
+
 /// Sets a new password with a reset token: the token is spent in the same write, the address
 /// becomes verified and every session ends. A refused password leaves the token usable; a
 /// token issued against an older password than the current one is refused.

@@ -1,14 +1,19 @@
 //! The caller's sessions: list them, revoke one, log out of this one or of all.
 
 use super::authn::Authenticated;
+use super::paging;
 use super::{Caller, Deps, audit};
 use crate::Error;
 use crate::domain::{AuditType, Outcome, SessionId};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-/// How many sessions a list shows: the newest ones.
-pub const LIST_LIMIT: usize = 100;
+/// How many of the newest sessions the sign-in checks (known client, new sign-in notice) read.
+pub const RECENT: usize = 100;
+
+/// How many store pages one list request reads at most while passing over ended sessions; a
+/// page may then come short with a cursor to go on.
+const STORE_READS: usize = 10;
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -27,13 +32,10 @@ pub struct SessionView {
     pub current: bool,
 }
 
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct SessionList {
-    pub items: Vec<SessionView>,
-    /// Always null: the newest 100 active sessions come in one page.
-    pub next_cursor: Option<String>,
-}
+crate::listed!(
+    /// A page of the caller's active sessions.
+    SessionList of SessionView
+);
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -42,24 +44,43 @@ pub struct LogoutRequest {
     pub refresh_token: Option<String>,
 }
 
-pub async fn list(deps: &Deps, auth: &Authenticated) -> Result<SessionList, Error> {
+/// The caller's active sessions, newest first, a page at a time.
+pub async fn list(
+    deps: &Deps,
+    auth: &Authenticated,
+    limit: Option<&str>,
+    cursor: Option<&str>,
+) -> Result<SessionList, Error> {
     let now = deps.clock.now();
-    let sessions = deps.sessions.sessions_of(&auth.user.id, LIST_LIMIT).await?;
-    let items = sessions
-        .into_iter()
-        .filter(|s| s.is_active(now) && auth.user.allows(s))
-        .map(|s| SessionView {
-            current: s.id == auth.session.id,
-            id: s.id.to_string(),
-            created_at: s.created_at,
-            last_used_at: s.last_used_at,
-            user_agent: s.user_agent,
-            ip_prefix: s.ip_prefix,
-        })
-        .collect();
+    let user = &auth.user;
+    let scope = paging::scope("sessions", &[("user", Some(user.id.as_str()))]);
+    let page = paging::request(&deps.keys, &scope, limit, cursor, paging::MAX_LIMIT)?;
+    let mut items = Vec::new();
+    let mut after = page.after;
+    for _ in 0..STORE_READS {
+        let want = page.limit - items.len();
+        let read = deps.sessions.sessions_of(&user.id, after.as_deref(), want).await?;
+        items.extend(
+            read.items
+                .into_iter()
+                .filter(|s| s.is_active(now) && user.allows(s))
+                .map(|s| SessionView {
+                    current: s.id == auth.session.id,
+                    id: s.id.to_string(),
+                    created_at: s.created_at,
+                    last_used_at: s.last_used_at,
+                    user_agent: s.user_agent,
+                    ip_prefix: s.ip_prefix,
+                }),
+        );
+        after = read.next;
+        if after.is_none() || items.len() == page.limit {
+            break;
+        }
+    }
     Ok(SessionList {
         items,
-        next_cursor: None,
+        next_cursor: paging::seal(&deps.keys, &scope, after),
     })
 }
 

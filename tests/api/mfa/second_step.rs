@@ -62,6 +62,7 @@ async fn an_administrators_lock_placed_after_the_password_holds_at_the_second_st
         let lock = latch_core::domain::Lock {
             until: app.deps.clock.now() + Duration::hours(1),
             kind: latch_core::domain::LockKind::Admin,
+            reason: None,
         };
         let email = latch_core::domain::Email::parse(&user.email).unwrap();
         app.deps.locks.lock(&email, &lock).await.unwrap();

@@ -56,12 +56,14 @@ pub async fn locks_are_kept_cleared_conditionally_and_listed_when_expired(s: Sto
     let first = Lock {
         until: now + Duration::minutes(15),
         kind: LockKind::Automatic,
+        reason: None,
     };
     s.locks.lock(&email, &first).await.unwrap();
     assert_eq!(s.locks.lock_of(&email).await.unwrap(), Some(first.clone()));
     let later = Lock {
         until: now + Duration::minutes(30),
         kind: LockKind::Automatic,
+        reason: None,
     };
     s.locks.lock(&email, &later).await.unwrap();
     assert!(

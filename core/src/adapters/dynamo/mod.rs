@@ -2,6 +2,7 @@
 //! the item kind (`USER#`, `EMAIL#`, `TOKEN#`, `SESSION#`, `REFRESH#`, `EVENT#`); `ttl` (epoch
 //! seconds) lets DynamoDB collect expired items, but expiry is always checked on read.
 
+pub mod audit;
 pub mod guards;
 pub mod ledger;
 pub mod schema;
@@ -9,22 +10,17 @@ pub mod sessions;
 pub mod users;
 
 use crate::Error;
-use crate::domain::AuditEvent;
-use crate::ports::AuditLog;
-use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::collections::HashMap;
-use time::{Duration, OffsetDateTime};
+use time::OffsetDateTime;
 
 pub(crate) type Item = HashMap<String, AttributeValue>;
-
-/// How long audit events are kept before DynamoDB may collect them.
-pub const AUDIT_RETENTION: Duration = Duration::days(365);
 
 /// The table names (`LATCH_USERS_TABLE`, `LATCH_SESSIONS_TABLE`, `LATCH_AUDIT_TABLE`,
 /// `LATCH_COUNTERS_TABLE`).
@@ -72,6 +68,38 @@ impl DynamoStore {
         }
     }
 
+    /// Runs `query` from `start`, following `LastEvaluatedKey`, until `want` items came back or
+    /// the results end, reading at most `PAGE_READS` pages (a filter may pass over many items).
+    /// `resume` is the last evaluated key when the reads ran out with more to read.
+    pub(crate) async fn collect(
+        &self,
+        query: QueryFluentBuilder,
+        mut start: Option<Item>,
+        want: usize,
+        what: &str,
+    ) -> Result<Collected, Error> {
+        let mut items = Vec::new();
+        for _ in 0..PAGE_READS {
+            let ask = want.saturating_sub(items.len()).max(100);
+            let out = query
+                .clone()
+                .set_exclusive_start_key(start.take())
+                .limit(i32::try_from(ask).unwrap_or(i32::MAX))
+                .send()
+                .await
+                .map_err(|e| super::sdk_error(&format!("dynamodb Query ({what})"), e))?;
+            items.extend(out.items.unwrap_or_default());
+            match out.last_evaluated_key {
+                Some(key) if items.len() < want => start = Some(key),
+                _ => return Ok(Collected { items, resume: None }),
+            }
+        }
+        Ok(Collected {
+            items,
+            resume: start,
+        })
+    }
+
     /// A consistent read of one item.
     pub(crate) async fn get(&self, table: &str, pk: String) -> Result<Option<Item>, Error> {
         let out = self
@@ -84,6 +112,46 @@ impl DynamoStore {
             .await
             .map_err(|e| super::sdk_error("dynamodb GetItem", e))?;
         Ok(out.item)
+    }
+}
+
+/// How many pages one list request reads at most before it answers with what it has.
+const PAGE_READS: usize = 10;
+
+/// What `collect` read.
+pub(crate) struct Collected {
+    pub items: Vec<Item>,
+    pub resume: Option<Item>,
+}
+
+impl Collected {
+    /// The first `limit` items decoded, and the position after them: that of the last one shown
+    /// when more followed, or of the last item read when the reads ran out.
+    pub(crate) fn page<T: DeserializeOwned>(
+        mut self,
+        limit: usize,
+        position: impl Fn(&Item) -> Option<String>,
+    ) -> Result<crate::ports::Page<T>, Error> {
+        let next = if self.items.len() > limit {
+            self.items.truncate(limit);
+            self.items.last().and_then(&position)
+        } else {
+            self.resume.as_ref().and_then(&position)
+        };
+        let items = self
+            .items
+            .into_iter()
+            .map(from_item)
+            .collect::<Result<_, _>>()?;
+        Ok(crate::ports::Page { items, next })
+    }
+}
+
+/// The string attribute `name` of `item`.
+pub(crate) fn text<'a>(item: &'a Item, name: &str) -> Option<&'a str> {
+    match item.get(name) {
+        Some(AttributeValue::S(v)) => Some(v),
+        _ => None,
     }
 }
 
@@ -141,45 +209,4 @@ pub(crate) fn number(item: &Item, name: &str) -> u64 {
 
 pub(crate) fn s(value: impl Into<String>) -> AttributeValue {
     AttributeValue::S(value.into())
-}
-
-#[async_trait]
-impl AuditLog for DynamoStore {
-    async fn append(&self, event: &AuditEvent) -> Result<(), Error> {
-        let item = to_item(
-            format!("EVENT#{}", event.id),
-            event,
-            Some(event.at + AUDIT_RETENTION),
-        )?;
-        let result = self
-            .client
-            .put_item()
-            .table_name(&self.tables.audit)
-            .set_item(Some(item))
-            .condition_expression("attribute_not_exists(pk)")
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(()),
-            // Event ids are ULIDs with 80 random bits: the same event already under this id was
-            // appended by an attempt whose answer was lost, and stays there once. Another event
-            // under it is refused, never overwritten.
-            Err(e) if condition_failed(&e) => {
-                let stored = self
-                    .get(&self.tables.audit, format!("EVENT#{}", event.id))
-                    .await?
-                    .map(from_item::<AuditEvent>)
-                    .transpose()?;
-                if stored.as_ref() == Some(event) {
-                    Ok(())
-                } else {
-                    Err(Error::internal(format!(
-                        "audit event {} already exists",
-                        event.id
-                    )))
-                }
-            }
-            Err(e) => Err(super::sdk_error("dynamodb PutItem (audit)", e)),
-        }
-    }
 }

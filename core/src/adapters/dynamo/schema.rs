@@ -58,6 +58,16 @@ pub const TABLES: [Table; 4] = [
                 hash: ("lockShard", KeyKind::S),
                 range: ("lockUntilEpoch", KeyKind::N),
             },
+            Index {
+                name: super::users::BY_CREATION_INDEX,
+                hash: ("directory", KeyKind::S),
+                range: ("dirCreated", KeyKind::S),
+            },
+            Index {
+                name: super::users::BY_EMAIL_INDEX,
+                hash: ("directory", KeyKind::S),
+                range: ("dirEmail", KeyKind::S),
+            },
         ],
     },
     Table {
@@ -72,7 +82,33 @@ pub const TABLES: [Table; 4] = [
     Table {
         role: "audit",
         name: |n| &n.audit,
-        indexes: &[],
+        indexes: &[
+            Index {
+                name: super::audit::BY_USER_INDEX,
+                hash: ("userId", KeyKind::S),
+                range: ("atKey", KeyKind::S),
+            },
+            Index {
+                name: super::audit::BY_ACTOR_INDEX,
+                hash: ("actorId", KeyKind::S),
+                range: ("atKey", KeyKind::S),
+            },
+            Index {
+                name: super::audit::BY_TYPE_INDEX,
+                hash: ("type", KeyKind::S),
+                range: ("atKey", KeyKind::S),
+            },
+            Index {
+                name: super::audit::BY_MONTH_INDEX,
+                hash: ("month", KeyKind::S),
+                range: ("atKey", KeyKind::S),
+            },
+            Index {
+                name: super::audit::BY_CHAIN_INDEX,
+                hash: ("chainId", KeyKind::S),
+                range: ("chainKey", KeyKind::S),
+            },
+        ],
     },
     Table {
         role: "counters",
@@ -115,6 +151,8 @@ async fn create_table(client: &Client, name: &str, table: &Table) -> Result<(), 
         .key_schema(key(KEY, KeyType::Hash)?)
         .attribute_definitions(attribute((KEY, KeyKind::S))?)
         .billing_mode(BillingMode::PayPerRequest);
+    // Indexes share attributes (`atKey`, `directory`): each is defined once.
+    let mut defined = vec![KEY];
     for index in table.indexes {
         let gsi = GlobalSecondaryIndex::builder()
             .index_name(index.name)
@@ -127,10 +165,13 @@ async fn create_table(client: &Client, name: &str, table: &Table) -> Result<(), 
             )
             .build()
             .map_err(super::build_err)?;
-        create = create
-            .global_secondary_indexes(gsi)
-            .attribute_definitions(attribute(index.hash)?)
-            .attribute_definitions(attribute(index.range)?);
+        create = create.global_secondary_indexes(gsi);
+        for attr in [index.hash, index.range] {
+            if !defined.contains(&attr.0) {
+                defined.push(attr.0);
+                create = create.attribute_definitions(attribute(attr)?);
+            }
+        }
     }
     create
         .send()

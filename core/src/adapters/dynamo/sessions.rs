@@ -1,11 +1,11 @@
 //! `SessionStore` on DynamoDB: sessions and refresh-token hashes in the sessions table; the
 //! sparse `byUser` index (only session items carry `byUser`) lists a user's sessions.
 
-use super::{DynamoStore, build_err, from_item, s, to_item};
+use super::{DynamoStore, Item, build_err, from_item, s, text, to_item};
 use crate::Error;
 use crate::adapters::sdk_error;
 use crate::domain::{RefreshTokenRecord, Session, SessionId, TokenHash, UserId};
-use crate::ports::SessionStore;
+use crate::ports::{Page, SessionStore};
 use async_trait::async_trait;
 
 use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Put, TransactWriteItem, Update};
@@ -191,8 +191,13 @@ impl SessionStore for DynamoStore {
         Ok(landed.is_some_and(|s| s.refresh_hash == next.hash))
     }
 
-    async fn sessions_of(&self, user: &UserId, limit: usize) -> Result<Vec<Session>, Error> {
-        let out = self
+    async fn sessions_of(
+        &self,
+        user: &UserId,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Page<Session>, Error> {
+        let query = self
             .client
             .query()
             .table_name(&self.tables.sessions)
@@ -200,18 +205,20 @@ impl SessionStore for DynamoStore {
             .key_condition_expression("#u = :u")
             .expression_attribute_names("#u", BY_USER_INDEX)
             .expression_attribute_values(":u", s(user.as_str()))
-            .scan_index_forward(false)
-            .limit(i32::try_from(limit).unwrap_or(i32::MAX))
-            .send()
-            .await
-            .map_err(|e| sdk_error("dynamodb Query (sessions by user)", e))?;
-        let mut sessions: Vec<Session> = out
-            .items
-            .unwrap_or_default()
-            .into_iter()
-            .map(from_item)
-            .collect::<Result<_, _>>()?;
-        sessions.sort_by_key(|s| std::cmp::Reverse(s.created_at));
-        Ok(sessions)
+            .scan_index_forward(false);
+        // A position is `<createdAt>|<session id>`: the index key of the last session shown.
+        let start = after.and_then(|p| p.split_once('|')).map(|(at, sid)| {
+            Item::from([
+                ("pk".to_owned(), s(format!("SESSION#{sid}"))),
+                (BY_USER_INDEX.to_owned(), s(user.as_str())),
+                ("createdAt".to_owned(), s(at)),
+            ])
+        });
+        let read = self.collect(query, start, limit + 1, "sessions by user").await?;
+        read.page(limit, |item| {
+            let at = text(item, "createdAt")?;
+            let sid = text(item, "pk")?.strip_prefix("SESSION#")?;
+            Some(format!("{at}|{sid}"))
+        })
     }
 }

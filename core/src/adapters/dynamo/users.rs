@@ -1,10 +1,14 @@
 //! `UserStore` on DynamoDB: the user, its email claim and its tokens live in the users table.
 
-use super::{DynamoStore, Item, build_err, from_item, s, to_item};
+use super::{DynamoStore, Item, build_err, from_item, s, text, to_item};
 use crate::Error;
 use crate::adapters::sdk_error;
-use crate::domain::{Email, OneTimeTokenRecord, SessionId, TokenHash, TokenPurpose, User, UserId};
-use crate::ports::{CreateUser, UserStore};
+use crate::domain::{
+    Email, OneTimeTokenRecord, Role, SessionId, TokenHash, TokenPurpose, User, UserId,
+};
+use crate::ports::{
+    AdminChange, CreateUser, Page, SaveRoles, UserFilter, UserOrder, UserStore,
+};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
@@ -18,9 +22,21 @@ use time::format_description::well_known::Rfc3339;
 /// range `createdEpoch`. Only unverified accounts carry those attributes.
 pub const UNVERIFIED_INDEX: &str = "unverifiedByCreation";
 
-/// A user as an item; an unverified one also enters the `unverifiedByCreation` index.
+/// The users-table indexes of every account, for the admin list: hash `directory` (always `U`),
+/// range the id (creation order) or the address.
+pub const BY_CREATION_INDEX: &str = "usersByCreation";
+pub const BY_EMAIL_INDEX: &str = "usersByEmail";
+
+/// The item counting administrators (attribute `holders`).
+const ADMINS_PK: &str = "ROLE#ADMIN";
+
+/// A user as an item, in the directory indexes; an unverified one also enters the
+/// `unverifiedByCreation` index.
 fn user_item(user: &User) -> Result<super::Item, Error> {
     let mut item = to_item(user_pk(&user.id), user, None)?;
+    item.insert("directory".into(), s("U"));
+    item.insert("dirCreated".into(), s(user.id.as_str()));
+    item.insert("dirEmail".into(), s(user.email.as_str()));
     if !user.email_verified {
         item.insert("unverifiedShard".into(), s("U"));
         item.insert(
@@ -62,6 +78,21 @@ fn failed_conditions(err: &SdkError<TransactWriteItemsError>) -> Option<Vec<(boo
 }
 
 impl DynamoStore {
+    /// Adds `delta` to the count of administrators; a removal holds only while another remains.
+    fn count_admins(&self, delta: i64) -> Result<Update, Error> {
+        let mut update = Update::builder()
+            .table_name(&self.tables.users)
+            .key("pk", s(ADMINS_PK))
+            .update_expression("ADD holders :d")
+            .expression_attribute_values(":d", AttributeValue::N(delta.to_string()));
+        if delta < 0 {
+            update = update
+                .condition_expression("holders > :one")
+                .expression_attribute_values(":one", AttributeValue::N("1".into()));
+        }
+        update.build().map_err(build_err)
+    }
+
     async fn claimed_by(&self, email: &Email) -> Result<Option<UserId>, Error> {
         let item = self.get(&self.tables.users, email_pk(email)).await?;
         Ok(item.and_then(|i| match i.get("userId") {
@@ -103,11 +134,16 @@ impl UserStore for DynamoStore {
             .condition_expression("attribute_not_exists(pk)")
             .build()
             .map_err(build_err)?;
-        let items = [claim, account, token].map(|p| TransactWriteItem::builder().put(p).build());
+        let mut items: Vec<TransactWriteItem> = [claim, account, token]
+            .map(|p| TransactWriteItem::builder().put(p).build())
+            .to_vec();
+        if user.roles.contains(&Role::Admin) {
+            items.push(TransactWriteItem::builder().update(self.count_admins(1)?).build());
+        }
         match self
             .client
             .transact_write_items()
-            .set_transact_items(Some(items.to_vec()))
+            .set_transact_items(Some(items))
             .send()
             .await
         {
@@ -368,5 +404,123 @@ impl UserStore for DynamoStore {
             .await
             .map_err(|e| sdk_error("dynamodb GetItem (health)", e))?;
         Ok(())
+    }
+
+    async fn list_users(
+        &self,
+        order: UserOrder,
+        filter: &UserFilter,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Page<User>, Error> {
+        let by_email = order == UserOrder::Email;
+        let (index, range) = if by_email {
+            (BY_EMAIL_INDEX, "dirEmail")
+        } else {
+            (BY_CREATION_INDEX, "dirCreated")
+        };
+        let mut query = self
+            .client
+            .query()
+            .table_name(&self.tables.users)
+            .index_name(index)
+            .expression_attribute_values(":d", s("U"))
+            .scan_index_forward(order != UserOrder::CreatedDesc);
+        let mut filters = Vec::new();
+        match (&filter.email_prefix, by_email) {
+            (Some(prefix), true) => {
+                query = query
+                    .key_condition_expression("directory = :d AND begins_with(dirEmail, :p)")
+                    .expression_attribute_values(":p", s(prefix.as_str()));
+            }
+            (Some(prefix), false) => {
+                query = query
+                    .key_condition_expression("directory = :d")
+                    .expression_attribute_values(":p", s(prefix.as_str()));
+                filters.push("begins_with(email, :p)");
+            }
+            (None, _) => query = query.key_condition_expression("directory = :d"),
+        }
+        if let Some(role) = filter.role {
+            query = query.expression_attribute_values(":r", s(role.as_str()));
+            filters.push("contains(#roles, :r)");
+            query = query.expression_attribute_names("#roles", "roles");
+        }
+        if let Some(verified) = filter.verified {
+            query = query.expression_attribute_values(":v", AttributeValue::Bool(verified));
+            filters.push("emailVerified = :v");
+        }
+        if !filters.is_empty() {
+            query = query.filter_expression(filters.join(" AND "));
+        }
+        // A position is the id (creation order) or `<email>|<id>` (address order).
+        let start = after.and_then(|p| {
+            let (sort, id) = if by_email {
+                let (email, id) = p.rsplit_once('|')?;
+                (email, id)
+            } else {
+                (p, p)
+            };
+            Some(Item::from([
+                ("pk".to_owned(), s(format!("USER#{id}"))),
+                ("directory".to_owned(), s("U")),
+                (range.to_owned(), s(sort)),
+            ]))
+        });
+        let read = self.collect(query, start, limit + 1, "users").await?;
+        read.page(limit, |item| {
+            let id = text(item, "dirCreated")?;
+            Some(if by_email {
+                format!("{}|{id}", text(item, "dirEmail")?)
+            } else {
+                id.to_owned()
+            })
+        })
+    }
+
+    async fn save_roles(
+        &self,
+        user: &User,
+        expected_version: u64,
+        change: AdminChange,
+    ) -> Result<SaveRoles, Error> {
+        let put = Put::builder()
+            .table_name(&self.tables.users)
+            .set_item(Some(user_item(user)?))
+            .condition_expression("version = :expected")
+            .expression_attribute_values(
+                ":expected",
+                AttributeValue::N(expected_version.to_string()),
+            )
+            .build()
+            .map_err(build_err)?;
+        let mut items = vec![TransactWriteItem::builder().put(put).build()];
+        let delta = match change {
+            AdminChange::Unchanged => None,
+            AdminChange::Granted => Some(1),
+            AdminChange::Revoked => Some(-1),
+        };
+        if let Some(delta) = delta {
+            items.push(TransactWriteItem::builder().update(self.count_admins(delta)?).build());
+        }
+        let err = match self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await
+        {
+            Ok(_) => return Ok(SaveRoles::Saved),
+            Err(err) => err,
+        };
+        match failed_conditions(&err).as_deref() {
+            Some([(false, _), (true, _)]) => Ok(SaveRoles::LastAdmin),
+            Some(_) => {
+                // The stored account being exactly this one means an earlier attempt landed.
+                let landed = self.user_by_id(&user.id).await?.as_ref() == Some(user);
+                Ok(if landed { SaveRoles::Saved } else { SaveRoles::Stale })
+            }
+            None => Err(sdk_error("dynamodb TransactWriteItems (save roles)", err)),
+        }
     }
 }

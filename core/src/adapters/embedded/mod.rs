@@ -1,6 +1,7 @@
 //! The embedded store: one redb file under the data directory, implementing every store port
 //! with the same semantics as DynamoDB (each invariant inside one write transaction).
 
+mod audit;
 mod guards;
 pub(crate) use guards::window_key;
 mod ledger;
@@ -9,8 +10,6 @@ mod users;
 
 use crate::Error;
 use crate::domain::AuditEvent;
-use crate::ports::AuditLog;
-use async_trait::async_trait;
 use redb::{
     Database, ReadTransaction, ReadableDatabase, ReadableTable, Table, TableDefinition,
     WriteTransaction,
@@ -31,7 +30,16 @@ pub(crate) const COUNTERS: TableDefinition<&str, u64> = TableDefinition::new("co
 pub(crate) const LOCKS: TableDefinition<&str, &[u8]> = TableDefinition::new("locks");
 /// `<user id>/<session id>` → nothing: lists a user's sessions by key range.
 pub(crate) const USER_SESSIONS: TableDefinition<&str, ()> = TableDefinition::new("user_sessions");
+/// Audit event id → the event.
 pub(crate) const AUDIT: TableDefinition<&str, &[u8]> = TableDefinition::new("audit");
+/// `<time key>#<event id>` → event id: the trail in time order.
+pub(crate) const AUDIT_BY_TIME: TableDefinition<&str, &str> = TableDefinition::new("audit_by_time");
+/// `<chain>#<time key>#<seq>` → event id: each hash chain in order.
+pub(crate) const AUDIT_CHAIN: TableDefinition<&str, &str> = TableDefinition::new("audit_chain");
+/// Chain name → its head.
+pub(crate) const AUDIT_HEADS: TableDefinition<&str, &[u8]> = TableDefinition::new("audit_heads");
+/// How many accounts hold `ADMIN` (key `admins`).
+pub(crate) const ROLE_COUNTS: TableDefinition<&str, u64> = TableDefinition::new("role_counts");
 /// `<user id>#<YYYY-MM>` → that month's spend (and whether the cap notice went out).
 pub(crate) const SPEND: TableDefinition<&str, &[u8]> = TableDefinition::new("spend");
 /// `<user id>#<sha256 of the idempotency key>` → the charge.
@@ -67,6 +75,10 @@ impl EmbeddedStore {
             txn.open_table(COUNTERS).map_err(db_err)?;
             txn.open_table(LOCKS).map_err(db_err)?;
             txn.open_table(AUDIT).map_err(db_err)?;
+            txn.open_table(AUDIT_BY_TIME).map_err(db_err)?;
+            txn.open_table(AUDIT_CHAIN).map_err(db_err)?;
+            txn.open_table(AUDIT_HEADS).map_err(db_err)?;
+            txn.open_table(ROLE_COUNTS).map_err(db_err)?;
             txn.open_table(SPEND).map_err(db_err)?;
             txn.open_table(CHARGES).map_err(db_err)?;
         }
@@ -156,27 +168,4 @@ pub(crate) fn put<T: Serialize>(
         .insert(key, encode(value)?.as_slice())
         .map_err(db_err)?;
     Ok(())
-}
-
-#[async_trait]
-impl AuditLog for EmbeddedStore {
-    async fn append(&self, event: &AuditEvent) -> Result<(), Error> {
-        let event = event.clone();
-        self.write(move |txn| {
-            let mut table = txn.open_table(AUDIT).map_err(db_err)?;
-            if let Some(stored) = table.get(event.id.as_str()).map_err(db_err)? {
-                // The same event again is the same append (a retry): it stays there once.
-                let stored: AuditEvent = decode(stored.value())?;
-                if stored == event {
-                    return Ok(());
-                }
-                return Err(Error::internal(format!(
-                    "audit event {} already exists",
-                    event.id
-                )));
-            }
-            put(&mut table, &event.id, &event)
-        })
-        .await
-    }
 }

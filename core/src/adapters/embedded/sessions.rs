@@ -3,7 +3,7 @@
 use super::{EmbeddedStore, REFRESH, SESSIONS, USER_SESSIONS, USERS, db_err, get, put};
 use crate::Error;
 use crate::domain::{RefreshTokenRecord, Session, SessionId, TokenHash, User, UserId};
-use crate::ports::SessionStore;
+use crate::ports::{Page, SessionStore};
 use async_trait::async_trait;
 use redb::ReadableTable;
 use time::OffsetDateTime;
@@ -117,31 +117,41 @@ impl SessionStore for EmbeddedStore {
         .await
     }
 
-    async fn sessions_of(&self, user: &UserId, limit: usize) -> Result<Vec<Session>, Error> {
-        let (from, to) = (format!("{user}/"), format!("{user}0"));
+    async fn sessions_of(
+        &self,
+        user: &UserId,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Page<Session>, Error> {
+        let from = format!("{user}/");
+        // Session ids are ULIDs: reverse key order is newest first; a position is a session id.
+        let to = match after {
+            Some(sid) => format!("{user}/{sid}"),
+            None => format!("{user}0"),
+        };
         self.read(move |txn| {
             let index = txn.open_table(USER_SESSIONS).map_err(db_err)?;
             let sessions = txn.open_table(SESSIONS).map_err(db_err)?;
-            let mut out = Vec::new();
-            // Session ids are ULIDs: reverse key order is newest first.
-            for entry in index
-                .range(from.as_str()..to.as_str())
-                .map_err(db_err)?
-                .rev()
-                .take(limit)
-            {
+            let mut items: Vec<Session> = Vec::new();
+            let mut next = None;
+            for entry in index.range(from.as_str()..to.as_str()).map_err(db_err)?.rev() {
                 let (key, _) = entry.map_err(db_err)?;
-                if let Some(session) = key
+                let Some(session) = key
                     .value()
                     .split_once('/')
                     .map(|(_, sid)| get::<Session>(&sessions, sid))
                     .transpose()?
                     .flatten()
-                {
-                    out.push(session);
+                else {
+                    continue;
+                };
+                if items.len() == limit {
+                    next = items.last().map(|s| s.id.to_string());
+                    break;
                 }
+                items.push(session);
             }
-            Ok(out)
+            Ok(Page { items, next })
         })
         .await
     }

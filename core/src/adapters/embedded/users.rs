@@ -1,12 +1,131 @@
 //! `UserStore` on the embedded store.
 
-use super::{EMAILS, EmbeddedStore, TOKENS, USERS, db_err, get, put};
+use super::{EMAILS, EmbeddedStore, ROLE_COUNTS, TOKENS, USERS, db_err, get, put};
 use crate::Error;
-use crate::domain::{Email, OneTimeTokenRecord, SessionId, TokenHash, TokenPurpose, User, UserId};
-use crate::ports::{CreateUser, UserStore};
+use crate::domain::{
+    Email, OneTimeTokenRecord, Role, SessionId, TokenHash, TokenPurpose, User, UserId,
+};
+use crate::ports::{
+    AdminChange, CreateUser, Page, SaveRoles, UserFilter, UserOrder, UserStore,
+};
 use async_trait::async_trait;
 use redb::ReadableTable;
 use time::OffsetDateTime;
+
+const ADMINS: &str = "admins";
+
+/// Adds `delta` to the count of administrators; `false` (nothing changed) when that would leave
+/// none.
+fn count_admins(txn: &redb::WriteTransaction, delta: i64) -> Result<bool, Error> {
+    let mut counts = txn.open_table(ROLE_COUNTS).map_err(db_err)?;
+    let now = counts.get(ADMINS).map_err(db_err)?.map_or(0, |v| v.value());
+    let next = now.saturating_add_signed(delta);
+    if delta < 0 && next == 0 {
+        return Ok(false);
+    }
+    counts.insert(ADMINS, next).map_err(db_err)?;
+    Ok(true)
+}
+
+/// One page of accounts in `order` after `after`: ids are ULIDs, so the users table in key
+/// order is creation order, and the email claims in key order are address order.
+fn users_page(
+    txn: &redb::ReadTransaction,
+    order: UserOrder,
+    filter: &UserFilter,
+    after: Option<&str>,
+    limit: usize,
+) -> Result<Page<User>, Error> {
+    let users = txn.open_table(USERS).map_err(db_err)?;
+    let emails = txn.open_table(EMAILS).map_err(db_err)?;
+    let admits = |u: &User| {
+        filter
+            .email_prefix
+            .as_ref()
+            .is_none_or(|p| u.email.as_str().starts_with(p.as_str()))
+            && filter.role.is_none_or(|r| u.roles.contains(&r))
+            && filter.verified.is_none_or(|v| u.email_verified == v)
+    };
+    let mut items: Vec<User> = Vec::new();
+    let mut next = None;
+    let mut take = |user: User, key: String| {
+        if !admits(&user) {
+            return true;
+        }
+        if items.len() == limit {
+            next = Some(key);
+            return false;
+        }
+        items.push(user);
+        true
+    };
+    match order {
+        UserOrder::Created | UserOrder::CreatedDesc => {
+            let entries = match (order, after) {
+                (UserOrder::Created, Some(a)) => users.range::<&str>((
+                    std::ops::Bound::Excluded(a),
+                    std::ops::Bound::Unbounded,
+                )),
+                (UserOrder::CreatedDesc, Some(a)) => users.range::<&str>(..a),
+                _ => users.range::<&str>(..),
+            }
+            .map_err(db_err)?;
+            let entries: Box<dyn Iterator<Item = _>> = if order == UserOrder::Created {
+                Box::new(entries)
+            } else {
+                Box::new(entries.rev())
+            };
+            for entry in entries {
+                let (_, v) = entry.map_err(db_err)?;
+                let user: User = super::decode(v.value())?;
+                let key = user.id.to_string();
+                if !take(user, key) {
+                    break;
+                }
+            }
+        }
+        UserOrder::Email => {
+            let start = match (after, &filter.email_prefix) {
+                (Some(a), _) => std::ops::Bound::Excluded(a.to_owned()),
+                (None, Some(p)) => std::ops::Bound::Included(p.clone()),
+                (None, None) => std::ops::Bound::Unbounded,
+            };
+            let start = match &start {
+                std::ops::Bound::Excluded(a) => std::ops::Bound::Excluded(a.as_str()),
+                std::ops::Bound::Included(a) => std::ops::Bound::Included(a.as_str()),
+                std::ops::Bound::Unbounded => std::ops::Bound::Unbounded,
+            };
+            for entry in emails
+                .range::<&str>((start, std::ops::Bound::Unbounded))
+                .map_err(db_err)?
+            {
+                let (email, id) = entry.map_err(db_err)?;
+                let email = email.value().to_owned();
+                if filter
+                    .email_prefix
+                    .as_ref()
+                    .is_some_and(|p| !email.starts_with(p.as_str()))
+                {
+                    break;
+                }
+                let Some(user) = get::<User>(&users, id.value())? else {
+                    continue;
+                };
+                if !take(user, email) {
+                    break;
+                }
+            }
+        }
+    }
+    // The position is that of the last account shown: the next page starts after it.
+    if next.is_some() {
+        next = items.last().map(|u| match order {
+            UserOrder::Email => u.email.to_string(),
+            _ => u.id.to_string(),
+        });
+    }
+    Ok(Page { items, next })
+}
 
 #[async_trait]
 impl UserStore for EmbeddedStore {
@@ -31,6 +150,9 @@ impl UserStore for EmbeddedStore {
                 .insert(user.email.as_str(), user.id.as_str())
                 .map_err(db_err)?;
             put(&mut users, user.id.as_str(), &user)?;
+            if user.roles.contains(&Role::Admin) {
+                count_admins(txn, 1)?;
+            }
             put(
                 &mut txn.open_table(TOKENS).map_err(db_err)?,
                 token.hash.as_str(),
@@ -213,6 +335,45 @@ impl UserStore for EmbeddedStore {
                 .first()
                 .map_err(db_err)?;
             Ok(())
+        })
+        .await
+    }
+
+    async fn list_users(
+        &self,
+        order: UserOrder,
+        filter: &UserFilter,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Page<User>, Error> {
+        let (filter, after) = (filter.clone(), after.map(str::to_owned));
+        self.read(move |txn| users_page(txn, order, &filter, after.as_deref(), limit))
+            .await
+    }
+
+    async fn save_roles(
+        &self,
+        user: &User,
+        expected_version: u64,
+        change: AdminChange,
+    ) -> Result<SaveRoles, Error> {
+        let user = user.clone();
+        self.write(move |txn| {
+            let mut users = txn.open_table(USERS).map_err(db_err)?;
+            if get::<User>(&users, user.id.as_str())?.is_none_or(|s| s.version != expected_version)
+            {
+                return Ok(SaveRoles::Stale);
+            }
+            let counted = match change {
+                AdminChange::Unchanged => true,
+                AdminChange::Granted => count_admins(txn, 1)?,
+                AdminChange::Revoked => count_admins(txn, -1)?,
+            };
+            if !counted {
+                return Ok(SaveRoles::LastAdmin);
+            }
+            put(&mut users, user.id.as_str(), &user)?;
+            Ok(SaveRoles::Saved)
         })
         .await
     }

@@ -2,6 +2,7 @@
 //! request, calls one use case and shapes the reply.
 
 pub mod account;
+pub mod admin;
 pub mod auth;
 pub mod billing;
 pub mod system;

@@ -213,7 +213,12 @@ pub async fn regenerate(
 
 /// What an administrator's reset-2fa does: MFA off, recovery codes void, any MFA lock lifted,
 /// the owner mailed, the reset audited. `NotFound` when there is no such account.
-pub async fn reset_by_admin(deps: &Deps, caller: &Caller, id: &UserId) -> Result<(), Error> {
+pub async fn reset_by_admin(
+    deps: &Deps,
+    caller: &Caller,
+    id: &UserId,
+    admin: &UserId,
+) -> Result<(), Error> {
     let mut user = deps.users.user_by_id(id).await?.ok_or(Error::NotFound)?;
     // As on disable, the owner is told before MFA goes off: a notice that cannot go out fails
     // the reset rather than letting it pass unseen.
@@ -225,8 +230,8 @@ pub async fn reset_by_admin(deps: &Deps, caller: &Caller, id: &UserId) -> Result
         next.mfa.clear(deps.clock.now());
         next.next_write();
         if deps.users.save_user(&next, user.version, None).await? {
-            let (kind, uid) = (AuditType::AdminMfaReset, Some(&user.id));
-            let event = audit::record(deps, caller, kind, uid, Outcome::Success, &[]);
+            let (kind, uid, by) = (AuditType::AdminMfaReset, Some(&user.id), Some(admin));
+            let event = audit::record_by(deps, caller, by, kind, uid, Outcome::Success, &[]);
             after_commit(deps, caller, "mfa reset audit", event).await;
             return Ok(());
         }

@@ -15,21 +15,23 @@ pub const ROUTE: Route = Route {
     cache: Cache::NoStore,
     handler,
     doc: Doc {
-        summary: "The caller's active sessions, newest first",
+        summary: "The caller's active sessions, newest first, a page at a time",
         tag: "auth",
         body: Body::None,
-        query: &[],
+        query: crate::http::routes::PAGE_QUERY,
         success: 200,
         success_description: "Active sessions; `current` marks the caller's",
         response: Some(schema_of::<sessions::SessionList>),
         content_type: "application/json",
-        errors: &[],
+        errors: &[(400, &["bad_request"]), (422, &["validation_failed"])],
     },
 };
 
 fn handler(deps: &Deps, call: Call) -> BoxFuture<'_, Result<Reply, Error>> {
     Box::pin(async move {
         let auth = call.authenticated()?;
-        Reply::json(StatusCode::OK, &sessions::list(deps, auth).await?)
+        let (limit, cursor) = (call.query("limit"), call.query("cursor"));
+        let list = sessions::list(deps, auth, limit.as_deref(), cursor.as_deref()).await?;
+        Reply::json(StatusCode::OK, &list)
     })
 }
