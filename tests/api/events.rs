@@ -85,7 +85,8 @@ fn every_event_belongs_to_a_route_and_every_route_to_a_binary() {
         let function = name.split('.').next().unwrap();
         let known = ROUTES.iter().any(|r| r.name == function)
             || JOBS.iter().any(|(job, _)| *job == function)
-            || function == "rotate-keys";
+            || function == "rotate-keys"
+            || function == "seed-admin";
         assert!(
             known,
             "events/{name} names no function of the route table or the jobs"
@@ -154,4 +155,43 @@ fn the_rotation_sample_is_what_secrets_manager_sends() {
             "{name}"
         );
     }
+}
+
+#[tokio::test]
+async fn the_seed_sample_makes_one_administrator_however_often_it_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let vars = HashMap::from([("LATCH_DATA_DIR", dir.path().display().to_string())]);
+    let config = Config::from_lookup(|k| vars.get(k).cloned()).unwrap();
+    let deps = latch_core::wiring::build(&config).await.unwrap();
+    let text = std::fs::read_to_string(events_dir().join("seed-admin.invoke.json")).unwrap();
+    let event: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let first = latch_functions::seed_admin::handle(&deps, &event, None, "run-1")
+        .await
+        .unwrap();
+    assert_eq!(first, serde_json::json!({"outcome": "created", "mailed": true}));
+    let again = latch_functions::seed_admin::handle(&deps, &event, None, "run-2")
+        .await
+        .unwrap();
+    assert_eq!(
+        again,
+        serde_json::json!({"outcome": "unchanged", "mailed": true}),
+        "a second run changes nothing but mails the owner's link again"
+    );
+    let fallback = latch_functions::seed_admin::handle(
+        &deps,
+        &serde_json::json!({}),
+        Some("second-admin@example.com"),
+        "run-3",
+    )
+    .await
+    .unwrap();
+    assert_eq!(fallback["outcome"], "created", "LATCH_ADMIN_EMAIL when the event names none");
+    let missing = latch_functions::seed_admin::handle(&deps, &serde_json::json!({}), None, "r")
+        .await;
+    assert!(missing.is_err(), "no address, no administrator");
+    let bin = std::fs::read_to_string(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../functions/src/bin/seed-admin.rs"),
+    )
+    .unwrap();
+    assert!(bin.contains("seed_admin::run()"));
 }

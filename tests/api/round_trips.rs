@@ -242,6 +242,52 @@ async fn run_once(
                     .as_u16()
             )
         }
+        name if name.starts_with("admin-") => {
+            let (_, admin, _) = app
+                .signed_in_with(&[latch_core::domain::Role::Admin])
+                .await;
+            let route = ROUTES.iter().find(|r| r.name == name).unwrap();
+            // The account acted on: signed in (one session), on PRO for the limits route, with
+            // MFA on for reset-2fa, unverified for resend-verification.
+            let target = match name {
+                "admin-reset-mfa" => app.mfa_user().await.email,
+                "admin-resend-verification" => {
+                    let email = fresh();
+                    app.register(&email, STRONG_PASSWORD).await;
+                    email
+                }
+                _ => {
+                    let (email, access, _) = signed_in().await;
+                    if name == "admin-set-limits" {
+                        app.post_bearer("/v1/account/plan", &access, &json!({"plan": "PRO"}))
+                            .await;
+                    }
+                    email
+                }
+            };
+            let id = app.account(&target).await.id.to_string();
+            let path = route.path.replace("{id}", &id);
+            let body = match name {
+                "admin-set-roles" => Some(json!({"roles": ["USER", "SUPPORT"]})),
+                "admin-lock-user" => Some(json!({"reason": "Round trips"})),
+                "admin-set-plan" => Some(json!({"plan": "PRO"})),
+                "admin-set-limits" => Some(json!({"monthlySpendCapCents": 100})),
+                _ => None,
+            };
+            let path = match name {
+                "admin-list-users" => format!("{path}?limit=10"),
+                "admin-audit-logs" => format!("{path}?type=login.succeeded&limit=10"),
+                "admin-audit-export" => format!("{path}?userId={id}"),
+                _ => path,
+            };
+            let body = body.map(|b| serde_json::to_vec(&b).unwrap());
+            measure!(
+                app.call(route.method.clone(), &path, Some(&admin), body)
+                    .await
+                    .status
+                    .as_u16()
+            )
+        }
         "health" | "jwks" | "openapi" => {
             let path = ROUTES.iter().find(|r| r.name == name).unwrap().path;
             measure!(app.get(path).await.status.as_u16())

@@ -28,7 +28,7 @@ pub struct Lock {
 
 /// The `until` of an administrator's lock given without one: until an administrator lifts it.
 pub fn indefinitely() -> OffsetDateTime {
-    time::macros::datetime!(9999-12-31 23:59:59 UTC)
+    time::macros::datetime!(9999-01-01 00:00 UTC)
 }
 
 impl Lock {

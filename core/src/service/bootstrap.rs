@@ -3,13 +3,13 @@
 //! Idempotent. An existing verified account gains the role only with its own password; an
 //! unverified one (perhaps a stranger's registration of the address) takes the seed password.
 
-use super::{Caller, Deps, audit};
+use super::{Caller, Deps, audit, passwords};
 use crate::Error;
 use crate::domain::{
     AuditType, ClientInfo, Email, OneTimeToken, OneTimeTokenRecord, Outcome, Role, TokenPurpose,
     User,
 };
-use crate::ports::CreateUser;
+use crate::ports::{AdminChange, CreateUser, SaveRoles};
 
 /// Why the administrator could not be made, in one line for the operator.
 #[derive(Debug, thiserror::Error)]
@@ -59,6 +59,15 @@ async fn promoted(deps: &Deps, user: &User, password: &str) -> Result<Option<Use
     Ok(Some(next))
 }
 
+/// What granting ADMIN to `user` (as it was read) does to the count of administrators.
+fn change_of(user: &User) -> AdminChange {
+    if user.roles.contains(&Role::Admin) {
+        AdminChange::Unchanged
+    } else {
+        AdminChange::Granted
+    }
+}
+
 fn refused(problems: Vec<crate::domain::FieldError>) -> SeedError {
     let why: Vec<String> = problems.into_iter().map(|p| p.message).collect();
     SeedError::Password(format!(
@@ -71,19 +80,15 @@ fn refused(problems: Vec<crate::domain::FieldError>) -> SeedError {
 /// (an existing verified account must already have it).
 pub async fn ensure_admin(deps: &Deps, email: &str, password: &str) -> Result<(), SeedError> {
     let email = Email::parse(email).map_err(|e| SeedError::Email(e.message))?;
-    let caller = Caller {
-        request_id: "bootstrap".to_owned(),
-        client: ClientInfo {
-            ip: std::net::IpAddr::from([127, 0, 0, 1]),
-            user_agent: "latch-local".to_owned(),
-        },
-    };
+    let caller = local_caller("bootstrap", "latch-local");
     for _ in 0..3 {
         if let Some(user) = deps.users.user_by_email(&email).await? {
             let Some(next) = promoted(deps, &user, password).await? else {
                 return Ok(());
             };
-            if deps.users.save_user(&next, user.version, None).await? {
+            if deps.users.save_roles(&next, user.version, change_of(&user)).await?
+                == SaveRoles::Saved
+            {
                 let meta = [("granted", "ADMIN"), ("by", "LATCH_ADMIN_EMAIL")];
                 let (kind, uid) = (AuditType::RoleChanged, Some(&user.id));
                 audit::record(deps, &caller, kind, uid, Outcome::Success, &meta).await?;
@@ -116,6 +121,97 @@ pub async fn ensure_admin(deps: &Deps, email: &str, password: &str) -> Result<()
             let (kind, uid) = (AuditType::UserRegistered, Some(&user.id));
             audit::record(deps, &caller, kind, uid, Outcome::Success, &meta).await?;
             return Ok(());
+        }
+    }
+    Err(SeedError::Store(Error::Conflict))
+}
+
+fn local_caller(request_id: &str, agent: &str) -> Caller {
+    Caller {
+        request_id: request_id.to_owned(),
+        client: ClientInfo {
+            ip: std::net::IpAddr::from([127, 0, 0, 1]),
+            user_agent: agent.to_owned(),
+        },
+    }
+}
+
+/// What `seed_admin` did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Seeded {
+    /// A new account holding ADMIN, waiting for its owner to set a password.
+    Created,
+    /// An existing account was granted ADMIN.
+    Promoted,
+    /// The account held ADMIN already.
+    Unchanged,
+}
+
+/// The report of one `seed-admin` run: no password, token or link in it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SeedReport {
+    pub outcome: Seeded,
+    /// Whether a link that sets the password (and confirms the address) was mailed.
+    pub mailed: bool,
+}
+
+/// The first administrator on AWS (the one-shot `seed-admin` function), idempotent, with no
+/// password travelling anywhere: the account `email` is made (or granted) ADMIN, and while its
+/// address is unconfirmed its owner is mailed a link that sets the password and confirms it.
+/// Only the owner of the address can use the role: a stranger who registered it first loses
+/// their password to that link.
+pub async fn seed_admin(deps: &Deps, run_id: &str, email: &str) -> Result<SeedReport, SeedError> {
+    let email = Email::parse(email).map_err(|e| SeedError::Email(e.message))?;
+    let caller = local_caller(run_id, "seed-admin");
+    let meta = [("role", "ADMIN"), ("by", "seed-admin")];
+    for _ in 0..3 {
+        if let Some(user) = deps.users.user_by_email(&email).await? {
+            let mut outcome = Seeded::Unchanged;
+            if !user.roles.contains(&Role::Admin) {
+                let mut next = user.clone();
+                next.roles.push(Role::Admin);
+                next.next_write();
+                let change = AdminChange::Granted;
+                if deps.users.save_roles(&next, user.version, change).await? != SaveRoles::Saved {
+                    continue;
+                }
+                let (kind, uid) = (AuditType::RoleChanged, Some(&user.id));
+                audit::record_by(deps, &caller, None, kind, uid, Outcome::Success, &meta).await?;
+                outcome = Seeded::Promoted;
+            }
+            if user.email_verified {
+                return Ok(SeedReport { outcome, mailed: false });
+            }
+            passwords::send_confirmation(deps, &caller, &user).await?;
+            return Ok(SeedReport { outcome, mailed: true });
+        }
+        let now = deps.clock.now();
+        // A password nobody knows: the owner sets theirs through the mailed link.
+        let unknown = crate::crypto::hex(&crate::crypto::random::bytes32());
+        let unknown = deps
+            .settings
+            .password_policy
+            .check(&unknown, &email)
+            .map_err(refused)?;
+        let mut user = User::register(email.clone(), deps.hasher.hash(&unknown).await?, now);
+        user.roles = vec![Role::User, Role::Admin];
+        let unused = OneTimeTokenRecord::issue(
+            OneTimeToken::generate().hash,
+            TokenPurpose::EmailVerification,
+            (user.id.clone(), user.credential_epoch),
+            now,
+            time::Duration::seconds(1),
+        );
+        if deps.users.create_user(&user, &unused).await? == CreateUser::Created {
+            let (kind, uid) = (AuditType::UserRegistered, Some(&user.id));
+            audit::record_by(deps, &caller, None, kind, uid, Outcome::Success, &meta).await?;
+            passwords::send_confirmation(deps, &caller, &user).await?;
+            return Ok(SeedReport {
+                outcome: Seeded::Created,
+                mailed: true,
+            });
         }
     }
     Err(SeedError::Store(Error::Conflict))

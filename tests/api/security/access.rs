@@ -32,13 +32,9 @@ fn some_body(route: &Route) -> Option<Vec<u8>> {
     }
 }
 
-/// Grants `roles` to the account of `email`, straight in the store (no admin route yet needed).
+/// Grants exactly `roles` (and USER) to the account of `email`, straight in the store.
 async fn grant(app: &TestApp, email: &str, roles: &[Role]) {
-    let roles = [Role::User]
-        .into_iter()
-        .chain(roles.iter().copied())
-        .collect();
-    app.update_account(email, |u| u.roles = roles).await;
+    app.grant(email, roles).await;
 }
 
 #[tokio::test]

@@ -1,12 +1,14 @@
 //! The store contract: one suite of cases, run on the embedded store and on DynamoDB (moto).
 
 mod audit;
+mod directory;
 mod guards;
 mod ledger;
 mod sessions;
 mod users;
 
 pub use audit::*;
+pub use directory::*;
 pub use guards::*;
 pub use ledger::*;
 pub use sessions::*;
@@ -139,7 +141,11 @@ contract_suite!(
     counters_count_every_hit_per_window,
     locks_are_kept_cleared_conditionally_and_listed_when_expired,
     abandoned_accounts_are_listed_and_deleted_only_while_unverified,
-    audit_events_are_append_only
+    audit_appends_are_conditional_on_the_head_and_never_overwrite,
+    audit_search_filters_by_index_newest_first_and_pages_by_position,
+    audit_chains_read_in_order_with_their_predecessors,
+    accounts_list_in_each_order_filtered_and_paged_by_key,
+    the_last_administrator_cannot_be_demoted_even_by_racing_writes
 );
 
 #[tokio::test]

@@ -247,15 +247,28 @@ pub async fn a_users_sessions_are_listed_newest_first(s: Stores) {
     assert!(s.sessions.create_session(&theirs, &refresh).await.unwrap());
     let listed: Vec<_> = s
         .sessions
-        .sessions_of(&u.id, 10)
+        .sessions_of(&u.id, None, 10)
         .await
         .unwrap()
+        .items
         .into_iter()
         .map(|x| x.id)
         .collect();
     ids.reverse();
     assert_eq!(listed, ids);
-    assert_eq!(s.sessions.sessions_of(&u.id, 2).await.unwrap().len(), 2);
+    // Pages of two go on from the last one shown, and revoked sessions are listed too.
+    s.sessions.revoke_session(&ids[1], now()).await.unwrap();
+    let first = s.sessions.sessions_of(&u.id, None, 2).await.unwrap();
+    assert_eq!(first.items.len(), 2);
+    assert!(first.items[1].revoked_at.is_some());
+    let second = s
+        .sessions
+        .sessions_of(&u.id, first.next.as_deref(), 2)
+        .await
+        .unwrap();
+    let paged: Vec<_> = first.items.iter().chain(&second.items).map(|x| x.id.clone()).collect();
+    assert_eq!(paged, ids);
+    assert_eq!(second.next, None);
 }
 
 pub async fn mass_revocation_is_one_write_on_the_user(s: Stores) {

@@ -29,6 +29,10 @@ pub struct Fixture {
     /// A billing administrator's access token, and the id of the fixture's first account.
     pub billing_access: String,
     pub user_id: String,
+    /// An administrator's access token; the ids of the unverified account and the MFA one.
+    pub admin_access: String,
+    pub unverified_id: String,
+    pub mfa_id: String,
 }
 
 impl Fixture {
@@ -65,7 +69,15 @@ impl Fixture {
             .signed_in_with(&[latch_core::domain::Role::BillingAdmin])
             .await;
         let user_id = app.account(&email).await.id.to_string();
+        let (_, admin_access, _) = app
+            .signed_in_with(&[latch_core::domain::Role::Admin])
+            .await;
+        let unverified_id = app.account(&unverified_email).await.id.to_string();
+        let mfa_id = app.account(&mfa.email).await.id.to_string();
         Self {
+            admin_access,
+            unverified_id,
+            mfa_id,
             billing_access,
             user_id,
             mfa,
@@ -94,6 +106,8 @@ pub async fn send(app: &TestApp, route: &Route, f: &Fixture) -> Reply {
     let fresh = format!("{}@example.com", moto::unique("fresh"));
     let body = |v: serde_json::Value| Some(serde_json::to_vec(&v).unwrap());
     let bearer = Some(f.access.as_str());
+    let admin = Some(f.admin_access.as_str());
+    let on = |id: &str| route.path.replace("{id}", id);
     let (method, path, token, json): (Method, String, Option<&str>, Option<Vec<u8>>) = match route
         .name
     {
@@ -222,6 +236,32 @@ pub async fn send(app: &TestApp, route: &Route, f: &Fixture) -> Reply {
                 "idempotencyKey": moto::unique("charge"),
                 "description": "Fixture charge",
             })),
+        ),
+        "admin-list-users" => (Method::GET, format!("{}?sort=email&limit=5", route.path), admin, None),
+        "admin-audit-logs" | "admin-audit-export" | "admin-audit-verify" => {
+            (Method::GET, route.path.into(), admin, None)
+        }
+        "admin-get-user" | "admin-unlock-user" => (route.method.clone(), on(&f.user_id), admin, None),
+        "admin-set-roles" => (
+            Method::POST,
+            on(&f.user_id),
+            admin,
+            body(json!({"roles": ["USER", "SUPPORT"]})),
+        ),
+        "admin-lock-user" => (
+            Method::POST,
+            on(&f.user_id),
+            admin,
+            body(json!({"reason": "Fixture lock"})),
+        ),
+        "admin-reset-mfa" => (Method::POST, on(&f.mfa_id), admin, None),
+        "admin-resend-verification" => (Method::POST, on(&f.unverified_id), admin, None),
+        "admin-set-plan" => (Method::POST, on(&f.user_id), admin, body(json!({"plan": "PRO"}))),
+        "admin-set-limits" => (
+            Method::POST,
+            on(&f.user_id),
+            admin,
+            body(json!({"monthlySpendCapCents": 0})),
         ),
         "health" | "jwks" | "openapi" => (Method::GET, route.path.into(), None, None),
         other => panic!("no request for route {other:?}: add one to support/every_route.rs"),
