@@ -3,6 +3,7 @@
 //! and the SAM template against the route table.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod admin;
 mod aws_flow;
 mod bad_input;
 mod billing;

@@ -183,9 +183,34 @@ impl AuditLog for EmbeddedStore {
     }
 }
 
-/// Test access to the stored trail, behind the service's back: the tamper tests edit, delete
-/// and reorder events here and expect `verify` to notice.
+/// Access to the stored trail behind the service's back: a bulk load of events already linked
+/// (a restore, or a test's seed), and the edits and deletions the tamper tests make and expect
+/// `verify` to notice.
 impl EmbeddedStore {
+    /// Stores `events`, each already linked in order after its partition's head, in one
+    /// transaction; each partition's head moves to its last event. Nothing is checked.
+    pub async fn import_audit_events(&self, events: Vec<AuditEvent>) -> Result<(), Error> {
+        self.write(move |txn| {
+            let mut stored = txn.open_table(AUDIT).map_err(db_err)?;
+            let mut by_time = txn.open_table(AUDIT_BY_TIME).map_err(db_err)?;
+            let mut chain = txn.open_table(AUDIT_CHAIN).map_err(db_err)?;
+            let mut heads = txn.open_table(AUDIT_HEADS).map_err(db_err)?;
+            for event in &events {
+                let (Some(link), Some(at)) = (&event.chain, chain_position(event)) else {
+                    return Err(Error::internal("an imported audit event must be linked"));
+                };
+                put(&mut stored, &event.id, event)?;
+                index(&mut by_time, &position(event), &event.id)?;
+                index(&mut chain, &chain_key(link.partition, &at), &event.id)?;
+                if let Some(head) = ChainHead::of(event) {
+                    put(&mut heads, &chain_name(link.partition), &head)?;
+                }
+            }
+            Ok(())
+        })
+        .await
+    }
+
     /// Replaces the stored event with `event.id` by `event` (indexes untouched).
     pub async fn overwrite_audit_event(&self, event: &AuditEvent) -> Result<(), Error> {
         let event = event.clone();
