@@ -100,9 +100,12 @@ pub fn document() -> OpenApi {
             }
         }
         for q in d.query {
+            // Every value Latch reads from a query (a token, a cursor, an address, a time) fits
+            // in 512 characters; longer ones are refused, and a list's six of them stay well
+            // within any server's URI limit.
             let schema = ObjectBuilder::new()
                 .schema_type(Type::String)
-                .max_length(Some(4096))
+                .max_length(Some(512))
                 .build();
             let required = if q.required {
                 Required::True

@@ -134,6 +134,10 @@ async fn append_linked(deps: &Deps, event: AuditEvent) -> Result<(), Error> {
         if deps.audit.append(&linked, head.as_ref()).await? {
             return Ok(());
         }
+        // Lost a race for that head: a moment's pause, then another partition.
+        let mut jitter = [0u8; 1];
+        crate::crypto::random::fill(&mut jitter);
+        tokio::time::sleep(std::time::Duration::from_millis(u64::from(jitter[0] % 8))).await;
     }
     Err(Error::Conflict)
 }

@@ -40,6 +40,9 @@ async fn grant(app: &TestApp, email: &str, roles: &[Role]) {
 #[tokio::test]
 async fn every_route_refuses_callers_without_its_access() {
     let app = spawn_app().await;
+    // Another administrator stands by, so taking ADMIN back from the caller never meets the
+    // last-administrator rule.
+    app.signed_in_with(&[Role::Admin]).await;
     let (email, tokens) = app.signed_in().await;
     let live = s(&tokens, "accessToken");
     let (_, ended) = app.signed_in().await;
@@ -125,6 +128,18 @@ async fn no_id_route_reaches_another_users_resource() {
                     "theirs lives on"
                 );
             }
+            // An administrator's `{id}` is any account's: the role matrix holds who may act
+            // (tests/api/admin/rbac.rs); here, a plain user reaches none of them, even its own.
+            name if name.starts_with("admin-") => {
+                let list = app.bearer(Method::GET, "/v1/auth/sessions", &mine).await;
+                assert_eq!(list.status, 200);
+                let me = app.me(&mine).await;
+                let own = me.body["id"].as_str().unwrap().to_owned();
+                let path = route.path.replace("{id}", &own);
+                let body = some_body(route);
+                let res = app.call(route.method.clone(), &path, Some(&mine), body).await;
+                res.assert_problem(403, "forbidden");
+            }
             other => panic!(
                 "route {other} takes an id: teach this IDOR gate to make another user's \
                  resource for it and to prove the caller cannot reach it"
@@ -172,17 +187,60 @@ async fn csv_exports_neutralize_formulas() {
         };
         assert_eq!(cell, expected, "the cell is kept, only made inert");
     }
-    // Every export route is held to this gate: none may ship until it seeds hostile cells and
-    // parses its own answer here.
-    let exports: Vec<&str> = ROUTES
+    // Every export route is held to this gate: it seeds an event with a formula for User-Agent
+    // and holds every cell of its answer to the same rule.
+    let exports: Vec<&Route> = ROUTES
         .iter()
         .filter(|r| r.doc.content_type.starts_with("text/csv"))
-        .map(|r| r.name)
         .collect();
-    assert!(
-        exports.is_empty(),
-        "{exports:?} export CSV: teach this gate to seed hostile cells (an audit event with a \
-         formula as User-Agent), to parse the answer with parse_csv.py and to hold every cell \
-         to could_start_a_formula"
-    );
+    assert!(!exports.is_empty());
+    let app = spawn_app().await;
+    let (_, admin, _) = app
+        .signed_in_with(&[Role::Admin])
+        .await;
+    for ua in hostile {
+        let caller = latch_core::service::Caller {
+            request_id: "gate".into(),
+            client: latch_core::domain::ClientInfo {
+                ip: "203.0.113.9".parse().unwrap(),
+                user_agent: ua.into(),
+            },
+        };
+        latch_core::service::audit::record(
+            &app.deps,
+            &caller,
+            AuditType::LoginFailed,
+            None,
+            latch_core::domain::Outcome::Failure,
+            &[("reason", "wrong_password")],
+        )
+        .await
+        .unwrap();
+    }
+    for route in exports {
+        let path = format!("{}?type=login.failed", route.path);
+        let res = app.bearer(Method::GET, &path, &admin).await;
+        assert_eq!(res.status, 200, "{}", route.name);
+        let raw = app
+            .client
+            .get(app.url(&path))
+            .bearer_auth(&admin)
+            .header("user-agent", crate::support::UA)
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
+        let (ok, rows, stderr) = python("parse_csv.py", &raw);
+        assert!(ok, "{}: {stderr}", route.name);
+        let rows = rows.as_array().unwrap();
+        assert!(rows.len() > hostile.len(), "{}: one row per event", route.name);
+        for row in rows {
+            for cell in row.as_array().unwrap() {
+                let cell = cell.as_str().unwrap();
+                assert!(!could_start_a_formula(cell), "{}: {cell:?}", route.name);
+            }
+        }
+    }
 }

@@ -66,8 +66,13 @@ fn months_between(lo: OffsetDateTime, hi: OffsetDateTime) -> Vec<String> {
 fn head_failed(err: &aws_sdk_dynamodb::error::SdkError<TransactWriteItemsError>) -> Option<bool> {
     match err.as_service_error() {
         Some(TransactWriteItemsError::TransactionCanceledException(e)) => {
-            let failed: Vec<bool> = e
-                .cancellation_reasons()
+            let reasons = e.cancellation_reasons();
+            // Another transaction on the same head at the same moment: a lost race, as a moved
+            // head is.
+            if reasons.iter().any(|r| r.code() == Some("TransactionConflict")) {
+                return Some(true);
+            }
+            let failed: Vec<bool> = reasons
                 .iter()
                 .map(|r| r.code() == Some("ConditionalCheckFailed"))
                 .collect();
@@ -132,7 +137,7 @@ impl AuditLog for DynamoStore {
             Err(err) => err,
         };
         match head_failed(&err) {
-            // Another append moved the head first.
+            // Another append moved the head first (or was moving it).
             Some(true) => Ok(false),
             // An event under this id: the same one was appended by an attempt whose answer was
             // lost, and stays there once; another one is refused, never overwritten.

@@ -31,9 +31,11 @@ pub const ROUTE: Route = Route {
 
 fn handler(deps: &Deps, call: Call) -> BoxFuture<'_, Result<Reply, Error>> {
     Box::pin(async move {
+        // The body is read first: bad input is refused before any account is looked up.
+        let req = call.json()?;
         let user = super::target(deps, &call, ADMIN).await?;
         let auth = call.authenticated()?;
-        let out = accounts::set_roles(deps, &call.caller, auth, user, call.json()?).await?;
+        let out = accounts::set_roles(deps, &call.caller, auth, user, req).await?;
         Reply::json(StatusCode::OK, &out)
     })
 }
