@@ -19,7 +19,13 @@ pub async fn run() -> Result<(), lambda_runtime::Error> {
         let (cold, fallback) = (Arc::clone(&cold), fallback.clone());
         async move {
             let deps = cold.deps().await?;
-            handle(deps, &event.payload, fallback.as_deref(), &event.context.request_id).await
+            handle(
+                deps,
+                &event.payload,
+                fallback.as_deref(),
+                &event.context.request_id,
+            )
+            .await
         }
     }))
     .await

@@ -168,7 +168,10 @@ async fn the_seed_sample_makes_one_administrator_however_often_it_runs() {
     let first = latch_functions::seed_admin::handle(&deps, &event, None, "run-1")
         .await
         .unwrap();
-    assert_eq!(first, serde_json::json!({"outcome": "created", "mailed": true}));
+    assert_eq!(
+        first,
+        serde_json::json!({"outcome": "created", "mailed": true})
+    );
     let again = latch_functions::seed_admin::handle(&deps, &event, None, "run-2")
         .await
         .unwrap();
@@ -185,9 +188,12 @@ async fn the_seed_sample_makes_one_administrator_however_often_it_runs() {
     )
     .await
     .unwrap();
-    assert_eq!(fallback["outcome"], "created", "LATCH_ADMIN_EMAIL when the event names none");
-    let missing = latch_functions::seed_admin::handle(&deps, &serde_json::json!({}), None, "r")
-        .await;
+    assert_eq!(
+        fallback["outcome"], "created",
+        "LATCH_ADMIN_EMAIL when the event names none"
+    );
+    let missing =
+        latch_functions::seed_admin::handle(&deps, &serde_json::json!({}), None, "r").await;
     assert!(missing.is_err(), "no address, no administrator");
     let bin = std::fs::read_to_string(
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../functions/src/bin/seed-admin.rs"),

@@ -243,9 +243,7 @@ async fn run_once(
             )
         }
         name if name.starts_with("admin-") => {
-            let (_, admin, _) = app
-                .signed_in_with(&[latch_core::domain::Role::Admin])
-                .await;
+            let (_, admin, _) = app.signed_in_with(&[latch_core::domain::Role::Admin]).await;
             let route = ROUTES.iter().find(|r| r.name == name).unwrap();
             // The account acted on: signed in (one session), on PRO for the limits route, with
             // MFA on for reset-2fa, unverified for resend-verification.

@@ -182,7 +182,8 @@ impl Config {
                 return Err(v.bad(name, "at most 2^63-1 cents"));
             }
         }
-        settings.audit_export_rows = v.parse("LATCH_AUDIT_EXPORT_ROWS", "a whole number of rows")?;
+        settings.audit_export_rows =
+            v.parse("LATCH_AUDIT_EXPORT_ROWS", "a whole number of rows")?;
         if !(1..=crate::service::MAX_EXPORT_ROWS).contains(&settings.audit_export_rows) {
             return Err(v.bad("LATCH_AUDIT_EXPORT_ROWS", "1 to 10000 rows"));
         }

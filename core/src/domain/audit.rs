@@ -137,8 +137,13 @@ pub struct AuditQuery {
 impl AuditQuery {
     /// Whether `event` passes every filter.
     pub fn admits(&self, event: &AuditEvent) -> bool {
-        self.user.as_ref().is_none_or(|u| event.user_id.as_ref() == Some(u))
-            && self.actor.as_ref().is_none_or(|a| event.actor_id.as_ref() == Some(a))
+        self.user
+            .as_ref()
+            .is_none_or(|u| event.user_id.as_ref() == Some(u))
+            && self
+                .actor
+                .as_ref()
+                .is_none_or(|a| event.actor_id.as_ref() == Some(a))
             && self.kind.is_none_or(|k| event.kind == k)
             && self.from <= event.at
             && event.at <= self.to

@@ -200,7 +200,9 @@ mod tests {
             user_agent: None,
             request_id: "r".into(),
             outcome: Outcome::Failure,
-            metadata: [("reason".to_owned(), Value::from("x"))].into_iter().collect(),
+            metadata: [("reason".to_owned(), Value::from("x"))]
+                .into_iter()
+                .collect(),
             chain: None,
         }
     }

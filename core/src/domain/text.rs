@@ -32,5 +32,4 @@ mod tests {
         assert!(!printable(&"k".repeat(201), 200));
         assert!(printable(&"é".repeat(200), 200), "characters, not bytes");
     }
-
 }

@@ -86,7 +86,10 @@ pub async fn ensure_admin(deps: &Deps, email: &str, password: &str) -> Result<()
             let Some(next) = promoted(deps, &user, password).await? else {
                 return Ok(());
             };
-            if deps.users.save_roles(&next, user.version, change_of(&user)).await?
+            if deps
+                .users
+                .save_roles(&next, user.version, change_of(&user))
+                .await?
                 == SaveRoles::Saved
             {
                 let meta = [("granted", "ADMIN"), ("by", "LATCH_ADMIN_EMAIL")];
@@ -182,10 +185,16 @@ pub async fn seed_admin(deps: &Deps, run_id: &str, email: &str) -> Result<SeedRe
                 outcome = Seeded::Promoted;
             }
             if user.email_verified {
-                return Ok(SeedReport { outcome, mailed: false });
+                return Ok(SeedReport {
+                    outcome,
+                    mailed: false,
+                });
             }
             passwords::send_confirmation(deps, &caller, &user).await?;
-            return Ok(SeedReport { outcome, mailed: true });
+            return Ok(SeedReport {
+                outcome,
+                mailed: true,
+            });
         }
         let now = deps.clock.now();
         // A password nobody knows: the owner sets theirs through the mailed link.

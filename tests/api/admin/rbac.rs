@@ -43,14 +43,19 @@ async fn every_admin_route_answers_each_role_as_the_contract_says() {
         let (_, access, _) = app.signed_in_with(roles).await;
         callers.push((role, access));
     }
-    let admin_routes: Vec<&Route> = ROUTES.iter().filter(|r| r.path.starts_with("/v1/admin/")).collect();
+    let admin_routes: Vec<&Route> = ROUTES
+        .iter()
+        .filter(|r| r.path.starts_with("/v1/admin/"))
+        .collect();
     assert_eq!(admin_routes.len(), 12, "the contract's twelve admin routes");
     for route in admin_routes {
         let Access::Roles(allowed) = route.access else {
             panic!("{} is not role-checked", route.name);
         };
         let (path, body) = request(&app, route).await;
-        let anonymous = app.call(route.method.clone(), &path, None, body.clone()).await;
+        let anonymous = app
+            .call(route.method.clone(), &path, None, body.clone())
+            .await;
         anonymous.assert_problem(401, "invalid_token");
         for (role, access) in &callers {
             let before = app.audited(AuditType::AccessDenied).await;
@@ -78,13 +83,18 @@ async fn every_admin_route_answers_each_role_as_the_contract_says() {
 async fn support_acts_only_on_accounts_whose_only_role_is_user() {
     let app = spawn_app().await;
     let (_, support, _) = app.signed_in_with(&[Role::Support]).await;
-    let (_, both, _) = app.signed_in_with(&[Role::Support, Role::BillingAdmin]).await;
+    let (_, both, _) = app
+        .signed_in_with(&[Role::Support, Role::BillingAdmin])
+        .await;
     let (_, billing, _) = app.signed_in_with(&[Role::BillingAdmin]).await;
     for strong in [&[Role::Support][..], &[Role::BillingAdmin], &[Role::Admin]] {
         let (email, _, id) = app.signed_in_with(strong).await;
         for (path, body) in [
             (format!("/v1/admin/users/{id}"), None),
-            (format!("/v1/admin/users/{id}/lock"), Some(json!({"reason": "x"}))),
+            (
+                format!("/v1/admin/users/{id}/lock"),
+                Some(json!({"reason": "x"})),
+            ),
             (format!("/v1/admin/users/{id}/unlock"), None),
         ] {
             let res = match &body {
@@ -103,16 +113,26 @@ async fn support_acts_only_on_accounts_whose_only_role_is_user() {
             .assert_problem(403, "forbidden");
         // ...but a billing route admits it through BILLING_ADMIN, for any account.
         let plan = app
-            .admin_post(&format!("/v1/admin/users/{id}/plan"), &both, Some(json!({"plan": "PRO"})))
+            .admin_post(
+                &format!("/v1/admin/users/{id}/plan"),
+                &both,
+                Some(json!({"plan": "PRO"})),
+            )
             .await;
         assert_eq!(plan.status, 200, "{}", plan.body);
         let plan = app
-            .admin_post(&format!("/v1/admin/users/{id}/plan"), &billing, Some(json!({"plan": "FREE"})))
+            .admin_post(
+                &format!("/v1/admin/users/{id}/plan"),
+                &billing,
+                Some(json!({"plan": "FREE"})),
+            )
             .await;
         assert_eq!(plan.status, 200, "{}", plan.body);
     }
     let plain = app.verified_user().await;
     let id = app.account(&plain).await.id;
-    let res = app.admin_get(&format!("/v1/admin/users/{id}"), &support).await;
+    let res = app
+        .admin_get(&format!("/v1/admin/users/{id}"), &support)
+        .await;
     assert_eq!(res.status, 200, "{}", res.body);
 }

@@ -14,14 +14,23 @@ async fn fill(app: &TestApp, n: usize) {
     for i in 0..n {
         let meta = [("n", i.to_string())];
         let meta: Vec<(&str, &str)> = meta.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        audit::record_system(&app.deps, "fill", AuditType::LoginFailed, None, Outcome::Failure, &meta)
-            .await
-            .unwrap();
+        audit::record_system(
+            &app.deps,
+            "fill",
+            AuditType::LoginFailed,
+            None,
+            Outcome::Failure,
+            &meta,
+        )
+        .await
+        .unwrap();
     }
 }
 
 async fn verify(app: &TestApp, access: &str, query: &str) -> serde_json::Value {
-    let res = app.admin_get(&format!("/v1/admin/audit-logs/verify{query}"), access).await;
+    let res = app
+        .admin_get(&format!("/v1/admin/audit-logs/verify{query}"), access)
+        .await;
     assert_eq!(res.status, 200, "{}", res.body);
     res.body
 }
@@ -56,12 +65,20 @@ async fn item(app: &TestApp, event: &AuditEvent) -> HashMap<String, AttributeVal
 
 async fn put(app: &TestApp, item: HashMap<String, AttributeValue>) {
     let (client, table) = app.dynamo_audit.as_ref().unwrap();
-    client.put_item().table_name(table).set_item(Some(item)).send().await.unwrap();
+    client
+        .put_item()
+        .table_name(table)
+        .set_item(Some(item))
+        .send()
+        .await
+        .unwrap();
 }
 
 async fn edit(app: &TestApp, event: &AuditEvent) {
     let mut changed = event.clone();
-    changed.metadata.insert("n".into(), serde_json::Value::from("rewritten"));
+    changed
+        .metadata
+        .insert("n".into(), serde_json::Value::from("rewritten"));
     match &app.store {
         Some(store) => store.overwrite_audit_event(&changed).await.unwrap(),
         None => {
@@ -148,7 +165,11 @@ async fn verification_finds_an_edit_a_deletion_a_reordering_and_a_lost_newest_ev
             };
             let found = verify(&app, &admin, "").await;
             assert_eq!(found["ok"], false, "{tamper}: {found}");
-            assert_eq!(found["firstBrokenId"], expected.as_str(), "{tamper}: {found}");
+            assert_eq!(
+                found["firstBrokenId"],
+                expected.as_str(),
+                "{tamper}: {found}"
+            );
         }
     }
 }
@@ -162,7 +183,15 @@ async fn a_range_links_to_the_event_before_it_and_fifty_concurrent_appends_keep_
             async move {
                 let meta = [("n", i.to_string())];
                 let meta: Vec<(&str, &str)> = meta.iter().map(|(k, v)| (*k, v.as_str())).collect();
-                audit::record(&app.deps, &caller("racer"), AuditType::LoginFailed, None, Outcome::Failure, &meta).await
+                audit::record(
+                    &app.deps,
+                    &caller("racer"),
+                    AuditType::LoginFailed,
+                    None,
+                    Outcome::Failure,
+                    &meta,
+                )
+                .await
             }
         });
         for result in futures_util::future::join_all(appends).await {
@@ -179,12 +208,19 @@ async fn a_range_links_to_the_event_before_it_and_fifty_concurrent_appends_keep_
         }
         for (p, mut s) in seqs {
             s.sort();
-            assert_eq!(s, (1..=s.len() as u64).collect::<Vec<_>>(), "chain {p} has no fork and no gap");
+            assert_eq!(
+                s,
+                (1..=s.len() as u64).collect::<Vec<_>>(),
+                "chain {p} has no fork and no gap"
+            );
         }
         // A range that starts mid-chain: its first event links to the one before it, which a
         // deletion breaks even though it lies outside the range.
         let chain = fullest_chain(&app).await;
-        let from = chain[2].at.format(&time::format_description::well_known::Rfc3339).unwrap();
+        let from = chain[2]
+            .at
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap();
         let query = format!("?from={}", super::urlencoding(&from));
         assert_eq!(verify(&app, &admin, &query).await["ok"], true);
         delete(&app, &chain[1]).await;

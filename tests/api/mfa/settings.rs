@@ -143,7 +143,8 @@ async fn the_administrators_reset_turns_mfa_off_voids_the_codes_and_mails_the_ow
             assert_eq!(app.audited(AuditType::AdminMfaReset).await, 1);
         }
         let nobody = latch_core::domain::UserId::new(app.deps.clock.now());
-        let missing = latch_core::service::mfa::enroll::reset_by_admin(&app.deps, &caller, &nobody, &id);
+        let missing =
+            latch_core::service::mfa::enroll::reset_by_admin(&app.deps, &caller, &nobody, &id);
         assert!(matches!(missing.await, Err(latch_core::Error::NotFound)));
     }
 }

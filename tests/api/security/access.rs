@@ -137,7 +137,9 @@ async fn no_id_route_reaches_another_users_resource() {
                 let own = me.body["id"].as_str().unwrap().to_owned();
                 let path = route.path.replace("{id}", &own);
                 let body = some_body(route);
-                let res = app.call(route.method.clone(), &path, Some(&mine), body).await;
+                let res = app
+                    .call(route.method.clone(), &path, Some(&mine), body)
+                    .await;
                 res.assert_problem(403, "forbidden");
             }
             other => panic!(
@@ -195,9 +197,7 @@ async fn csv_exports_neutralize_formulas() {
         .collect();
     assert!(!exports.is_empty());
     let app = spawn_app().await;
-    let (_, admin, _) = app
-        .signed_in_with(&[Role::Admin])
-        .await;
+    let (_, admin, _) = app.signed_in_with(&[Role::Admin]).await;
     for ua in hostile {
         let caller = latch_core::service::Caller {
             request_id: "gate".into(),
@@ -235,7 +235,11 @@ async fn csv_exports_neutralize_formulas() {
         let (ok, rows, stderr) = python("parse_csv.py", &raw);
         assert!(ok, "{}: {stderr}", route.name);
         let rows = rows.as_array().unwrap();
-        assert!(rows.len() > hostile.len(), "{}: one row per event", route.name);
+        assert!(
+            rows.len() > hostile.len(),
+            "{}: one row per event",
+            route.name
+        );
         for row in rows {
             for cell in row.as_array().unwrap() {
                 let cell = cell.as_str().unwrap();

@@ -65,7 +65,11 @@ pub async fn audit_search_filters_by_index_newest_first_and_pages_by_position(s:
     let (ada, bob) = (UserId::new(base), UserId::new(base));
     let mut appended = Vec::new();
     for i in 0..12 {
-        let kind = if i % 3 == 0 { AuditType::Logout } else { AuditType::LoginFailed };
+        let kind = if i % 3 == 0 {
+            AuditType::Logout
+        } else {
+            AuditType::LoginFailed
+        };
         // Across two months, so the unfiltered search walks more than one.
         let mut e = event_at(base + Duration::days(3 * i), kind);
         e.user_id = Some(if i % 2 == 0 { ada.clone() } else { bob.clone() });
@@ -85,15 +89,33 @@ pub async fn audit_search_filters_by_index_newest_first_and_pages_by_position(s:
     for (q, expected) in [
         (query(all.clone()), newest_first.clone()),
         (
-            AuditQuery { user: Some(ada.clone()), ..all.clone() },
-            newest_first.iter().filter(|e| e.user_id.as_ref() == Some(&ada)).cloned().collect(),
+            AuditQuery {
+                user: Some(ada.clone()),
+                ..all.clone()
+            },
+            newest_first
+                .iter()
+                .filter(|e| e.user_id.as_ref() == Some(&ada))
+                .cloned()
+                .collect(),
         ),
         (
-            AuditQuery { actor: Some(bob.clone()), ..all.clone() },
-            newest_first.iter().filter(|e| e.actor_id.is_some()).cloned().collect(),
+            AuditQuery {
+                actor: Some(bob.clone()),
+                ..all.clone()
+            },
+            newest_first
+                .iter()
+                .filter(|e| e.actor_id.is_some())
+                .cloned()
+                .collect(),
         ),
         (
-            AuditQuery { kind: Some(AuditType::Logout), user: Some(ada.clone()), ..all.clone() },
+            AuditQuery {
+                kind: Some(AuditType::Logout),
+                user: Some(ada.clone()),
+                ..all.clone()
+            },
             newest_first
                 .iter()
                 .filter(|e| e.kind == AuditType::Logout && e.user_id.as_ref() == Some(&ada))
@@ -143,22 +165,41 @@ pub async fn audit_chains_read_in_order_with_their_predecessors(s: Stores) {
     let mut read = Vec::new();
     let mut after: Option<String> = None;
     loop {
-        let page = s.audit.chain(9, from, to, after.as_deref(), 2).await.unwrap();
+        let page = s
+            .audit
+            .chain(9, from, to, after.as_deref(), 2)
+            .await
+            .unwrap();
         read.extend(page.items);
         after = page.next;
         if after.is_none() {
             break;
         }
     }
-    assert_eq!(read, linked, "one partition, in chain order, nothing of another");
+    assert_eq!(
+        read, linked,
+        "one partition, in chain order, nothing of another"
+    );
     for pair in linked.windows(2) {
-        assert!(audit_chain::follows(pair[1].chain.as_ref().unwrap(), &pair[0]));
-        assert_eq!(s.audit.chain_before(&pair[1]).await.unwrap().as_ref(), Some(&pair[0]));
+        assert!(audit_chain::follows(
+            pair[1].chain.as_ref().unwrap(),
+            &pair[0]
+        ));
+        assert_eq!(
+            s.audit.chain_before(&pair[1]).await.unwrap().as_ref(),
+            Some(&pair[0])
+        );
     }
     assert_eq!(s.audit.chain_before(&linked[0]).await.unwrap(), None);
     let narrow = s
         .audit
-        .chain(9, at + Duration::seconds(1), at + Duration::seconds(2), None, 10)
+        .chain(
+            9,
+            at + Duration::seconds(1),
+            at + Duration::seconds(2),
+            None,
+            10,
+        )
         .await
         .unwrap();
     assert_eq!(narrow.items, linked[1..3].to_vec());

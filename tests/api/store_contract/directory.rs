@@ -10,7 +10,11 @@ async fn walk(s: &Stores, order: UserOrder, filter: &UserFilter, size: usize) ->
     let mut out = Vec::new();
     let mut after: Option<String> = None;
     for _ in 0..50 {
-        let page = s.users.list_users(order, filter, after.as_deref(), size).await.unwrap();
+        let page = s
+            .users
+            .list_users(order, filter, after.as_deref(), size)
+            .await
+            .unwrap();
         assert!(page.items.len() <= size);
         out.extend(page.items);
         after = page.next;
@@ -53,7 +57,10 @@ pub async fn accounts_list_in_each_order_filtered_and_paged_by_key(s: Stores) {
         role: Some(Role::Support),
         ..mine.clone()
     };
-    assert_eq!(emails(&walk(&s, UserOrder::Created, &support, 10).await), emails(&made[1..2]));
+    assert_eq!(
+        emails(&walk(&s, UserOrder::Created, &support, 10).await),
+        emails(&made[1..2])
+    );
     let unverified = UserFilter {
         verified: Some(false),
         ..mine.clone()
@@ -62,10 +69,17 @@ pub async fn accounts_list_in_each_order_filtered_and_paged_by_key(s: Stores) {
         emails(&walk(&s, UserOrder::Email, &unverified, 1).await),
         vec![made[1].email.to_string(), made[3].email.to_string()]
     );
-    assert!(created.iter().zip(&made).all(|(a, b)| a == b), "accounts come back whole");
+    assert!(
+        created.iter().zip(&made).all(|(a, b)| a == b),
+        "accounts come back whole"
+    );
 
     // Accounts added while a walk is under way neither repeat nor hide an older one.
-    let first = s.users.list_users(UserOrder::Created, &mine, None, 2).await.unwrap();
+    let first = s
+        .users
+        .list_users(UserOrder::Created, &mine, None, 2)
+        .await
+        .unwrap();
     let late = user(&format!("{tag}-aaron@example.com"));
     create(s.users.as_ref(), &late).await;
     let rest = s
@@ -75,7 +89,10 @@ pub async fn accounts_list_in_each_order_filtered_and_paged_by_key(s: Stores) {
         .unwrap();
     let mut expected = emails(&made);
     expected.push(late.email.to_string());
-    let walked: Vec<String> = emails(&first.items).into_iter().chain(emails(&rest.items)).collect();
+    let walked: Vec<String> = emails(&first.items)
+        .into_iter()
+        .chain(emails(&rest.items))
+        .collect();
     assert_eq!(walked, expected);
 }
 
@@ -117,11 +134,18 @@ pub async fn the_last_administrator_cannot_be_demoted_even_by_racing_writes(s: S
     plain.roles.push(Role::Admin);
     plain.next_write();
     assert_eq!(
-        s.users.save_roles(&plain, version, AdminChange::Granted).await.unwrap(),
+        s.users
+            .save_roles(&plain, version, AdminChange::Granted)
+            .await
+            .unwrap(),
         SaveRoles::Saved
     );
     let mut again = plain.clone();
     again.next_write();
-    let stale = s.users.save_roles(&again, version, AdminChange::Unchanged).await.unwrap();
+    let stale = s
+        .users
+        .save_roles(&again, version, AdminChange::Unchanged)
+        .await
+        .unwrap();
     assert_eq!(stale, SaveRoles::Stale, "an older version writes nothing");
 }

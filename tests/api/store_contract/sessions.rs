@@ -266,7 +266,12 @@ pub async fn a_users_sessions_are_listed_newest_first(s: Stores) {
         .sessions_of(&u.id, first.next.as_deref(), 2)
         .await
         .unwrap();
-    let paged: Vec<_> = first.items.iter().chain(&second.items).map(|x| x.id.clone()).collect();
+    let paged: Vec<_> = first
+        .items
+        .iter()
+        .chain(&second.items)
+        .map(|x| x.id.clone())
+        .collect();
     assert_eq!(paged, ids);
     assert_eq!(second.next, None);
 }

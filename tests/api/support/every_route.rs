@@ -69,9 +69,7 @@ impl Fixture {
             .signed_in_with(&[latch_core::domain::Role::BillingAdmin])
             .await;
         let user_id = app.account(&email).await.id.to_string();
-        let (_, admin_access, _) = app
-            .signed_in_with(&[latch_core::domain::Role::Admin])
-            .await;
+        let (_, admin_access, _) = app.signed_in_with(&[latch_core::domain::Role::Admin]).await;
         let unverified_id = app.account(&unverified_email).await.id.to_string();
         let mfa_id = app.account(&mfa.email).await.id.to_string();
         Self {
@@ -237,11 +235,18 @@ pub async fn send(app: &TestApp, route: &Route, f: &Fixture) -> Reply {
                 "description": "Fixture charge",
             })),
         ),
-        "admin-list-users" => (Method::GET, format!("{}?sort=email&limit=5", route.path), admin, None),
+        "admin-list-users" => (
+            Method::GET,
+            format!("{}?sort=email&limit=5", route.path),
+            admin,
+            None,
+        ),
         "admin-audit-logs" | "admin-audit-export" | "admin-audit-verify" => {
             (Method::GET, route.path.into(), admin, None)
         }
-        "admin-get-user" | "admin-unlock-user" => (route.method.clone(), on(&f.user_id), admin, None),
+        "admin-get-user" | "admin-unlock-user" => {
+            (route.method.clone(), on(&f.user_id), admin, None)
+        }
         "admin-set-roles" => (
             Method::POST,
             on(&f.user_id),
@@ -256,7 +261,12 @@ pub async fn send(app: &TestApp, route: &Route, f: &Fixture) -> Reply {
         ),
         "admin-reset-mfa" => (Method::POST, on(&f.mfa_id), admin, None),
         "admin-resend-verification" => (Method::POST, on(&f.unverified_id), admin, None),
-        "admin-set-plan" => (Method::POST, on(&f.user_id), admin, body(json!({"plan": "PRO"}))),
+        "admin-set-plan" => (
+            Method::POST,
+            on(&f.user_id),
+            admin,
+            body(json!({"plan": "PRO"})),
+        ),
         "admin-set-limits" => (
             Method::POST,
             on(&f.user_id),

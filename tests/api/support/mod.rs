@@ -530,14 +530,21 @@ impl TestApp {
         let mut user = self.account(email).await;
         let expected = user.version;
         let was = user.roles.contains(&Role::Admin);
-        user.roles = std::iter::once(Role::User).chain(roles.iter().copied()).collect();
+        user.roles = std::iter::once(Role::User)
+            .chain(roles.iter().copied())
+            .collect();
         let change = match (was, user.roles.contains(&Role::Admin)) {
             (false, true) => AdminChange::Granted,
             (true, false) => AdminChange::Revoked,
             _ => AdminChange::Unchanged,
         };
         user.next_write();
-        let saved = self.deps.users.save_roles(&user, expected, change).await.unwrap();
+        let saved = self
+            .deps
+            .users
+            .save_roles(&user, expected, change)
+            .await
+            .unwrap();
         assert_eq!(saved, SaveRoles::Saved);
         user
     }

@@ -31,7 +31,11 @@ fn head_pk(partition: u16) -> String {
 }
 
 fn event_item(event: &AuditEvent) -> Result<Item, Error> {
-    let mut item = to_item(event_pk(&event.id), event, Some(event.at + audit::RETENTION))?;
+    let mut item = to_item(
+        event_pk(&event.id),
+        event,
+        Some(event.at + audit::RETENTION),
+    )?;
     item.insert("atKey".into(), s(position(event)));
     item.insert("month".into(), s(period_of(event.at)));
     if let (Some(link), Some(at)) = (&event.chain, chain_position(event)) {
@@ -69,7 +73,10 @@ fn head_failed(err: &aws_sdk_dynamodb::error::SdkError<TransactWriteItemsError>)
             let reasons = e.cancellation_reasons();
             // Another transaction on the same head at the same moment: a lost race, as a moved
             // head is.
-            if reasons.iter().any(|r| r.code() == Some("TransactionConflict")) {
+            if reasons
+                .iter()
+                .any(|r| r.code() == Some("TransactionConflict"))
+            {
                 return Some(true);
             }
             let failed: Vec<bool> = reasons
@@ -109,9 +116,11 @@ impl AuditLog for DynamoStore {
             .condition_expression("attribute_not_exists(pk)")
             .build()
             .map_err(build_err)?;
-        let mut put_head = Put::builder()
-            .table_name(table)
-            .set_item(Some(to_item(head_pk(next.partition), &next, None)?));
+        let mut put_head = Put::builder().table_name(table).set_item(Some(to_item(
+            head_pk(next.partition),
+            &next,
+            None,
+        )?));
         put_head = match expected {
             None => put_head.condition_expression("attribute_not_exists(pk)"),
             Some(head) => put_head
@@ -176,11 +185,9 @@ impl AuditLog for DynamoStore {
                 (Some(u), _, _) => (BY_USER_INDEX, "userId", vec![u.to_string()]),
                 (None, Some(a), _) => (BY_ACTOR_INDEX, "actorId", vec![a.to_string()]),
                 (None, None, Some(k)) => (BY_TYPE_INDEX, "type", vec![k.as_str().to_owned()]),
-                (None, None, None) => (
-                    BY_MONTH_INDEX,
-                    "month",
-                    months_between(query.from, hi_time),
-                ),
+                (None, None, None) => {
+                    (BY_MONTH_INDEX, "month", months_between(query.from, hi_time))
+                }
             };
         let mut filters = Vec::new();
         let mut base = self
@@ -232,7 +239,11 @@ impl AuditLog for DynamoStore {
             if let Some(resume) = read.resume {
                 // The reads ran out: the next page goes on from the last event read.
                 let next = text(&resume, "atKey").map(str::to_owned);
-                let items = items.into_iter().take(limit).map(from_item).collect::<Result<_, _>>()?;
+                let items = items
+                    .into_iter()
+                    .take(limit)
+                    .map(from_item)
+                    .collect::<Result<_, _>>()?;
                 return Ok(Page { items, next });
             }
             if items.len() >= want {
@@ -242,7 +253,10 @@ impl AuditLog for DynamoStore {
         let more = items.len() > limit;
         items.truncate(limit);
         let next = if more {
-            items.last().and_then(|i| text(i, "atKey")).map(str::to_owned)
+            items
+                .last()
+                .and_then(|i| text(i, "atKey"))
+                .map(str::to_owned)
         } else {
             None
         };

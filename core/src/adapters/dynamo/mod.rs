@@ -11,8 +11,8 @@ pub mod users;
 
 use crate::Error;
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde::Serialize;
@@ -91,7 +91,12 @@ impl DynamoStore {
             items.extend(out.items.unwrap_or_default());
             match out.last_evaluated_key {
                 Some(key) if items.len() < want => start = Some(key),
-                _ => return Ok(Collected { items, resume: None }),
+                _ => {
+                    return Ok(Collected {
+                        items,
+                        resume: None,
+                    });
+                }
             }
         }
         Ok(Collected {

@@ -214,7 +214,9 @@ impl SessionStore for DynamoStore {
                 ("createdAt".to_owned(), s(at)),
             ])
         });
-        let read = self.collect(query, start, limit + 1, "sessions by user").await?;
+        let read = self
+            .collect(query, start, limit + 1, "sessions by user")
+            .await?;
         read.page(limit, |item| {
             let at = text(item, "createdAt")?;
             let sid = text(item, "pk")?.strip_prefix("SESSION#")?;

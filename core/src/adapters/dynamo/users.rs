@@ -6,9 +6,7 @@ use crate::adapters::sdk_error;
 use crate::domain::{
     Email, OneTimeTokenRecord, Role, SessionId, TokenHash, TokenPurpose, User, UserId,
 };
-use crate::ports::{
-    AdminChange, CreateUser, Page, SaveRoles, UserFilter, UserOrder, UserStore,
-};
+use crate::ports::{AdminChange, CreateUser, Page, SaveRoles, UserFilter, UserOrder, UserStore};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
@@ -138,7 +136,11 @@ impl UserStore for DynamoStore {
             .map(|p| TransactWriteItem::builder().put(p).build())
             .to_vec();
         if user.roles.contains(&Role::Admin) {
-            items.push(TransactWriteItem::builder().update(self.count_admins(1)?).build());
+            items.push(
+                TransactWriteItem::builder()
+                    .update(self.count_admins(1)?)
+                    .build(),
+            );
         }
         match self
             .client
@@ -501,7 +503,11 @@ impl UserStore for DynamoStore {
             AdminChange::Revoked => Some(-1),
         };
         if let Some(delta) = delta {
-            items.push(TransactWriteItem::builder().update(self.count_admins(delta)?).build());
+            items.push(
+                TransactWriteItem::builder()
+                    .update(self.count_admins(delta)?)
+                    .build(),
+            );
         }
         let err = match self
             .client
@@ -518,7 +524,11 @@ impl UserStore for DynamoStore {
             Some(_) => {
                 // The stored account being exactly this one means an earlier attempt landed.
                 let landed = self.user_by_id(&user.id).await?.as_ref() == Some(user);
-                Ok(if landed { SaveRoles::Saved } else { SaveRoles::Stale })
+                Ok(if landed {
+                    SaveRoles::Saved
+                } else {
+                    SaveRoles::Stale
+                })
             }
             None => Err(sdk_error("dynamodb TransactWriteItems (save roles)", err)),
         }

@@ -105,7 +105,11 @@ impl AuditLog for EmbeddedStore {
             let mut items = Vec::new();
             let mut next = None;
             if lo < hi {
-                for entry in by_time.range(lo.as_str()..hi.as_str()).map_err(db_err)?.rev() {
+                for entry in by_time
+                    .range(lo.as_str()..hi.as_str())
+                    .map_err(db_err)?
+                    .rev()
+                {
                     let (_, id) = entry.map_err(db_err)?;
                     let Some(event) = event_at(&events, id.value())? else {
                         continue;

@@ -134,7 +134,11 @@ impl SessionStore for EmbeddedStore {
             let sessions = txn.open_table(SESSIONS).map_err(db_err)?;
             let mut items: Vec<Session> = Vec::new();
             let mut next = None;
-            for entry in index.range(from.as_str()..to.as_str()).map_err(db_err)?.rev() {
+            for entry in index
+                .range(from.as_str()..to.as_str())
+                .map_err(db_err)?
+                .rev()
+            {
                 let (key, _) = entry.map_err(db_err)?;
                 let Some(session) = key
                     .value()

@@ -5,9 +5,7 @@ use crate::Error;
 use crate::domain::{
     Email, OneTimeTokenRecord, Role, SessionId, TokenHash, TokenPurpose, User, UserId,
 };
-use crate::ports::{
-    AdminChange, CreateUser, Page, SaveRoles, UserFilter, UserOrder, UserStore,
-};
+use crate::ports::{AdminChange, CreateUser, Page, SaveRoles, UserFilter, UserOrder, UserStore};
 use async_trait::async_trait;
 use redb::ReadableTable;
 use time::OffsetDateTime;
@@ -62,10 +60,9 @@ fn users_page(
     match order {
         UserOrder::Created | UserOrder::CreatedDesc => {
             let entries = match (order, after) {
-                (UserOrder::Created, Some(a)) => users.range::<&str>((
-                    std::ops::Bound::Excluded(a),
-                    std::ops::Bound::Unbounded,
-                )),
+                (UserOrder::Created, Some(a)) => {
+                    users.range::<&str>((std::ops::Bound::Excluded(a), std::ops::Bound::Unbounded))
+                }
                 (UserOrder::CreatedDesc, Some(a)) => users.range::<&str>(..a),
                 _ => users.range::<&str>(..),
             }

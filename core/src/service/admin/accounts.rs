@@ -44,7 +44,15 @@ struct Admin<'a> {
 impl Admin<'_> {
     async fn audit(&self, kind: AuditType, user: &User, meta: &[(&str, &str)]) {
         let (by, uid) = (Some(&self.auth.user.id), Some(&user.id));
-        let event = audit::record_by(self.deps, self.caller, by, kind, uid, Outcome::Success, meta);
+        let event = audit::record_by(
+            self.deps,
+            self.caller,
+            by,
+            kind,
+            uid,
+            Outcome::Success,
+            meta,
+        );
         after_commit(self.deps, self.caller, "admin audit", event).await;
     }
 }
@@ -58,7 +66,11 @@ fn parse_roles(req: &RolesRequest) -> Result<Vec<Role>, Error> {
     let mut roles = vec![Role::User];
     for raw in &req.roles {
         let role = Role::parse(raw).ok_or_else(|| {
-            invalid("roles", "unknown_role", "Use USER, SUPPORT, BILLING_ADMIN or ADMIN.")
+            invalid(
+                "roles",
+                "unknown_role",
+                "Use USER, SUPPORT, BILLING_ADMIN or ADMIN.",
+            )
         })?;
         if !roles.contains(&role) {
             roles.push(role);
@@ -109,7 +121,11 @@ pub async fn set_roles(
             }
             SaveRoles::LastAdmin => return Err(Error::Conflict),
             SaveRoles::Stale => {
-                user = deps.users.user_by_id(&user.id).await?.ok_or(Error::NotFound)?;
+                user = deps
+                    .users
+                    .user_by_id(&user.id)
+                    .await?
+                    .ok_or(Error::NotFound)?;
             }
         }
     }
@@ -125,7 +141,11 @@ fn lock_until(req: &LockRequest, now: OffsetDateTime) -> Result<OffsetDateTime, 
     let until = OffsetDateTime::parse(raw, format)
         .map_err(|_| invalid("until", "invalid_time", "Use an RFC 3339 time."))?;
     if until <= now {
-        return Err(invalid("until", "in_the_past", "Give a time in the future."));
+        return Err(invalid(
+            "until",
+            "in_the_past",
+            "Give a time in the future.",
+        ));
     }
     Ok(until.min(indefinitely()))
 }
@@ -142,7 +162,11 @@ pub async fn lock(
     let now = deps.clock.now();
     let until = lock_until(&req, now)?;
     if !crate::domain::text::printable(&req.reason, 500) {
-        return Err(invalid("reason", "invalid_reason", "Give 1 to 500 visible characters."));
+        return Err(invalid(
+            "reason",
+            "invalid_reason",
+            "Give 1 to 500 visible characters.",
+        ));
     }
     if target.id == auth.user.id {
         return Err(Error::Conflict);
@@ -168,13 +192,20 @@ pub async fn lock(
             ended = true;
             break;
         }
-        user = deps.users.user_by_id(&user.id).await?.ok_or(Error::NotFound)?;
+        user = deps
+            .users
+            .user_by_id(&user.id)
+            .await?
+            .ok_or(Error::NotFound)?;
     }
     if !ended {
         return Err(Error::Conflict);
     }
     let until = lock.until.unix_timestamp().to_string();
-    let meta = [("reason", req.reason.as_str()), ("untilEpoch", until.as_str())];
+    let meta = [
+        ("reason", req.reason.as_str()),
+        ("untilEpoch", until.as_str()),
+    ];
     Admin { deps, caller, auth }
         .audit(AuditType::AdminUserLocked, &user, &meta)
         .await;
@@ -207,7 +238,11 @@ pub async fn reset_mfa(
     target: User,
 ) -> Result<UserDetail, Error> {
     mfa::enroll::reset_by_admin(deps, caller, &target.id, &auth.user.id).await?;
-    let user = deps.users.user_by_id(&target.id).await?.ok_or(Error::NotFound)?;
+    let user = deps
+        .users
+        .user_by_id(&target.id)
+        .await?
+        .ok_or(Error::NotFound)?;
     view(deps, &user).await
 }
 
@@ -267,7 +302,10 @@ mod tests {
             vec![Role::User, Role::Support, Role::Admin]
         );
         for bad in ["admin", "ROOT", ""] {
-            assert!(matches!(parse_roles(&req(&[bad])), Err(Error::Validation(_))), "{bad}");
+            assert!(
+                matches!(parse_roles(&req(&[bad])), Err(Error::Validation(_))),
+                "{bad}"
+            );
         }
     }
 
@@ -282,7 +320,10 @@ mod tests {
         let later = (now + Duration::hours(1))
             .format(&time::format_description::well_known::Rfc3339)
             .unwrap();
-        assert_eq!(lock_until(&req(Some(&later)), now).unwrap(), now + Duration::hours(1));
+        assert_eq!(
+            lock_until(&req(Some(&later)), now).unwrap(),
+            now + Duration::hours(1)
+        );
         let past = (now - Duration::hours(1))
             .format(&time::format_description::well_known::Rfc3339)
             .unwrap();

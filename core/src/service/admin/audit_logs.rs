@@ -40,19 +40,31 @@ impl Filters<'_> {
         let actor = id("actorId", self.actor_id);
         let kind = self.kind.map(AuditType::parse);
         if kind == Some(None) {
-            problems.push(FieldError::new("type", "unknown_type", "Use an audit event type."));
+            problems.push(FieldError::new(
+                "type",
+                "unknown_type",
+                "Use an audit event type.",
+            ));
         }
         let mut time = |field: &str, raw: Option<&str>| {
             let parsed = raw.map(|r| OffsetDateTime::parse(r, &Rfc3339).ok());
             if parsed == Some(None) {
-                problems.push(FieldError::new(field, "invalid_time", "Use an RFC 3339 time."));
+                problems.push(FieldError::new(
+                    field,
+                    "invalid_time",
+                    "Use an RFC 3339 time.",
+                ));
             }
             parsed.flatten()
         };
         let from = time("from", self.from).unwrap_or(now - audit::RETENTION);
         let to = time("to", self.to).unwrap_or(now + CLOCK_MARGIN);
         if problems.is_empty() && from > to {
-            problems.push(FieldError::new("from", "after_to", "`from` must not be after `to`."));
+            problems.push(FieldError::new(
+                "from",
+                "after_to",
+                "`from` must not be after `to`.",
+            ));
         }
         if !problems.is_empty() {
             return Err(Error::Validation(problems));
@@ -133,7 +145,10 @@ pub async fn search(
     let query = filters.query(deps.clock.now())?;
     let scope = filters.scope("audit-logs");
     let page = paging::request(&deps.keys, &scope, limit, cursor, paging::MAX_LIMIT)?;
-    let found = deps.audit.search(&query, page.after.as_deref(), page.limit).await?;
+    let found = deps
+        .audit
+        .search(&query, page.after.as_deref(), page.limit)
+        .await?;
     Ok(EventList {
         items: found.items.into_iter().map(EventView::of).collect(),
         next_cursor: paging::seal(&deps.keys, &scope, found.next),
@@ -171,7 +186,10 @@ pub async fn export(
     let query = filters.query(deps.clock.now())?;
     let scope = filters.scope("audit-export");
     let page = paging::request(&deps.keys, &scope, None, cursor, rows)?;
-    let found = deps.audit.search(&query, page.after.as_deref(), rows).await?;
+    let found = deps
+        .audit
+        .search(&query, page.after.as_deref(), rows)
+        .await?;
     let mut csv = crate::http::csv::Csv::with_header(&EXPORT_COLUMNS);
     for e in found.items.into_iter().map(EventView::of) {
         let metadata = serde_json::Value::Object(e.metadata).to_string();
@@ -254,7 +272,13 @@ async fn verify_chain(
     'pages: loop {
         let page = deps
             .audit
-            .chain(partition, query.from, query.to, after.as_deref(), CHAIN_PAGE)
+            .chain(
+                partition,
+                query.from,
+                query.to,
+                after.as_deref(),
+                CHAIN_PAGE,
+            )
             .await?;
         for event in page.items {
             let Some(link) = event.chain.clone() else {
@@ -288,13 +312,20 @@ async fn verify_chain(
 
 fn ends_at_head(last: Option<&AuditEvent>, head: &ChainHead) -> bool {
     last.is_some_and(|e| {
-        e.id == head.id && e.chain.as_ref().is_some_and(|l| l.seq == head.seq && l.hash == head.hash)
+        e.id == head.id
+            && e.chain
+                .as_ref()
+                .is_some_and(|l| l.seq == head.seq && l.hash == head.hash)
     })
 }
 
 /// The first event of a range links to the stored event before it; with none stored, it must
 /// be its chain's first, or its predecessor old enough for retention to have collected it.
-async fn first_link_holds(deps: &Deps, event: &AuditEvent, now: OffsetDateTime) -> Result<bool, Error> {
+async fn first_link_holds(
+    deps: &Deps,
+    event: &AuditEvent,
+    now: OffsetDateTime,
+) -> Result<bool, Error> {
     let Some(link) = &event.chain else {
         return Ok(false);
     };

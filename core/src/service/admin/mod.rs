@@ -25,7 +25,16 @@ pub async fn target(
     if support_only(&auth.user, route_roles) && !plain(&user) {
         let meta = [("rule", "support_acts_on_plain_users")];
         let (kind, by) = (AuditType::AccessDenied, Some(&auth.user.id));
-        audit::record_by(deps, caller, by, kind, Some(&user.id), Outcome::Failure, &meta).await?;
+        audit::record_by(
+            deps,
+            caller,
+            by,
+            kind,
+            Some(&user.id),
+            Outcome::Failure,
+            &meta,
+        )
+        .await?;
         return Err(Error::Forbidden);
     }
     Ok(user)
@@ -53,7 +62,11 @@ mod tests {
 
     fn user(roles: &[Role]) -> User {
         let email = Email::parse("a@example.com").unwrap();
-        let mut u = User::register(email, PasswordHash(String::new()), time::OffsetDateTime::UNIX_EPOCH);
+        let mut u = User::register(
+            email,
+            PasswordHash(String::new()),
+            time::OffsetDateTime::UNIX_EPOCH,
+        );
         u.roles = roles.to_vec();
         u
     }
@@ -62,11 +75,20 @@ mod tests {
     fn support_alone_is_held_to_plain_users_and_any_stronger_role_is_not() {
         let route = [Role::Admin, Role::Support];
         assert!(support_only(&user(&[Role::User, Role::Support]), &route));
-        assert!(!support_only(&user(&[Role::User, Role::Support, Role::Admin]), &route));
+        assert!(!support_only(
+            &user(&[Role::User, Role::Support, Role::Admin]),
+            &route
+        ));
         // BILLING_ADMIN is no help on a route that does not admit it.
-        assert!(support_only(&user(&[Role::Support, Role::BillingAdmin]), &route));
+        assert!(support_only(
+            &user(&[Role::Support, Role::BillingAdmin]),
+            &route
+        ));
         let billing_route = [Role::Admin, Role::BillingAdmin];
-        assert!(!support_only(&user(&[Role::Support, Role::BillingAdmin]), &billing_route));
+        assert!(!support_only(
+            &user(&[Role::Support, Role::BillingAdmin]),
+            &billing_route
+        ));
         assert!(plain(&user(&[Role::User])));
         assert!(plain(&user(&[])));
         assert!(!plain(&user(&[Role::User, Role::Support])));

@@ -128,13 +128,21 @@ pub async fn list(deps: &Deps, q: ListQuery<'_>) -> Result<UserList, Error> {
         "-createdAt" => UserOrder::CreatedDesc,
         "email" => UserOrder::Email,
         _ => {
-            problems.push(invalid("sort", "unknown_sort", "Use createdAt, -createdAt or email."));
+            problems.push(invalid(
+                "sort",
+                "unknown_sort",
+                "Use createdAt, -createdAt or email.",
+            ));
             UserOrder::Created
         }
     };
     let status = q.status.map(Status::parse);
     if status == Some(None) {
-        problems.push(invalid("status", "unknown_status", "Use active, locked or unverified."));
+        problems.push(invalid(
+            "status",
+            "unknown_status",
+            "Use active, locked or unverified.",
+        ));
     }
     let role = q.role.map(Role::parse);
     if role == Some(None) {
@@ -143,8 +151,15 @@ pub async fn list(deps: &Deps, q: ListQuery<'_>) -> Result<UserList, Error> {
     }
     // Addresses are stored trimmed and lower-cased; a prefix is matched the same way.
     let prefix = q.email.map(|e| e.trim().to_lowercase());
-    if prefix.as_ref().is_some_and(|p| p.is_empty() || p.chars().count() > 254) {
-        problems.push(invalid("email", "invalid_prefix", "Give 1 to 254 characters."));
+    if prefix
+        .as_ref()
+        .is_some_and(|p| p.is_empty() || p.chars().count() > 254)
+    {
+        problems.push(invalid(
+            "email",
+            "invalid_prefix",
+            "Give 1 to 254 characters.",
+        ));
     }
     if !problems.is_empty() {
         return Err(Error::Validation(problems));
@@ -174,7 +189,10 @@ pub async fn list(deps: &Deps, q: ListQuery<'_>) -> Result<UserList, Error> {
     let mut after = page.after;
     for _ in 0..STORE_READS {
         let want = page.limit - items.len();
-        let read = deps.users.list_users(order, &filter, after.as_deref(), want).await?;
+        let read = deps
+            .users
+            .list_users(order, &filter, after.as_deref(), want)
+            .await?;
         let locks = locks_of(deps, &read.items).await?;
         for (user, lock) in read.items.iter().zip(&locks) {
             let state = Status::of(user, lock.as_ref(), now);
@@ -230,11 +248,18 @@ pub async fn detail(
 /// The full view of `user` as it stands.
 pub async fn view(deps: &Deps, user: &User) -> Result<UserDetail, Error> {
     let now = deps.clock.now();
-    let lock = deps.locks.lock_of(&user.email).await?.filter(|l| l.is_active(now));
+    let lock = deps
+        .locks
+        .lock_of(&user.email)
+        .await?
+        .filter(|l| l.is_active(now));
     let mut sessions = 0;
     let mut after = None;
     while sessions < SESSIONS_COUNTED {
-        let read = deps.sessions.sessions_of(&user.id, after.as_deref(), 100).await?;
+        let read = deps
+            .sessions
+            .sessions_of(&user.id, after.as_deref(), 100)
+            .await?;
         sessions += read
             .items
             .iter()

@@ -21,7 +21,10 @@ pub const ROUTE: Route = Route {
         tag: "admin",
         body: Body::None,
         query: &[
-            super::param("from", "From this RFC 3339 time (default: the retention window's start)"),
+            super::param(
+                "from",
+                "From this RFC 3339 time (default: the retention window's start)",
+            ),
             super::param("to", "To this RFC 3339 time (default: now)"),
         ],
         success: 200,

@@ -21,7 +21,10 @@ pub const ROUTE: Route = Route {
         tag: "admin",
         body: Body::None,
         query: &[
-            super::param("email", "Addresses beginning with this (matched lower-cased)"),
+            super::param(
+                "email",
+                "Addresses beginning with this (matched lower-cased)",
+            ),
             super::param("status", "`active`, `locked` or `unverified`"),
             super::param("role", "Accounts holding this role"),
             super::param("sort", "`createdAt` (default), `-createdAt` or `email`"),

@@ -6,8 +6,8 @@ pub mod audit_verify;
 pub mod get_user;
 pub mod list_users;
 pub mod lock_user;
-pub mod reset_mfa;
 pub mod resend_verification;
+pub mod reset_mfa;
 pub mod set_limits;
 pub mod set_plan;
 pub mod set_roles;
@@ -72,10 +72,22 @@ const fn param(name: &'static str, description: &'static str) -> QueryParam {
 
 pub const AUDIT_FILTERS: &[QueryParam] = &[
     param("userId", "Events about this user"),
-    param("actorId", "Events acted by this user (an administrator, say)"),
+    param(
+        "actorId",
+        "Events acted by this user (an administrator, say)",
+    ),
     param("type", "Events of this type (`login.failed`, ...)"),
-    param("from", "Events at or after this RFC 3339 time (default: the retention window's start)"),
-    param("to", "Events at or before this RFC 3339 time (default: now)"),
+    param(
+        "from",
+        "Events at or after this RFC 3339 time (default: the retention window's start)",
+    ),
+    param(
+        "to",
+        "Events at or before this RFC 3339 time (default: now)",
+    ),
     param("limit", "Items per page, 1 to 100 (default 50)"),
-    param("cursor", "The previous page's `nextCursor`; a cursor that was altered is 400"),
+    param(
+        "cursor",
+        "The previous page's `nextCursor`; a cursor that was altered is 400",
+    ),
 ];

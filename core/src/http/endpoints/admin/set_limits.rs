@@ -26,7 +26,11 @@ pub const ROUTE: Route = Route {
         success_description: "The account's limits as they now stand",
         response: Some(schema_of::<billing::LimitsView>),
         content_type: "application/json",
-        errors: &[(404, &["not_found"]), (409, &["conflict"]), (422, &["validation_failed"])],
+        errors: &[
+            (404, &["not_found"]),
+            (409, &["conflict"]),
+            (422, &["validation_failed"]),
+        ],
     },
 };
 

@@ -26,7 +26,12 @@ pub const ROUTE: Route = Route {
         success_description: "The account's plan as it now stands",
         response: Some(schema_of::<billing::PlanView>),
         content_type: "application/json",
-        errors: &[(402, &["plan_quota_exceeded"]), (404, &["not_found"]), (409, &["conflict"]), (422, &["validation_failed"])],
+        errors: &[
+            (402, &["plan_quota_exceeded"]),
+            (404, &["not_found"]),
+            (409, &["conflict"]),
+            (422, &["validation_failed"]),
+        ],
     },
 };
 

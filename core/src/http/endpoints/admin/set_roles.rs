@@ -25,7 +25,11 @@ pub const ROUTE: Route = Route {
         success_description: "The account with its new roles; removing the last ADMIN, or one's own, is 409",
         response: Some(schema_of::<users::UserDetail>),
         content_type: "application/json",
-        errors: &[(404, &["not_found"]), (409, &["conflict"]), (422, &["validation_failed"])],
+        errors: &[
+            (404, &["not_found"]),
+            (409, &["conflict"]),
+            (422, &["validation_failed"]),
+        ],
     },
 };
 
