@@ -239,3 +239,52 @@ async fn logout_all_ends_every_session_at_once() {
         "revoked sessions are not listed"
     );
 }
+
+#[tokio::test]
+async fn active_sessions_come_a_page_at_a_time_with_cursors_sealed_to_their_owner() {
+    for (app, _clock) in crate::support::on_both_stores(&[]).await {
+        let (email, tokens) = app.signed_in().await;
+        let access = s(&tokens, "accessToken");
+        let mut others = Vec::new();
+        for _ in 0..4 {
+            let login = app.login(&email, STRONG_PASSWORD).await;
+            others.push(s(&login.body, "accessToken"));
+            tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+        }
+        // Two of them end: the list shows the three active ones only.
+        for ended in &others[..2] {
+            let res = app.call(Method::POST, "/v1/auth/logout", Some(ended), None).await;
+            assert_eq!(res.status, StatusCode::NO_CONTENT);
+        }
+        let mut seen = Vec::new();
+        let mut cursor: Option<String> = None;
+        for _ in 0..10 {
+            let path = match &cursor {
+                Some(c) => format!("/v1/auth/sessions?limit=1&cursor={c}"),
+                None => "/v1/auth/sessions?limit=1".to_owned(),
+            };
+            let page = app.bearer(Method::GET, &path, &access).await;
+            assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+            let items = page.body["items"].as_array().unwrap();
+            assert!(items.len() <= 1);
+            seen.extend(items.iter().map(|i| i["id"].as_str().unwrap().to_owned()));
+            match page.body["nextCursor"].as_str() {
+                Some(c) => cursor = Some(c.to_owned()),
+                None => break,
+            }
+        }
+        assert_eq!(seen.len(), 3, "active sessions only: {seen:?}");
+        let unique: std::collections::HashSet<_> = seen.iter().collect();
+        assert_eq!(unique.len(), 3, "none twice");
+        let first = app.bearer(Method::GET, "/v1/auth/sessions?limit=1", &access).await;
+        let mine = first.body["nextCursor"].as_str().unwrap().to_owned();
+        let (_, stranger) = app.signed_in().await;
+        let theirs = app
+            .bearer(Method::GET, &format!("/v1/auth/sessions?cursor={mine}"), &s(&stranger, "accessToken"))
+            .await;
+        theirs.assert_problem(400, "bad_request");
+        app.bearer(Method::GET, "/v1/auth/sessions?limit=500", &access)
+            .await
+            .assert_problem(422, "validation_failed");
+    }
+}
