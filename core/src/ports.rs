@@ -113,7 +113,8 @@ pub trait UserStore: Send + Sync {
         limit: usize,
     ) -> Result<Vec<User>, Error>;
     /// Deletes a never-verified account and its email claim, if it is still unverified at
-    /// `user.version`. `false` when it changed meanwhile; nothing is deleted then.
+    /// `user.version` and holds no ADMIN (it is counted among the administrators). `false`
+    /// otherwise; nothing is deleted then.
     async fn delete_unverified(&self, user: &User) -> Result<bool, Error>;
     /// A cheap read proving the store answers (for `/v1/health`).
     async fn ping(&self) -> Result<(), Error>;
@@ -195,7 +196,8 @@ pub trait Counters: Send + Sync {
 /// Login locks, keyed by the normalized email whether or not an account exists.
 #[async_trait]
 pub trait Locks: Send + Sync {
-    /// Sets (or replaces) the lock of `email`.
+    /// Sets (or replaces) the lock of `email`; an automatic lock never replaces an
+    /// administrator's that is still active (it is dropped, and the stronger lock stays).
     async fn lock(&self, email: &Email, lock: &Lock) -> Result<(), Error>;
     /// The lock of `email`, expired or not.
     async fn lock_of(&self, email: &Email) -> Result<Option<Lock>, Error>;

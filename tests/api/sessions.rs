@@ -253,7 +253,9 @@ async fn active_sessions_come_a_page_at_a_time_with_cursors_sealed_to_their_owne
         }
         // Two of them end: the list shows the three active ones only.
         for ended in &others[..2] {
-            let res = app.call(Method::POST, "/v1/auth/logout", Some(ended), None).await;
+            let res = app
+                .call(Method::POST, "/v1/auth/logout", Some(ended), None)
+                .await;
             assert_eq!(res.status, StatusCode::NO_CONTENT);
         }
         let mut seen = Vec::new();
@@ -276,11 +278,17 @@ async fn active_sessions_come_a_page_at_a_time_with_cursors_sealed_to_their_owne
         assert_eq!(seen.len(), 3, "active sessions only: {seen:?}");
         let unique: std::collections::HashSet<_> = seen.iter().collect();
         assert_eq!(unique.len(), 3, "none twice");
-        let first = app.bearer(Method::GET, "/v1/auth/sessions?limit=1", &access).await;
+        let first = app
+            .bearer(Method::GET, "/v1/auth/sessions?limit=1", &access)
+            .await;
         let mine = first.body["nextCursor"].as_str().unwrap().to_owned();
         let (_, stranger) = app.signed_in().await;
         let theirs = app
-            .bearer(Method::GET, &format!("/v1/auth/sessions?cursor={mine}"), &s(&stranger, "accessToken"))
+            .bearer(
+                Method::GET,
+                &format!("/v1/auth/sessions?cursor={mine}"),
+                &s(&stranger, "accessToken"),
+            )
             .await;
         theirs.assert_problem(400, "bad_request");
         app.bearer(Method::GET, "/v1/auth/sessions?limit=500", &access)

@@ -31,6 +31,15 @@ impl Csv {
         self.push(&cells);
     }
 
+    /// Bytes written so far.
+    pub fn len(&self) -> usize {
+        self.out.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.out.is_empty()
+    }
+
     pub fn finish(self) -> String {
         self.out
     }

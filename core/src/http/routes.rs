@@ -27,7 +27,7 @@ pub fn schema_of<T: utoipa::ToSchema>(out: &mut Vec<(String, RefOr<Schema>)>) ->
 }
 
 /// One documented query parameter.
-#[derive(Debug)]
+#[derive(Debug, Clone, Copy)]
 pub struct QueryParam {
     pub name: &'static str,
     pub description: &'static str,

@@ -107,19 +107,9 @@ pub async fn ensure_admin(deps: &Deps, email: &str, password: &str) -> Result<()
                 why.join(" ")
             ))
         })?;
-        let now = deps.clock.now();
-        let mut user = User::register(email.clone(), deps.hasher.hash(&password).await?, now);
+        let mut user = new_admin(deps, &email, deps.hasher.hash(&password).await?);
         user.email_verified = true;
-        user.roles = vec![Role::User, Role::Admin];
-        // The store writes a verification token with every new account; this one is never sent.
-        let unused = OneTimeTokenRecord::issue(
-            OneTimeToken::generate().hash,
-            TokenPurpose::EmailVerification,
-            (user.id.clone(), user.credential_epoch),
-            now,
-            time::Duration::seconds(1),
-        );
-        if deps.users.create_user(&user, &unused).await? == CreateUser::Created {
+        if create(deps, &user).await? {
             let meta = [("role", "ADMIN"), ("by", "LATCH_ADMIN_EMAIL")];
             let (kind, uid) = (AuditType::UserRegistered, Some(&user.id));
             audit::record(deps, &caller, kind, uid, Outcome::Success, &meta).await?;
@@ -127,6 +117,40 @@ pub async fn ensure_admin(deps: &Deps, email: &str, password: &str) -> Result<()
         }
     }
     Err(SeedError::Store(Error::Conflict))
+}
+
+/// The hash of a password nobody knows: the owner sets theirs through the mailed link.
+async fn unknown_password(
+    deps: &Deps,
+    email: &Email,
+) -> Result<crate::domain::PasswordHash, SeedError> {
+    let unknown = crate::crypto::hex(&crate::crypto::random::bytes32());
+    let unknown = deps
+        .settings
+        .password_policy
+        .check(&unknown, email)
+        .map_err(refused)?;
+    Ok(deps.hasher.hash(&unknown).await?)
+}
+
+/// A new account holding ADMIN with the password of `hash`, not yet stored.
+fn new_admin(deps: &Deps, email: &Email, hash: crate::domain::PasswordHash) -> User {
+    let mut user = User::register(email.clone(), hash, deps.clock.now());
+    user.roles = vec![Role::User, Role::Admin];
+    user
+}
+
+/// Stores a new account: `false` when its address is taken meanwhile.
+async fn create(deps: &Deps, user: &User) -> Result<bool, Error> {
+    // The store writes a verification token with every new account; this one is never sent.
+    let unused = OneTimeTokenRecord::issue(
+        OneTimeToken::generate().hash,
+        TokenPurpose::EmailVerification,
+        (user.id.clone(), user.credential_epoch),
+        deps.clock.now(),
+        time::Duration::seconds(1),
+    );
+    Ok(deps.users.create_user(user, &unused).await? == CreateUser::Created)
 }
 
 fn local_caller(request_id: &str, agent: &str) -> Caller {
@@ -170,11 +194,19 @@ pub async fn seed_admin(deps: &Deps, run_id: &str, email: &str) -> Result<SeedRe
     let caller = local_caller(run_id, "seed-admin");
     let meta = [("role", "ADMIN"), ("by", "seed-admin")];
     for _ in 0..3 {
-        if let Some(user) = deps.users.user_by_email(&email).await? {
+        if let Some(mut user) = deps.users.user_by_email(&email).await? {
             let mut outcome = Seeded::Unchanged;
             if !user.roles.contains(&Role::Admin) {
                 let mut next = user.clone();
                 next.roles.push(Role::Admin);
+                if !user.email_verified {
+                    // Whoever registered the address may know this password and hold its
+                    // verification link: a new password nobody knows voids both (and every
+                    // session and link of the old one); the owner sets theirs by the mailed link.
+                    let keep = deps.settings.password_history;
+                    let hash = unknown_password(deps, &email).await?;
+                    next.set_password(hash, keep, deps.clock.now(), None);
+                }
                 next.next_write();
                 let change = AdminChange::Granted;
                 if deps.users.save_roles(&next, user.version, change).await? != SaveRoles::Saved {
@@ -183,6 +215,8 @@ pub async fn seed_admin(deps: &Deps, run_id: &str, email: &str) -> Result<SeedRe
                 let (kind, uid) = (AuditType::RoleChanged, Some(&user.id));
                 audit::record_by(deps, &caller, None, kind, uid, Outcome::Success, &meta).await?;
                 outcome = Seeded::Promoted;
+                // The link mailed below is issued against the password as it now stands.
+                user = next;
             }
             if user.email_verified {
                 return Ok(SeedReport {
@@ -196,24 +230,8 @@ pub async fn seed_admin(deps: &Deps, run_id: &str, email: &str) -> Result<SeedRe
                 mailed: true,
             });
         }
-        let now = deps.clock.now();
-        // A password nobody knows: the owner sets theirs through the mailed link.
-        let unknown = crate::crypto::hex(&crate::crypto::random::bytes32());
-        let unknown = deps
-            .settings
-            .password_policy
-            .check(&unknown, &email)
-            .map_err(refused)?;
-        let mut user = User::register(email.clone(), deps.hasher.hash(&unknown).await?, now);
-        user.roles = vec![Role::User, Role::Admin];
-        let unused = OneTimeTokenRecord::issue(
-            OneTimeToken::generate().hash,
-            TokenPurpose::EmailVerification,
-            (user.id.clone(), user.credential_epoch),
-            now,
-            time::Duration::seconds(1),
-        );
-        if deps.users.create_user(&user, &unused).await? == CreateUser::Created {
+        let user = new_admin(deps, &email, unknown_password(deps, &email).await?);
+        if create(deps, &user).await? {
             let (kind, uid) = (AuditType::UserRegistered, Some(&user.id));
             audit::record_by(deps, &caller, None, kind, uid, Outcome::Success, &meta).await?;
             passwords::send_confirmation(deps, &caller, &user).await?;

@@ -258,7 +258,7 @@ async fn a_hundred_thousand_events_export_ten_thousand_rows_a_response() {
     let app = spawn_app().await;
     let store = app.store.as_ref().unwrap();
     let start = app.deps.clock.now() - time::Duration::days(1);
-    let agent = "Mozilla/5.0 (X11; Linux x86_64; rv:132.0) Gecko/20100101 Firefox/132.0 ".repeat(3);
+    let agent = "Mozilla/5.0 (X11; Linux x86_64; rv:132.0) Gecko/20100101 Firefox/132.0".to_owned();
     let mut heads: Vec<Option<latch_core::domain::ChainHead>> = vec![None; 16];
     let mut events = Vec::with_capacity(100_000);
     for i in 0..100_000u32 {
@@ -311,4 +311,52 @@ async fn a_hundred_thousand_events_export_ten_thousand_rows_a_response() {
         "{}",
         verified.body
     );
+}
+
+#[tokio::test]
+async fn wide_rows_are_cut_by_bytes_so_a_response_stays_within_the_lambda_limit() {
+    let app = spawn_app().await;
+    let store = app.store.as_ref().unwrap();
+    let start = app.deps.clock.now() - time::Duration::hours(1);
+    let reason = "\"=wide\" ".repeat(200);
+    let mut heads: Vec<Option<latch_core::domain::ChainHead>> = vec![None; 16];
+    let mut events = Vec::new();
+    for i in 0..6_000u32 {
+        let at = start + time::Duration::milliseconds(i64::from(i));
+        let event = AuditEvent {
+            id: latch_core::crypto::random::ulid(at),
+            at,
+            kind: AuditType::AdminUserLocked,
+            actor_id: None,
+            user_id: None,
+            ip: None,
+            user_agent: Some("=cmd|x".repeat(40)),
+            request_id: format!("req-{i}"),
+            outcome: Outcome::Success,
+            metadata: serde_json::Map::from_iter([(
+                "reason".to_owned(),
+                Value::from(reason.clone()),
+            )]),
+            chain: None,
+        };
+        let p = (i % 16) as u16;
+        let linked = audit_chain::link(event, p, heads[p as usize].as_ref());
+        heads[p as usize] = latch_core::domain::ChainHead::of(&linked);
+        events.push(linked);
+    }
+    store.import_audit_events(events).await.unwrap();
+    let (_, admin, _) = app.signed_in_with(&[Role::Admin]).await;
+    let (rows, sizes) = export_all(
+        &app,
+        "/v1/admin/audit-logs/export?type=admin.user_locked",
+        &admin,
+    )
+    .await;
+    assert!(
+        sizes.len() >= 3,
+        "cut by bytes, not only by rows: {sizes:?}"
+    );
+    assert!(sizes.iter().all(|n| *n < 10_000), "{sizes:?}");
+    let ids: std::collections::HashSet<&str> = rows.iter().map(|r| r[0].as_str()).collect();
+    assert_eq!(ids.len(), 6_000, "every event once, none lost at a cut");
 }

@@ -5,6 +5,7 @@ mod accounts;
 mod audit;
 mod list;
 mod rbac;
+mod seed;
 mod tamper;
 
 use crate::support::{Reply, TestApp};

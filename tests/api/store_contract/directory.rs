@@ -149,3 +149,17 @@ pub async fn the_last_administrator_cannot_be_demoted_even_by_racing_writes(s: S
         .unwrap();
     assert_eq!(stale, SaveRoles::Stale, "an older version writes nothing");
 }
+
+pub async fn an_unverified_administrator_is_never_deleted_as_abandoned(s: Stores) {
+    let mut seeded = user(&unique_email());
+    seeded.roles = vec![Role::User, Role::Admin];
+    create(s.users.as_ref(), &seeded).await;
+    assert!(
+        !s.users.delete_unverified(&seeded).await.unwrap(),
+        "it counts among the administrators"
+    );
+    assert!(s.users.user_by_id(&seeded.id).await.unwrap().is_some());
+    let plain = user(&unique_email());
+    create(s.users.as_ref(), &plain).await;
+    assert!(s.users.delete_unverified(&plain).await.unwrap());
+}

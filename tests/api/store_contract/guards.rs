@@ -94,3 +94,40 @@ pub async fn locks_are_kept_cleared_conditionally_and_listed_when_expired(s: Sto
     assert!(s.locks.clear_lock(&email, &later).await.unwrap());
     assert_eq!(s.locks.lock_of(&email).await.unwrap(), None);
 }
+
+pub async fn an_automatic_lock_never_replaces_an_administrators(s: Stores) {
+    let email = Email::parse(&unique_email()).unwrap();
+    let now = OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap();
+    let admin = Lock {
+        until: latch_core::domain::lock::indefinitely(),
+        kind: LockKind::Admin,
+        reason: Some("Reported stolen".into()),
+    };
+    s.locks.lock(&email, &admin).await.unwrap();
+    let automatic = Lock {
+        until: now + Duration::minutes(15),
+        kind: LockKind::Automatic,
+        reason: None,
+    };
+    s.locks.lock(&email, &automatic).await.unwrap();
+    assert_eq!(
+        s.locks.lock_of(&email).await.unwrap(),
+        Some(admin.clone()),
+        "the stronger lock stays"
+    );
+    // An administrator's lock that ends sooner than a new automatic one gives way to it.
+    let short = Lock {
+        until: now + Duration::minutes(1),
+        ..admin
+    };
+    let other = Email::parse(&unique_email()).unwrap();
+    s.locks.lock(&other, &short).await.unwrap();
+    s.locks.lock(&other, &automatic).await.unwrap();
+    assert_eq!(
+        s.locks.lock_of(&other).await.unwrap(),
+        Some(automatic.clone())
+    );
+    // An administrator's lock replaces anything.
+    s.locks.lock(&other, &short).await.unwrap();
+    assert_eq!(s.locks.lock_of(&other).await.unwrap(), Some(short));
+}

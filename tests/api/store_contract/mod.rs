@@ -130,6 +130,7 @@ contract_suite!(
     expired_and_foreign_purpose_tokens_do_nothing,
     concurrent_redemptions_of_one_token_succeed_once,
     a_verification_link_is_dead_once_the_address_is_verified,
+    a_verification_link_from_before_a_new_password_is_dead,
     a_session_is_created_only_for_the_current_password,
     a_sessions_wrong_passwords_are_counted_atomically_and_survive_rotation,
     sessions_are_stored_and_revoked_once,
@@ -145,7 +146,9 @@ contract_suite!(
     audit_search_filters_by_index_newest_first_and_pages_by_position,
     audit_chains_read_in_order_with_their_predecessors,
     accounts_list_in_each_order_filtered_and_paged_by_key,
-    the_last_administrator_cannot_be_demoted_even_by_racing_writes
+    the_last_administrator_cannot_be_demoted_even_by_racing_writes,
+    an_automatic_lock_never_replaces_an_administrators,
+    an_unverified_administrator_is_never_deleted_as_abandoned
 );
 
 #[tokio::test]

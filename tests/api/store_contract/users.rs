@@ -369,3 +369,29 @@ pub async fn two_writes_of_one_version_with_one_token_land_once(s: Stores) {
     assert_eq!(landed, 1, "one spend, one new replay floor");
     assert_eq!(s.users.token(&mfa.hash).await.unwrap(), None);
 }
+
+pub async fn a_verification_link_from_before_a_new_password_is_dead(s: Stores) {
+    let u = user(&unique_email());
+    let old = token(&u, TokenPurpose::EmailVerification, Duration::hours(24));
+    s.users.create_user(&u, &old).await.unwrap();
+    let mut changed = u.clone();
+    changed.set_password(u.password_hash.clone(), 5, now(), None);
+    changed.next_write();
+    assert!(s.users.save_user(&changed, u.version, None).await.unwrap());
+    let redeemed = s.users.redeem_email_verification(&old.hash, now());
+    assert_eq!(
+        redeemed.await.unwrap(),
+        None,
+        "issued against the old password"
+    );
+    let after = s.users.user_by_id(&u.id).await.unwrap().unwrap();
+    assert!(!after.email_verified);
+    let fresh = token(
+        &changed,
+        TokenPurpose::EmailVerification,
+        Duration::hours(24),
+    );
+    s.users.put_token(&fresh).await.unwrap();
+    let redeemed = s.users.redeem_email_verification(&fresh.hash, now());
+    assert_eq!(redeemed.await.unwrap(), Some(u.id.clone()));
+}

@@ -178,6 +178,14 @@ impl AuditLog for DynamoStore {
         let lo = format!("{}#", time_key(query.from));
         let to = format!("{}#~", time_key(query.to));
         let before = before.filter(|b| *b < to.as_str());
+        // A range that holds nothing (cut to the retention window), or a position from before
+        // it (an old cursor), is an empty page: DynamoDB refuses a start key outside the range.
+        if lo > to || before.is_some_and(|b| b < lo.as_str()) {
+            return Ok(Page {
+                items: Vec::new(),
+                next: None,
+            });
+        }
         let hi_time = before.and_then(time_of).unwrap_or(query.to).min(query.to);
         // The most selective filter picks the index; the others filter its results.
         let (index, hash_name, keys): (&str, &str, Vec<String>) =
@@ -273,6 +281,12 @@ impl AuditLog for DynamoStore {
         limit: usize,
     ) -> Result<Page<AuditEvent>, Error> {
         let name = chain_name(partition);
+        if from > to {
+            return Ok(Page {
+                items: Vec::new(),
+                next: None,
+            });
+        }
         let query = self
             .client
             .query()

@@ -6,7 +6,7 @@ use super::{DynamoStore, build_err, from_item, number, s, to_item};
 use crate::Error;
 use crate::adapters::embedded::window_key;
 use crate::adapters::sdk_error;
-use crate::domain::{Email, Lock};
+use crate::domain::{Email, Lock, LockKind};
 use crate::ports::{Counters, Locks};
 use async_trait::async_trait;
 
@@ -75,14 +75,30 @@ impl Locks for DynamoStore {
             "lockUntilEpoch".into(),
             AttributeValue::N(lock.until.unix_timestamp().to_string()),
         );
-        self.client
+        let put = self
+            .client
             .put_item()
             .table_name(&self.tables.users)
-            .set_item(Some(item))
-            .send()
-            .await
-            .map_err(|e| sdk_error("dynamodb PutItem (lock)", e))?;
-        Ok(())
+            .set_item(Some(item));
+        // An automatic lock never replaces an administrator's that outlasts it.
+        let put = match lock.kind {
+            LockKind::Admin => put,
+            LockKind::Automatic => put
+                .condition_expression(
+                    "attribute_not_exists(pk) OR #kind <> :admin OR lockUntilEpoch <= :until",
+                )
+                .expression_attribute_names("#kind", "kind")
+                .expression_attribute_values(":admin", s("admin"))
+                .expression_attribute_values(
+                    ":until",
+                    AttributeValue::N(lock.until.unix_timestamp().to_string()),
+                ),
+        };
+        match put.send().await {
+            Ok(_) => Ok(()),
+            Err(e) if super::condition_failed(&e) => Ok(()),
+            Err(e) => Err(sdk_error("dynamodb PutItem (lock)", e)),
+        }
     }
 
     async fn lock_of(&self, email: &Email) -> Result<Option<Lock>, Error> {

@@ -76,6 +76,25 @@ fn failed_conditions(err: &SdkError<TransactWriteItemsError>) -> Option<Vec<(boo
 }
 
 impl DynamoStore {
+    /// The whole account, put only while the stored one is at `expected_version`.
+    fn versioned_put(
+        &self,
+        user: &User,
+        expected_version: u64,
+    ) -> Result<TransactWriteItem, Error> {
+        let put = Put::builder()
+            .table_name(&self.tables.users)
+            .set_item(Some(user_item(user)?))
+            .condition_expression("version = :expected")
+            .expression_attribute_values(
+                ":expected",
+                AttributeValue::N(expected_version.to_string()),
+            )
+            .build()
+            .map_err(build_err)?;
+        Ok(TransactWriteItem::builder().put(put).build())
+    }
+
     /// Adds `delta` to the count of administrators; a removal holds only while another remains.
     fn count_admins(&self, delta: i64) -> Result<Update, Error> {
         let mut update = Update::builder()
@@ -223,8 +242,17 @@ impl UserStore for DynamoStore {
             .update_expression("SET emailVerified = :yes, verifiedBy = :mark, version = version + :one REMOVE unverifiedShard, createdEpoch")
             .expression_attribute_values(":mark", s(mark.as_str()))
             // Once the address is verified (by this link, another, or a reset), every other
-            // verification link of it is dead.
-            .condition_expression("attribute_exists(pk) AND emailVerified = :no")
+            // verification link of it is dead; so is a link issued before the password last
+            // changed (a seeded administrator's address registered by someone else first).
+            .condition_expression(if record.credential_epoch == 0 {
+                "attribute_exists(pk) AND emailVerified = :no AND (attribute_not_exists(credentialEpoch) OR credentialEpoch = :epoch)"
+            } else {
+                "attribute_exists(pk) AND emailVerified = :no AND credentialEpoch = :epoch"
+            })
+            .expression_attribute_values(
+                ":epoch",
+                AttributeValue::N(record.credential_epoch.to_string()),
+            )
             .expression_attribute_values(":no", AttributeValue::Bool(false))
             .expression_attribute_values(":yes", AttributeValue::Bool(true))
             .expression_attribute_values(":one", AttributeValue::N("1".into()))
@@ -284,17 +312,7 @@ impl UserStore for DynamoStore {
         spend: Option<&TokenHash>,
     ) -> Result<bool, Error> {
         let table = &self.tables.users;
-        let put = Put::builder()
-            .table_name(table)
-            .set_item(Some(user_item(user)?))
-            .condition_expression("version = :expected")
-            .expression_attribute_values(
-                ":expected",
-                AttributeValue::N(expected_version.to_string()),
-            )
-            .build()
-            .map_err(build_err)?;
-        let mut items = vec![TransactWriteItem::builder().put(put).build()];
+        let mut items = vec![self.versioned_put(user, expected_version)?];
         if let Some(hash) = spend {
             let delete = Delete::builder()
                 .table_name(table)
@@ -378,7 +396,11 @@ impl UserStore for DynamoStore {
         let account = Delete::builder()
             .table_name(table)
             .key("pk", s(user_pk(&user.id)))
-            .condition_expression("version = :v AND emailVerified = :no")
+            .condition_expression(
+                "version = :v AND emailVerified = :no AND NOT contains(#roles, :admin)",
+            )
+            .expression_attribute_names("#roles", "roles")
+            .expression_attribute_values(":admin", s(Role::Admin.as_str()))
             .expression_attribute_values(":v", AttributeValue::N(user.version.to_string()))
             .expression_attribute_values(":no", AttributeValue::Bool(false))
             .build()
@@ -486,17 +508,7 @@ impl UserStore for DynamoStore {
         expected_version: u64,
         change: AdminChange,
     ) -> Result<SaveRoles, Error> {
-        let put = Put::builder()
-            .table_name(&self.tables.users)
-            .set_item(Some(user_item(user)?))
-            .condition_expression("version = :expected")
-            .expression_attribute_values(
-                ":expected",
-                AttributeValue::N(expected_version.to_string()),
-            )
-            .build()
-            .map_err(build_err)?;
-        let mut items = vec![TransactWriteItem::builder().put(put).build()];
+        let mut items = vec![self.versioned_put(user, expected_version)?];
         let delta = match change {
             AdminChange::Unchanged => None,
             AdminChange::Granted => Some(1),

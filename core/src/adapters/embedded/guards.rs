@@ -2,7 +2,7 @@
 
 use super::{COUNTERS, EmbeddedStore, LOCKS, db_err, decode, get, put};
 use crate::Error;
-use crate::domain::{Email, Lock};
+use crate::domain::{Email, Lock, LockKind};
 use crate::ports::{Counters, Locks};
 use async_trait::async_trait;
 use redb::ReadableTable;
@@ -62,11 +62,17 @@ impl Locks for EmbeddedStore {
     async fn lock(&self, email: &Email, lock: &Lock) -> Result<(), Error> {
         let (email, lock) = (email.clone(), lock.clone());
         self.write(move |txn| {
-            put(
-                &mut txn.open_table(LOCKS).map_err(db_err)?,
-                email.as_str(),
-                &lock,
-            )
+            let mut locks = txn.open_table(LOCKS).map_err(db_err)?;
+            let held: Option<Lock> = get(&locks, email.as_str())?;
+            let stronger = held.is_some_and(|h| {
+                h.kind == LockKind::Admin
+                    && lock.kind == LockKind::Automatic
+                    && lock.until < h.until
+            });
+            if stronger {
+                return Ok(());
+            }
+            put(&mut locks, email.as_str(), &lock)
         })
         .await
     }

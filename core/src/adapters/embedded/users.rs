@@ -200,8 +200,8 @@ impl UserStore for EmbeddedStore {
             let mut users = txn.open_table(USERS).map_err(db_err)?;
             // Once the address is verified (by this link, another, or a reset), every other
             // verification link of it is dead.
-            let Some(mut user) =
-                get::<User>(&users, record.user_id.as_str())?.filter(|u| !u.email_verified)
+            let Some(mut user) = get::<User>(&users, record.user_id.as_str())?
+                .filter(|u| !u.email_verified && record.matches_password_of(u))
             else {
                 return Ok(None);
             };
@@ -306,9 +306,9 @@ impl UserStore for EmbeddedStore {
         let (id, email, version) = (user.id.clone(), user.email.clone(), user.version);
         self.write(move |txn| {
             let mut users = txn.open_table(USERS).map_err(db_err)?;
-            if !get::<User>(&users, id.as_str())?
-                .is_some_and(|u| !u.email_verified && u.version == version)
-            {
+            if !get::<User>(&users, id.as_str())?.is_some_and(|u| {
+                !u.email_verified && u.version == version && !u.roles.contains(&Role::Admin)
+            }) {
                 return Ok(false);
             }
             users.remove(id.as_str()).map_err(db_err)?;

@@ -69,12 +69,14 @@ impl Filters<'_> {
         if !problems.is_empty() {
             return Err(Error::Validation(problems));
         }
+        // Nothing is kept outside the retention window: a range is cut to it, so no query walks
+        // centuries of empty months; a range wholly outside it is empty.
         Ok(AuditQuery {
             user,
             actor,
             kind: kind.flatten(),
-            from,
-            to,
+            from: from.max(now - audit::RETENTION),
+            to: to.min(now + CLOCK_MARGIN),
         })
     }
 
@@ -169,6 +171,10 @@ pub const EXPORT_COLUMNS: [&str; 10] = [
     "metadata",
 ];
 
+/// The bytes of CSV one export response carries at most (plus one row): well within the Lambda
+/// response limit (6 MB), however wide the rows.
+pub const EXPORT_BYTES: usize = 4 * 1024 * 1024;
+
 /// One response of an export: the CSV, and the cursor of the next one.
 #[derive(Debug)]
 pub struct ExportPage {
@@ -191,7 +197,17 @@ pub async fn export(
         .search(&query, page.after.as_deref(), rows)
         .await?;
     let mut csv = crate::http::csv::Csv::with_header(&EXPORT_COLUMNS);
-    for e in found.items.into_iter().map(EventView::of) {
+    let mut next = found.next;
+    let mut last_shown: Option<String> = None;
+    for event in found.items {
+        // Rows are as wide as their User-Agent and metadata: past the byte budget the rest go
+        // to the next response, whose cursor starts after the last row shown.
+        if csv.len() > EXPORT_BYTES {
+            next = last_shown;
+            break;
+        }
+        last_shown = Some(crate::domain::audit_chain::position(&event));
+        let e = EventView::of(event);
         let metadata = serde_json::Value::Object(e.metadata).to_string();
         let cells = [
             e.id,
@@ -209,7 +225,7 @@ pub async fn export(
     }
     Ok(ExportPage {
         csv: csv.finish(),
-        next_cursor: paging::seal(&deps.keys, &scope, found.next),
+        next_cursor: paging::seal(&deps.keys, &scope, next),
     })
 }
 

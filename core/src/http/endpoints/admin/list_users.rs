@@ -2,7 +2,7 @@
 
 use super::ADMIN_OR_SUPPORT;
 use crate::Error;
-use crate::http::routes::{Access, Body, Cache, Doc, QueryParam, Route, schema_of};
+use crate::http::routes::{Access, Body, Cache, Doc, PAGE_QUERY, Route, schema_of};
 use crate::http::{BoxFuture, Call, Reply};
 use crate::service::Deps;
 use crate::service::admin::users::{self, ListQuery};
@@ -28,16 +28,8 @@ pub const ROUTE: Route = Route {
             super::param("status", "`active`, `locked` or `unverified`"),
             super::param("role", "Accounts holding this role"),
             super::param("sort", "`createdAt` (default), `-createdAt` or `email`"),
-            QueryParam {
-                name: "limit",
-                description: "Items per page, 1 to 100 (default 50)",
-                required: false,
-            },
-            QueryParam {
-                name: "cursor",
-                description: "The previous page's `nextCursor`; a cursor that was altered is 400",
-                required: false,
-            },
+            PAGE_QUERY[0],
+            PAGE_QUERY[1],
         ],
         success: 200,
         success_description: "A page of accounts; new accounts never shift a page",
