@@ -39,6 +39,15 @@
 //! | a stolen session keeping the owner's second factor locked | `crate::mfa::guessing::a_stolen_session_guessing_codes_locks_the_factor_once_and_loses_itself` |
 //! | a lock placed between the password and the code | `crate::mfa::second_step::an_administrators_lock_placed_after_the_password_holds_at_the_second_step` |
 //! | a failed notice costing a recovery code | `crate::mfa::second_step::a_recovery_code_is_not_spent_when_the_new_sign_in_notice_cannot_go_out` |
+//! | every admin route × every role (USER, SUPPORT, BILLING_ADMIN, ADMIN, none) | `crate::admin::rbac::every_admin_route_answers_each_role_as_the_contract_says` |
+//! | SUPPORT acting on an account that holds more than USER | `crate::admin::rbac::support_acts_only_on_accounts_whose_only_role_is_user` |
+//! | demoting the last administrator, oneself, or two at once | `crate::admin::accounts::roles_are_replaced_and_the_last_or_own_admin_role_is_never_removed` |
+//! | a forged cursor, or one of another list, filter or user | `crate::admin::list::bad_filters_and_forged_cursors_are_refused_with_the_contracts_codes`, `crate::sessions::active_sessions_come_a_page_at_a_time_with_cursors_sealed_to_their_owner` |
+//! | audit events edited, deleted, reordered or truncated behind the service's back | `crate::admin::tamper::verification_finds_an_edit_a_deletion_a_reordering_and_a_lost_newest_event` |
+//! | racing appends forking an audit chain | `crate::admin::tamper::a_range_links_to_the_event_before_it_and_fifty_concurrent_appends_keep_every_chain` |
+//! | pre-registering the first administrator's address | `crate::admin::seed::seeding_an_address_a_stranger_registered_first_locks_the_stranger_out` |
+//! | an export too big for a Lambda response | `crate::admin::audit::wide_rows_are_cut_by_bytes_so_a_response_stays_within_the_lambda_limit` |
+//! | a failed login turning an administrator's lock into one a reset lifts | `crate::store_contract::on_embedded::an_automatic_lock_never_replaces_an_administrators` (and `on_dynamodb`) |
 
 mod access;
 mod addresses;
