@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of Latch. First installs what the tests need, idempotently (quick when it is
 # already there): a virtualenv in .venv with the Python peers of requirements-test.txt (moto's
-# AWS emulator, cfn-lint). Extra arguments go to `cargo test`.
+# AWS emulator, cfn-lint), and PostgreSQL from apt when absent. Extra arguments go to `cargo test`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,6 +17,13 @@ if [ ! -x "$venv/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; 
   fi
   "$venv/bin/pip" install --quiet --disable-pip-version-check -r requirements-test.txt
   echo "$want" > "$stamp"
+fi
+
+# The provisioning tests start a PostgreSQL server of their own (in a temp folder, on a loopback
+# port) from Debian's package.
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null 2>&1; then
+  echo "test.sh: installing Debian's postgresql (the provisioning tests run their own server)"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql
 fi
 
 log=$(mktemp)

@@ -300,6 +300,37 @@ pub trait AuditLog: Send + Sync {
     async fn chain_before(&self, event: &AuditEvent) -> Result<Option<AuditEvent>, Error>;
 }
 
+/// What `Databases::create` did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CreateDatabase {
+    Created,
+    /// A database or role of that name exists on the server: nothing was made.
+    Taken,
+}
+
+/// Tenant databases on one PostgreSQL server: each owned by a role of its own name, and no other
+/// role (PUBLIC included) may connect to it.
+#[async_trait]
+pub trait Databases: Send + Sync {
+    /// Makes role `name` (LOGIN, `password`) and database `name` owned by it, connectable by
+    /// that role alone; all or nothing (a step that fails undoes the ones before it).
+    async fn create(
+        &self,
+        name: &crate::domain::provisioning::DatabaseName,
+        password: &str,
+    ) -> Result<CreateDatabase, Error>;
+    /// Ends every connection to database `name`, then drops it and its role; what is already
+    /// gone is fine.
+    async fn drop(&self, name: &crate::domain::provisioning::DatabaseName) -> Result<(), Error>;
+    /// Whether database `name` exists.
+    async fn exists(&self, name: &crate::domain::provisioning::DatabaseName)
+    -> Result<bool, Error>;
+    /// The host and port tenants connect to.
+    fn endpoint(&self) -> (String, u16);
+    /// A cheap query proving the server answers (for `/v1/health`).
+    async fn ping(&self) -> Result<(), Error>;
+}
+
 /// Sends one message. Implementations never log the body (it may hold a one-time link).
 #[async_trait]
 pub trait Mailer: Send + Sync {

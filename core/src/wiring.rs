@@ -107,6 +107,10 @@ pub async fn build_with(
         locks: stores.locks,
         ledger: stores.ledger,
         captcha,
+        databases: config
+            .databases
+            .clone()
+            .map(|d| Arc::new(d) as Arc<dyn crate::ports::Databases>),
         mailer,
         keys,
         clock,

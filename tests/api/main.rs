@@ -17,6 +17,7 @@ mod mail_and_keys;
 mod mfa;
 mod passwords;
 mod peers;
+mod provisioning;
 mod readme;
 mod rotation;
 mod round_trips;

@@ -6,6 +6,7 @@ pub mod embedded;
 pub mod local_secrets;
 pub mod mime;
 pub mod outbox;
+pub mod postgres;
 pub mod secrets_manager;
 pub mod ses;
 pub mod turnstile;

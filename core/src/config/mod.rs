@@ -78,6 +78,8 @@ pub struct Config {
     pub deadlines: Deadlines,
     /// How long a process keeps the keys it read before reading them again (`LATCH_KEYS_TTL_S`).
     pub keys_ttl: Duration,
+    /// The tenant-database server (`LATCH_PG_ADMIN_URL`); its `Debug` never shows the URL.
+    pub databases: Option<crate::adapters::postgres::PostgresDatabases>,
     pub settings: Settings,
 }
 
@@ -300,8 +302,20 @@ impl Config {
         if keys_ttl > Duration::days(1) {
             return Err(v.bad("LATCH_KEYS_TTL_S", "at most 86400 seconds"));
         }
+        let databases = match v.get("LATCH_PG_ADMIN_URL") {
+            None => None,
+            Some(url) => Some(
+                crate::adapters::postgres::PostgresDatabases::new(&url, deadlines.operation)
+                    // Never `bad`: the value holds the admin password and must not be echoed.
+                    .map_err(|problem| ConfigError {
+                        var: "LATCH_PG_ADMIN_URL".into(),
+                        problem: format!("{problem} (the value is not shown: it holds a password)"),
+                    })?,
+            ),
+        };
         Ok(Self {
             keys_ttl,
+            databases,
             admin,
             addr,
             data_dir: PathBuf::from(v.string("LATCH_DATA_DIR")?),
@@ -468,6 +482,23 @@ mod tests {
         assert_eq!(seed.password, " spaced pass phrase ");
         assert!(!format!("{seed:?}").contains("spaced"));
         assert!(with(&[]).unwrap().admin.is_none());
+    }
+
+    #[test]
+    fn a_bad_database_url_is_refused_without_echoing_it() {
+        let vars = std::collections::HashMap::from([(
+            "LATCH_PG_ADMIN_URL",
+            "mysql://root:hunter2@db:3306/x".to_owned(),
+        )]);
+        let err = Config::from_lookup(|k| vars.get(k).cloned()).unwrap_err();
+        assert_eq!(err.var, "LATCH_PG_ADMIN_URL");
+        assert!(!err.to_string().contains("hunter2"), "{err}");
+        let vars = std::collections::HashMap::from([(
+            "LATCH_PG_ADMIN_URL",
+            "postgres://latch:hunter2@db:5432/postgres".to_owned(),
+        )]);
+        let config = Config::from_lookup(|k| vars.get(k).cloned()).unwrap();
+        assert!(!format!("{config:?}").contains("hunter2"));
     }
 
     #[test]

@@ -275,6 +275,11 @@ pub const VARIABLES: &[(&str, Option<&str>, &str)] = &[
         "resources of each kind a PRO account may hold",
     ),
     (
+        "LATCH_PG_ADMIN_URL",
+        None,
+        "the PostgreSQL server tenant databases are made on, as `postgres://user:password@host:port/db` (a role with CREATEDB and CREATEROLE); unset, provisioning has no databases",
+    ),
+    (
         "LATCH_AUDIT_EXPORT_ROWS",
         Some("10000"),
         "audit events per CSV export response (1 to 10000); the rest follow through `Link: rel=\"next\"`",

@@ -10,6 +10,7 @@ pub mod lock;
 pub mod mail;
 pub mod mfa;
 pub mod password;
+pub mod provisioning;
 pub mod role;
 pub mod session;
 pub mod text;

@@ -241,6 +241,8 @@ pub struct Deps {
     pub ledger: Arc<dyn SpendLedger>,
     /// Present when `LATCH_CAPTCHA=turnstile`.
     pub captcha: Option<Arc<dyn Captcha>>,
+    /// The tenant-database server, present when `LATCH_PG_ADMIN_URL` is set.
+    pub databases: Option<Arc<dyn crate::ports::Databases>>,
     pub mailer: Arc<dyn Mailer>,
     pub keys: Arc<crate::keys::Keys>,
     pub clock: Arc<dyn Clock>,

@@ -88,6 +88,7 @@ async fn a_key_rotation_still_opens_old_secrets_and_reseals_them_on_next_use() {
         locks: Arc::clone(&d.locks),
         ledger: Arc::clone(&d.ledger),
         captcha: None,
+        databases: None,
         mailer: Arc::clone(&d.mailer),
         keys: Arc::new(latch_core::keys::Keys::fixed(
             KeyRing::from_material(&material).unwrap(),

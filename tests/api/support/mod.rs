@@ -7,6 +7,7 @@ pub mod every_route;
 pub mod logs;
 pub mod mfa;
 pub mod moto;
+pub mod postgres;
 pub mod siteverify;
 
 use latch_core::adapters::embedded::EmbeddedStore;

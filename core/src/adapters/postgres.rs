@@ -1,0 +1,234 @@
+//! `Databases` on a PostgreSQL server (`LATCH_PG_ADMIN_URL`): a role and a database per tenant,
+//! CONNECT revoked from PUBLIC. DDL cannot take bind parameters: names are `DatabaseName`s
+//! (parsed, then quoted) and passwords 43 base64url characters, escaped all the same.
+
+use crate::Error;
+use crate::domain::provisioning::DatabaseName;
+use crate::ports::{CreateDatabase, Databases};
+use async_trait::async_trait;
+use std::time::Duration;
+use tokio_postgres::error::SqlState;
+use tokio_postgres::{Client, Config, NoTls};
+
+/// The admin connection's settings; each call opens its own connection (calls are rare and a
+/// Lambda holds no pool across invocations worth keeping).
+#[derive(Clone)]
+pub struct PostgresDatabases {
+    config: Config,
+    host: String,
+    port: u16,
+    /// Each call, connecting included, within this.
+    deadline: Duration,
+}
+
+impl std::fmt::Debug for PostgresDatabases {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the URL: it holds the admin password.
+        write!(f, "PostgresDatabases({}:{})", self.host, self.port)
+    }
+}
+
+impl PostgresDatabases {
+    /// From an admin URL `postgres://user:password@host:port/db`; `None` with the reason when it
+    /// does not parse or names no TCP host (the reason never repeats the URL).
+    pub fn new(admin_url: &str, deadline: Duration) -> Result<Self, String> {
+        let mut config: Config = admin_url
+            .parse()
+            .map_err(|_| "not a postgres:// URL".to_owned())?;
+        let host = config
+            .get_hosts()
+            .iter()
+            .find_map(|h| match h {
+                tokio_postgres::config::Host::Tcp(name) => Some(name.clone()),
+                _ => None,
+            })
+            .ok_or_else(|| "names no TCP host".to_owned())?;
+        let port = config.get_ports().first().copied().unwrap_or(5432);
+        config.connect_timeout(deadline);
+        config.application_name("latch");
+        Ok(Self {
+            config,
+            host,
+            port,
+            deadline,
+        })
+    }
+
+    async fn connect(&self) -> Result<Client, Error> {
+        let (client, connection) = self
+            .config
+            .connect(NoTls)
+            .await
+            .map_err(|e| outage("postgres connect", &e))?;
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::warn!(target: "latch::dependency", error = %e, "postgres connection ended");
+            }
+        });
+        Ok(client)
+    }
+
+    /// Runs `work` on a fresh connection within the deadline.
+    async fn within<T>(
+        &self,
+        what: &str,
+        work: impl AsyncFnOnce(&Client) -> Result<T, Error>,
+    ) -> Result<T, Error> {
+        let run = async {
+            let client = self.connect().await?;
+            work(&client).await
+        };
+        match tokio::time::timeout(self.deadline, run).await {
+            Ok(out) => out,
+            Err(_) => Err(crate::telemetry::outage(what, true, "no answer in time")),
+        }
+    }
+}
+
+/// Revokes PUBLIC's CONNECT on the maintenance database unless it is gone already (two
+/// creates at once may both try: the loser's error is fine once the privilege is gone).
+async fn close_maintenance_database(client: &Client) -> Result<(), Error> {
+    let open = async || -> Result<bool, Error> {
+        let row = client
+            .query_one(
+                "SELECT has_database_privilege('public', 'postgres', 'CONNECT')",
+                &[],
+            )
+            .await
+            .map_err(|e| outage("postgres has_database_privilege", &e))?;
+        Ok(row.get(0))
+    };
+    if !open().await? {
+        return Ok(());
+    }
+    match client
+        .batch_execute("REVOKE CONNECT ON DATABASE postgres FROM PUBLIC")
+        .await
+    {
+        Ok(()) => Ok(()),
+        Err(_) if !open().await? => Ok(()),
+        Err(e) => Err(outage("postgres REVOKE CONNECT", &e)),
+    }
+}
+
+fn outage(what: &str, e: &tokio_postgres::Error) -> Error {
+    crate::telemetry::outage_of(what, false, e)
+}
+
+fn literal(password: &str) -> String {
+    format!("'{}'", password.replace('\'', "''"))
+}
+
+fn is(e: &tokio_postgres::Error, state: &SqlState) -> bool {
+    e.code() == Some(state)
+}
+
+#[async_trait]
+impl Databases for PostgresDatabases {
+    async fn create(&self, name: &DatabaseName, password: &str) -> Result<CreateDatabase, Error> {
+        let (id, secret) = (name.quoted(), literal(password));
+        self.within("postgres create database", async |client| {
+            // Tenants reach their own database alone: not even the maintenance database (where
+            // the catalog would list the others). Idempotent; a warning where the admin may not.
+            close_maintenance_database(client).await?;
+            let role = format!("CREATE ROLE {id} LOGIN PASSWORD {secret} NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION");
+            match client.batch_execute(&role).await {
+                Ok(()) => {}
+                Err(e) if is(&e, &SqlState::DUPLICATE_OBJECT) => return Ok(CreateDatabase::Taken),
+                Err(e) => return Err(outage("postgres CREATE ROLE", &e)),
+            }
+            // CREATE DATABASE runs outside a transaction: a failure from here on undoes the role.
+            let made = async {
+                client
+                    .batch_execute(&format!("CREATE DATABASE {id} OWNER {id}"))
+                    .await?;
+                client
+                    .batch_execute(&format!(
+                        "REVOKE ALL ON DATABASE {id} FROM PUBLIC; GRANT CONNECT, TEMPORARY ON DATABASE {id} TO {id}"
+                    ))
+                    .await
+            }
+            .await;
+            match made {
+                Ok(()) => Ok(CreateDatabase::Created),
+                Err(e) => {
+                    let taken = is(&e, &SqlState::DUPLICATE_DATABASE);
+                    if !taken {
+                        let _ = client.batch_execute(&format!("DROP DATABASE IF EXISTS {id} WITH (FORCE)")).await;
+                    }
+                    client
+                        .batch_execute(&format!("DROP ROLE IF EXISTS {id}"))
+                        .await
+                        .map_err(|e| outage("postgres DROP ROLE (undo)", &e))?;
+                    if taken {
+                        Ok(CreateDatabase::Taken)
+                    } else {
+                        Err(outage("postgres CREATE DATABASE", &e))
+                    }
+                }
+            }
+        })
+        .await
+    }
+
+    async fn drop(&self, name: &DatabaseName) -> Result<(), Error> {
+        let id = name.quoted();
+        self.within("postgres drop database", async |client| {
+            // FORCE ends every connection to it first (PostgreSQL 13 and later).
+            client
+                .batch_execute(&format!("DROP DATABASE IF EXISTS {id} WITH (FORCE)"))
+                .await
+                .map_err(|e| outage("postgres DROP DATABASE", &e))?;
+            client
+                .batch_execute(&format!("DROP ROLE IF EXISTS {id}"))
+                .await
+                .map_err(|e| outage("postgres DROP ROLE", &e))
+        })
+        .await
+    }
+
+    async fn exists(&self, name: &DatabaseName) -> Result<bool, Error> {
+        let name = name.as_str().to_owned();
+        self.within("postgres find database", async |client| {
+            let rows = client
+                .query("SELECT 1 FROM pg_database WHERE datname = $1", &[&name])
+                .await
+                .map_err(|e| outage("postgres SELECT pg_database", &e))?;
+            Ok(!rows.is_empty())
+        })
+        .await
+    }
+
+    fn endpoint(&self) -> (String, u16) {
+        (self.host.clone(), self.port)
+    }
+
+    async fn ping(&self) -> Result<(), Error> {
+        self.within("postgres ping", async |client| {
+            client
+                .batch_execute("SELECT 1")
+                .await
+                .map_err(|e| outage("postgres SELECT 1", &e))
+        })
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_admin_url_is_parsed_and_never_shown() {
+        let pg = PostgresDatabases::new(
+            "postgres://latch_admin:s3cret@db.internal:6543/postgres",
+            Duration::from_secs(3),
+        )
+        .unwrap();
+        assert_eq!(pg.endpoint(), ("db.internal".to_owned(), 6543));
+        assert!(!format!("{pg:?}").contains("s3cret"));
+        let bad = PostgresDatabases::new("mysql://x", Duration::from_secs(1)).unwrap_err();
+        assert!(!bad.contains("mysql"), "the reason never repeats the URL");
+        assert_eq!(literal("a'b"), "'a''b'");
+    }
+}

@@ -1,0 +1,194 @@
+//! The `Databases` contract on a real PostgreSQL server: a tenant reaches its own database with
+//! its password and nobody else's; a taken name makes nothing; a drop ends live connections and
+//! leaves no role behind.
+
+use crate::support::moto::unique;
+use crate::support::postgres::{connect, postgres};
+use latch_core::adapters::postgres::PostgresDatabases;
+use latch_core::domain::provisioning::{DatabaseName, generate_password};
+use latch_core::ports::{CreateDatabase, Databases};
+use std::time::Duration;
+
+fn provider() -> PostgresDatabases {
+    PostgresDatabases::new(&postgres().admin_url(), Duration::from_secs(5)).unwrap()
+}
+
+fn fresh_name() -> DatabaseName {
+    let raw = unique("t").to_lowercase().replace('-', "_");
+    DatabaseName::parse(&raw[..raw.len().min(31)]).unwrap()
+}
+
+async fn role_exists(name: &DatabaseName) -> bool {
+    let admin = connect(&postgres().admin_url()).await.unwrap();
+    let rows = admin
+        .query(
+            "SELECT 1 FROM pg_roles WHERE rolname = $1",
+            &[&name.as_str()],
+        )
+        .await
+        .unwrap();
+    !rows.is_empty()
+}
+
+#[tokio::test]
+async fn a_tenant_reaches_its_own_database_and_no_other() {
+    let pg = provider();
+    let (mine, theirs) = (fresh_name(), fresh_name());
+    let (my_pw, their_pw) = (generate_password(), generate_password());
+    assert_eq!(
+        pg.create(&mine, &my_pw).await.unwrap(),
+        CreateDatabase::Created
+    );
+    assert_eq!(
+        pg.create(&theirs, &their_pw).await.unwrap(),
+        CreateDatabase::Created
+    );
+    assert!(pg.exists(&mine).await.unwrap());
+    let server = postgres();
+    let me = connect(&server.url_as(mine.as_str(), &my_pw, mine.as_str()))
+        .await
+        .expect("the owner connects to its database");
+    me.batch_execute("CREATE TABLE orders (id int); INSERT INTO orders VALUES (1)")
+        .await
+        .expect("and owns it");
+    let across = connect(&server.url_as(mine.as_str(), &my_pw, theirs.as_str())).await;
+    let err = across.err().expect("another tenant's database refuses it");
+    let why = err
+        .as_db_error()
+        .map(|d| d.message().to_owned())
+        .unwrap_or_default();
+    assert!(why.contains("permission denied"), "{err:?}");
+    let wrong = connect(&server.url_as(mine.as_str(), &their_pw, mine.as_str())).await;
+    assert!(
+        wrong.is_err(),
+        "another tenant's password is not this one's"
+    );
+    let public = connect(&server.url_as(theirs.as_str(), &their_pw, "postgres")).await;
+    assert!(
+        public.is_err(),
+        "a tenant reaches no database but its own, not even postgres"
+    );
+    let role = &me
+        .query("SELECT rolsuper, rolcreatedb, rolcreaterole FROM pg_roles WHERE rolname = current_user", &[])
+        .await
+        .unwrap()[0];
+    assert_eq!(
+        (
+            role.get::<_, bool>(0),
+            role.get::<_, bool>(1),
+            role.get::<_, bool>(2)
+        ),
+        (false, false, false)
+    );
+    pg.drop(&mine).await.unwrap();
+    pg.drop(&theirs).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_taken_name_makes_nothing_and_leaves_the_owner_as_it_was() {
+    let pg = provider();
+    let name = fresh_name();
+    let password = generate_password();
+    assert_eq!(
+        pg.create(&name, &password).await.unwrap(),
+        CreateDatabase::Created
+    );
+    assert_eq!(
+        pg.create(&name, &generate_password()).await.unwrap(),
+        CreateDatabase::Taken
+    );
+    let owner = connect(&postgres().url_as(name.as_str(), &password, name.as_str())).await;
+    assert!(owner.is_ok(), "the first password still works");
+    // A role of that name made outside Latch (no database) is taken too, and stays.
+    let stray = fresh_name();
+    let admin = connect(&postgres().admin_url()).await.unwrap();
+    admin
+        .batch_execute(&format!("CREATE ROLE {}", stray.quoted()))
+        .await
+        .unwrap();
+    assert_eq!(
+        pg.create(&stray, &password).await.unwrap(),
+        CreateDatabase::Taken
+    );
+    assert!(!pg.exists(&stray).await.unwrap());
+    assert!(role_exists(&stray).await);
+    // A database of that name without a role: taken, and the role made on the way is undone.
+    let orphan = fresh_name();
+    admin
+        .batch_execute(&format!("CREATE DATABASE {}", orphan.quoted()))
+        .await
+        .unwrap();
+    assert_eq!(
+        pg.create(&orphan, &password).await.unwrap(),
+        CreateDatabase::Taken
+    );
+    assert!(!role_exists(&orphan).await, "nothing left behind");
+    pg.drop(&name).await.unwrap();
+    pg.drop(&orphan).await.unwrap();
+    admin
+        .batch_execute(&format!("DROP ROLE {}", stray.quoted()))
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_drop_ends_live_connections_and_leaves_no_role() {
+    let pg = provider();
+    let name = fresh_name();
+    let password = generate_password();
+    pg.create(&name, &password).await.unwrap();
+    let live = connect(&postgres().url_as(name.as_str(), &password, name.as_str()))
+        .await
+        .unwrap();
+    live.batch_execute("SELECT 1").await.unwrap();
+    pg.drop(&name).await.unwrap();
+    assert!(
+        live.batch_execute("SELECT 1").await.is_err(),
+        "the connection was ended"
+    );
+    assert!(!pg.exists(&name).await.unwrap());
+    assert!(!role_exists(&name).await);
+    pg.drop(&name).await.expect("dropping what is gone is fine");
+    pg.ping().await.unwrap();
+}
+
+#[tokio::test]
+async fn an_unreachable_server_is_an_outage_within_the_deadline() {
+    // A port nobody listens on.
+    let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = probe.local_addr().unwrap().port();
+    drop(probe);
+    let url = format!("postgres://latch_admin:x@127.0.0.1:{port}/postgres");
+    let pg = PostgresDatabases::new(&url, Duration::from_millis(500)).unwrap();
+    let err = pg.ping().await.unwrap_err();
+    assert!(matches!(err, latch_core::Error::Unavailable(_)), "{err:?}");
+    assert!(
+        !format!("{err:?}").contains("latch_admin:x"),
+        "the URL's secret is not echoed"
+    );
+}
+
+#[tokio::test]
+async fn health_reports_the_database_server_when_one_is_configured() {
+    let url = postgres().admin_url();
+    let app = crate::support::spawn_app_with(&[("LATCH_PG_ADMIN_URL", url.as_str())], None).await;
+    let res = app.get("/v1/health").await;
+    assert_eq!(res.status, 200, "{}", res.body);
+    assert_eq!(res.body["checks"]["databases"]["ok"], true);
+    let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = probe.local_addr().unwrap().port();
+    drop(probe);
+    let dead = format!("postgres://latch_admin:x@127.0.0.1:{port}/postgres");
+    let app = crate::support::spawn_app_with(&[("LATCH_PG_ADMIN_URL", dead.as_str())], None).await;
+    let res = app.get("/v1/health").await;
+    assert_eq!(res.status, 503, "{}", res.body);
+    assert_eq!(res.body["checks"]["databases"]["ok"], false);
+    assert_eq!(res.body["checks"]["store"]["ok"], true);
+    let unset = crate::support::spawn_app().await;
+    let res = unset.get("/v1/health").await;
+    assert!(
+        res.body["checks"].get("databases").is_none(),
+        "{}",
+        res.body
+    );
+}

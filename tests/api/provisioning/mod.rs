@@ -1,0 +1,3 @@
+//! Provisioning's providers, each held to its port's contract against the real thing.
+
+mod databases;
