@@ -69,6 +69,10 @@ pub enum Error {
     /// make it with `telemetry::outage`, which logs and counts it.
     #[error("dependency unavailable: {0}")]
     Unavailable(#[source] Source),
+    /// A provider this deployment has no setting for (`LATCH_PG_ADMIN_URL`, say): 503 with a
+    /// detail naming the setting. Not worth a retry until an operator sets it.
+    #[error("not configured: {0}")]
+    NotConfigured(&'static str),
     /// A bug or broken invariant: 500.
     #[error("internal error: {0}")]
     Internal(#[source] Source),

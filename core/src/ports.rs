@@ -300,6 +300,62 @@ pub trait AuditLog: Send + Sync {
     async fn chain_before(&self, event: &AuditEvent) -> Result<Option<AuditEvent>, Error>;
 }
 
+/// What `Resources::reserve` did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reserve {
+    Reserved,
+    /// Another resource of that kind has that name: nothing written.
+    NameTaken,
+    /// The account moved past the expected version: nothing written; read it and retry.
+    AccountChanged,
+}
+
+/// The records of provisioned resources, with their owners' counts kept in the same writes.
+#[async_trait]
+pub trait Resources: Send + Sync {
+    /// Stores `resource`, claims its name within its kind, and writes `owner` (whose count of
+    /// that kind the caller raised), all or nothing, only while the stored account is still at
+    /// `expected_version`.
+    async fn reserve(
+        &self,
+        resource: &crate::domain::provisioning::Resource,
+        owner: &User,
+        expected_version: u64,
+    ) -> Result<Reserve, Error>;
+    /// Replaces the stored record (its status and detail moved on).
+    async fn update(&self, resource: &crate::domain::provisioning::Resource) -> Result<(), Error>;
+    /// The resource with `id`, read consistently.
+    async fn resource(
+        &self,
+        id: &str,
+    ) -> Result<Option<crate::domain::provisioning::Resource>, Error>;
+    /// The owner's resources of `kind`, oldest first.
+    async fn resources_of(
+        &self,
+        owner: &UserId,
+        kind: crate::domain::provisioning::ResourceKind,
+    ) -> Result<Vec<crate::domain::provisioning::Resource>, Error>;
+    /// Deletes the record and its name claim and writes `owner` (its count lowered), all or
+    /// nothing, only while the account is at `expected_version`; `false` otherwise.
+    async fn release(
+        &self,
+        resource: &crate::domain::provisioning::Resource,
+        owner: &User,
+        expected_version: u64,
+    ) -> Result<bool, Error>;
+}
+
+/// Secrets handed to tenants (a database password), kept where the deployment keeps secrets.
+#[async_trait]
+pub trait TenantSecrets: Send + Sync {
+    /// Stores `value` under `name`, replacing one there.
+    async fn put(&self, name: &str, value: &str) -> Result<(), Error>;
+    /// Deletes `name` at once (no recovery window); an absent one is fine.
+    async fn delete(&self, name: &str) -> Result<(), Error>;
+    /// Whether `name` exists (for leftovers checks).
+    async fn exists(&self, name: &str) -> Result<bool, Error>;
+}
+
 /// What `Databases::create` did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CreateDatabase {
@@ -321,7 +377,7 @@ pub trait Databases: Send + Sync {
     ) -> Result<CreateDatabase, Error>;
     /// Ends every connection to database `name`, then drops it and its role; what is already
     /// gone is fine.
-    async fn drop(&self, name: &crate::domain::provisioning::DatabaseName) -> Result<(), Error>;
+    async fn remove(&self, name: &crate::domain::provisioning::DatabaseName) -> Result<(), Error>;
     /// Whether database `name` exists.
     async fn exists(&self, name: &crate::domain::provisioning::DatabaseName)
     -> Result<bool, Error>;

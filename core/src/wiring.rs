@@ -32,7 +32,11 @@ pub async fn build_with(
 ) -> Result<Deps, Error> {
     let needs_aws = config.store != StoreChoice::Embedded
         || config.mail == MailChoice::Ses
-        || config.secrets != SecretsChoice::Local;
+        || config.secrets != SecretsChoice::Local
+        || matches!(
+            config.databases,
+            Some(crate::config::DatabaseServer::Secret { .. })
+        );
     let aws = match aws {
         Some(given) => Some(given),
         None if needs_aws => {
@@ -54,6 +58,30 @@ pub async fn build_with(
             aws_sdk_secretsmanager::Client::new(aws()?),
             secret_id.clone(),
         )),
+    };
+    let tenant_secrets: Arc<dyn crate::ports::TenantSecrets> = match &config.secrets {
+        SecretsChoice::Local => Arc::new(crate::adapters::tenant_secrets::LocalTenantSecrets::new(
+            config.data_dir.join("tenant-secrets"),
+        )),
+        SecretsChoice::SecretsManager { .. } => Arc::new(
+            crate::adapters::tenant_secrets::SecretsManagerTenantSecrets::new(
+                aws_sdk_secretsmanager::Client::new(aws()?),
+            ),
+        ),
+    };
+    let databases: Option<Arc<dyn crate::ports::Databases>> = match &config.databases {
+        None => None,
+        Some(crate::config::DatabaseServer::Url(pg)) => Some(Arc::new(pg.clone())),
+        Some(crate::config::DatabaseServer::Secret {
+            secret_id,
+            deadline,
+        }) => {
+            let client = aws_sdk_secretsmanager::Client::new(aws()?);
+            let url = crate::adapters::secrets_manager::secret_string(&client, secret_id).await?;
+            let pg = crate::adapters::postgres::PostgresDatabases::new(&url, *deadline)
+                .map_err(|p| Error::internal(format!("the secret {secret_id}: {p}")))?;
+            Some(Arc::new(pg))
+        }
     };
     let ring = KeyRing::from_material(&source.load().await?)?;
     let keys = Arc::new(Keys::refreshed_from(
@@ -106,11 +134,10 @@ pub async fn build_with(
         counters: stores.counters,
         locks: stores.locks,
         ledger: stores.ledger,
+        resources: stores.resources,
+        tenant_secrets,
         captcha,
-        databases: config
-            .databases
-            .clone()
-            .map(|d| Arc::new(d) as Arc<dyn crate::ports::Databases>),
+        databases,
         mailer,
         keys,
         clock,
@@ -157,11 +184,20 @@ pub struct Stores {
     pub counters: Arc<dyn Counters>,
     pub locks: Arc<dyn Locks>,
     pub ledger: Arc<dyn SpendLedger>,
+    pub resources: Arc<dyn crate::ports::Resources>,
 }
 
 impl Stores {
     pub fn of<
-        S: UserStore + SessionStore + AuditLog + Counters + Locks + SpendLedger + Clone + 'static,
+        S: UserStore
+            + SessionStore
+            + AuditLog
+            + Counters
+            + Locks
+            + SpendLedger
+            + crate::ports::Resources
+            + Clone
+            + 'static,
     >(
         store: S,
     ) -> Self {
@@ -171,7 +207,8 @@ impl Stores {
             audit: Arc::new(store.clone()),
             counters: Arc::new(store.clone()),
             locks: Arc::new(store.clone()),
-            ledger: Arc::new(store),
+            ledger: Arc::new(store.clone()),
+            resources: Arc::new(store),
         }
     }
 }

@@ -286,6 +286,31 @@ async fn run_once(
                     .as_u16()
             )
         }
+        "create-database" | "list-databases" | "get-database" | "delete-database" => {
+            let (_, access, _) = signed_in().await;
+            let route = ROUTES.iter().find(|r| r.name == name).unwrap();
+            let db = moto::unique("trips").to_lowercase().replace('-', "_");
+            if name == "create-database" {
+                let body = json!({"name": db});
+                return measure!(
+                    app.post_bearer(route.path, &access, &body)
+                        .await
+                        .status
+                        .as_u16()
+                );
+            }
+            let made = app
+                .post_bearer("/v1/provisioning/databases", &access, &json!({"name": db}))
+                .await;
+            assert_eq!(made.status, 201, "{}", made.body);
+            let path = route.path.replace("{id}", &s(&made.body, "id"));
+            measure!(
+                app.call(route.method.clone(), &path, Some(&access), None)
+                    .await
+                    .status
+                    .as_u16()
+            )
+        }
         "health" | "jwks" | "openapi" => {
             let path = ROUTES.iter().find(|r| r.name == name).unwrap().path;
             measure!(app.get(path).await.status.as_u16())
@@ -314,7 +339,9 @@ async fn every_route_makes_the_documented_number_of_store_calls() {
         ("LATCH_RATE_2FA_PER_MIN", "1000"),
         ("LATCH_RATE_2FA_SETTINGS_PER_15MIN", "1000"),
     ];
-    let settings = [&moto::dynamodb_settings(&names)[..], &limits].concat();
+    let pg = crate::support::postgres::postgres().admin_url();
+    let databases = [("LATCH_PG_ADMIN_URL", pg.as_str())];
+    let settings = [&moto::dynamodb_settings(&names)[..], &limits, &databases].concat();
     let app = spawn_app_with(&settings, Some(aws)).await;
     let mut table = vec![
         START.to_owned(),

@@ -9,6 +9,7 @@ pub mod outbox;
 pub mod postgres;
 pub mod secrets_manager;
 pub mod ses;
+pub mod tenant_secrets;
 pub mod turnstile;
 
 pub(crate) use aws::sdk_error;

@@ -171,7 +171,7 @@ impl Databases for PostgresDatabases {
         .await
     }
 
-    async fn drop(&self, name: &DatabaseName) -> Result<(), Error> {
+    async fn remove(&self, name: &DatabaseName) -> Result<(), Error> {
         let id = name.quoted();
         self.within("postgres drop database", async |client| {
             // FORCE ends every connection to it first (PostgreSQL 13 and later).

@@ -159,3 +159,17 @@ impl crate::ports::StagedSecret for StagedSecretsManager {
         Ok(())
     }
 }
+
+/// The current string value of secret `id` (the tenant-database server's admin URL, say).
+pub async fn secret_string(client: &Client, id: &str) -> Result<String, Error> {
+    let out = client
+        .get_secret_value()
+        .secret_id(id)
+        .version_stage("AWSCURRENT")
+        .send()
+        .await
+        .map_err(|e| super::sdk_error("secretsmanager GetSecretValue", e))?;
+    out.secret_string()
+        .map(str::to_owned)
+        .ok_or_else(|| Error::internal(format!("the secret {id} holds no string")))
+}

@@ -78,9 +78,21 @@ pub struct Config {
     pub deadlines: Deadlines,
     /// How long a process keeps the keys it read before reading them again (`LATCH_KEYS_TTL_S`).
     pub keys_ttl: Duration,
-    /// The tenant-database server (`LATCH_PG_ADMIN_URL`); its `Debug` never shows the URL.
-    pub databases: Option<crate::adapters::postgres::PostgresDatabases>,
+    /// The tenant-database server; its `Debug` never shows the URL.
+    pub databases: Option<DatabaseServer>,
     pub settings: Settings,
+}
+
+/// Where the tenant-database server's admin URL comes from.
+#[derive(Debug, Clone)]
+pub enum DatabaseServer {
+    /// `LATCH_PG_ADMIN_URL`, parsed at start.
+    Url(crate::adapters::postgres::PostgresDatabases),
+    /// `LATCH_PG_ADMIN_SECRET_ID`: a Secrets Manager secret holding the URL, read at cold start.
+    Secret {
+        secret_id: String,
+        deadline: std::time::Duration,
+    },
 }
 
 /// A bad setting: which variable, and what is wrong with it.
@@ -166,7 +178,13 @@ impl Config {
             lock: v.seconds("LATCH_MFA_LOCK_S")?,
             lock_max: v.seconds("LATCH_MFA_LOCK_MAX_S")?,
         };
+        let pro_prices = crate::service::Prices {
+            database: v.parse("LATCH_PRO_PRICE_DATABASE_CENTS", "whole cents")?,
+            dns_zone: v.parse("LATCH_PRO_PRICE_DNS_ZONE_CENTS", "whole cents")?,
+            mail_domain: v.parse("LATCH_PRO_PRICE_MAIL_DOMAIN_CENTS", "whole cents")?,
+        };
         settings.plans = crate::service::PlanSettings {
+            pro_prices,
             free: crate::domain::billing::PlanRules {
                 max_spend_cap_cents: v.parse("LATCH_FREE_MAX_SPEND_CAP_CENTS", "whole cents")?,
                 resources_per_kind: v.parse("LATCH_FREE_RESOURCES_PER_KIND", "a whole number")?,
@@ -302,16 +320,29 @@ impl Config {
         if keys_ttl > Duration::days(1) {
             return Err(v.bad("LATCH_KEYS_TTL_S", "at most 86400 seconds"));
         }
-        let databases = match v.get("LATCH_PG_ADMIN_URL") {
-            None => None,
-            Some(url) => Some(
+        let databases = match (
+            v.get("LATCH_PG_ADMIN_URL"),
+            v.get("LATCH_PG_ADMIN_SECRET_ID"),
+        ) {
+            (Some(_), Some(_)) => {
+                return Err(ConfigError {
+                    var: "LATCH_PG_ADMIN_SECRET_ID".into(),
+                    problem: "set LATCH_PG_ADMIN_URL or LATCH_PG_ADMIN_SECRET_ID, not both".into(),
+                });
+            }
+            (None, None) => None,
+            (None, Some(secret_id)) => Some(DatabaseServer::Secret {
+                secret_id,
+                deadline: deadlines.operation,
+            }),
+            (Some(url), None) => Some(DatabaseServer::Url(
                 crate::adapters::postgres::PostgresDatabases::new(&url, deadlines.operation)
                     // Never `bad`: the value holds the admin password and must not be echoed.
                     .map_err(|problem| ConfigError {
                         var: "LATCH_PG_ADMIN_URL".into(),
                         problem: format!("{problem} (the value is not shown: it holds a password)"),
                     })?,
-            ),
+            )),
         };
         Ok(Self {
             keys_ttl,

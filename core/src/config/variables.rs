@@ -280,9 +280,29 @@ pub const VARIABLES: &[(&str, Option<&str>, &str)] = &[
         "the PostgreSQL server tenant databases are made on, as `postgres://user:password@host:port/db` (a role with CREATEDB and CREATEROLE); unset, provisioning has no databases",
     ),
     (
+        "LATCH_PG_ADMIN_SECRET_ID",
+        None,
+        "instead of LATCH_PG_ADMIN_URL (on AWS): the Secrets Manager secret whose value is that URL, read at cold start",
+    ),
+    (
         "LATCH_AUDIT_EXPORT_ROWS",
         Some("10000"),
         "audit events per CSV export response (1 to 10000); the rest follow through `Link: rel=\"next\"`",
+    ),
+    (
+        "LATCH_PRO_PRICE_DATABASE_CENTS",
+        Some("500"),
+        "a month of one database on PRO, charged when it is created (FREE resources cost nothing)",
+    ),
+    (
+        "LATCH_PRO_PRICE_DNS_ZONE_CENTS",
+        Some("50"),
+        "a month of one DNS zone on PRO",
+    ),
+    (
+        "LATCH_PRO_PRICE_MAIL_DOMAIN_CENTS",
+        Some("100"),
+        "a month of one mail domain on PRO (a hosting account costs the sum of its three parts)",
     ),
     (
         "LATCH_KEYS_TTL_S",

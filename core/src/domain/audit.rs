@@ -66,6 +66,9 @@ audit_types! {
     AdminUserUnlocked => "admin.user_unlocked",
     AdminMfaReset => "admin.mfa_reset",
     AdminVerificationResent => "admin.verification_resent",
+    ProvisioningCreated => "provisioning.created",
+    ProvisioningDeleted => "provisioning.deleted",
+    ProvisioningRolledBack => "provisioning.rolled_back",
     AccessDenied => "access.denied",
     MailDropped => "mail.dropped",
 }

@@ -118,3 +118,71 @@ mod tests {
         assert_ne!(a, generate_password());
     }
 }
+
+/// The kinds of resource, each with its own quota and price.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum ResourceKind {
+    Database,
+    DnsZone,
+    MailDomain,
+    HostingAccount,
+}
+
+impl ResourceKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ResourceKind::Database => "database",
+            ResourceKind::DnsZone => "dnsZone",
+            ResourceKind::MailDomain => "mailDomain",
+            ResourceKind::HostingAccount => "hostingAccount",
+        }
+    }
+
+    /// How many of this kind `counts` holds.
+    pub fn count_in(self, counts: &super::billing::ResourceCounts) -> u32 {
+        match self {
+            ResourceKind::Database => counts.databases,
+            ResourceKind::DnsZone => counts.dns_zones,
+            ResourceKind::MailDomain => counts.mail_domains,
+            ResourceKind::HostingAccount => counts.hosting_accounts,
+        }
+    }
+
+    /// The count of this kind in `counts`, to change it.
+    pub fn count_mut(self, counts: &mut super::billing::ResourceCounts) -> &mut u32 {
+        match self {
+            ResourceKind::Database => &mut counts.databases,
+            ResourceKind::DnsZone => &mut counts.dns_zones,
+            ResourceKind::MailDomain => &mut counts.mail_domains,
+            ResourceKind::HostingAccount => &mut counts.hosting_accounts,
+        }
+    }
+}
+
+/// Where a resource is in its life. `Creating` and `Deleting` are the marks a step leaves
+/// before it runs, so an interrupted one is found and finished or undone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum ResourceStatus {
+    Creating,
+    Ready,
+    Deleting,
+}
+
+/// One provisioned resource of one owner. Its `name` (a database name, a domain) is unique per
+/// kind across the deployment.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Resource {
+    pub id: String,
+    pub owner: super::UserId,
+    pub kind: ResourceKind,
+    pub name: String,
+    pub status: ResourceStatus,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: time::OffsetDateTime,
+    /// Kind-specific facts the provider answered (a zone's name servers, say); never a secret.
+    #[serde(default)]
+    pub detail: serde_json::Map<String, serde_json::Value>,
+}

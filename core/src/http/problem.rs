@@ -142,6 +142,10 @@ pub fn classify(err: &Error) -> (StatusCode, &'static str, String) {
             "unavailable",
             "A dependency is unavailable; try again shortly.",
         ),
+        Error::NotConfigured(setting) => {
+            let detail = format!("This deployment does not provide it: {setting} is not set.");
+            return (S::SERVICE_UNAVAILABLE, "unavailable", detail);
+        }
         Error::Internal(_) => (
             S::INTERNAL_SERVER_ERROR,
             "internal",
@@ -194,7 +198,7 @@ pub fn response(err: &Error, request_id: &str) -> Response<Body> {
         | Error::RateLimited { retry_after_secs } => {
             h.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
         }
-        Error::Unavailable(_) => {
+        Error::Unavailable(_) | Error::NotConfigured(_) => {
             let secs = crate::deadlines::UNAVAILABLE_RETRY_AFTER_S;
             h.insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
@@ -257,6 +261,18 @@ mod tests {
         );
         check(Error::PayloadTooLarge, 413, "payload_too_large");
         check(Error::UnsupportedMediaType, 415, "unsupported_media_type");
+        let off = check(
+            Error::NotConfigured("LATCH_PG_ADMIN_URL"),
+            503,
+            "unavailable",
+        );
+        assert!(
+            off["detail"]
+                .as_str()
+                .unwrap()
+                .contains("LATCH_PG_ADMIN_URL"),
+            "names the setting"
+        );
     }
 
     #[test]
@@ -387,6 +403,7 @@ mod tests {
                 retry_after_secs: secs,
             },
             Error::Unavailable("x".into()),
+            Error::NotConfigured("LATCH_X"),
             Error::internal("x"),
         ]
         .iter()

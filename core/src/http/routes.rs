@@ -1,7 +1,7 @@
 //! The ONE route table: the local server mounts it, every Lambda binary picks its entry by
 //! name, the OpenAPI document is generated from it, and the SAM template is checked against it.
 
-use super::endpoints::{account, admin, auth, billing, system};
+use super::endpoints::{account, admin, auth, billing, provisioning, system};
 use super::serve::Handler;
 use crate::domain::Role;
 pub use crate::service::guard::RateLimit;
@@ -142,6 +142,10 @@ pub static ROUTES: &[Route] = &[
     admin::audit_logs::ROUTE,
     admin::audit_export::ROUTE,
     admin::audit_verify::ROUTE,
+    provisioning::create_database::ROUTE,
+    provisioning::list_databases::ROUTE,
+    provisioning::get_database::ROUTE,
+    provisioning::delete_database::ROUTE,
     system::health::ROUTE,
     system::jwks::ROUTE,
     system::openapi::ROUTE,

@@ -17,6 +17,7 @@ pub mod me;
 pub mod mfa;
 pub mod paging;
 pub mod passwords;
+pub mod provisioning;
 pub mod refresh;
 pub mod register;
 pub mod sessions;
@@ -138,11 +139,42 @@ impl Default for Lockout {
     }
 }
 
-/// What each plan allows (`LATCH_FREE_*`, `LATCH_PRO_*`).
+/// What each plan allows (`LATCH_FREE_*`, `LATCH_PRO_*`), and what PRO resources cost a month
+/// (FREE ones cost nothing).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlanSettings {
     pub free: crate::domain::billing::PlanRules,
     pub pro: crate::domain::billing::PlanRules,
+    pub pro_prices: Prices,
+}
+
+/// Cents a month per resource (`LATCH_PRO_PRICE_*_CENTS`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Prices {
+    pub database: u64,
+    pub dns_zone: u64,
+    pub mail_domain: u64,
+}
+
+impl PlanSettings {
+    /// A month of one resource of `kind` on `plan`; a hosting account is the sum of its parts.
+    pub fn price(
+        &self,
+        plan: crate::domain::Plan,
+        kind: crate::domain::provisioning::ResourceKind,
+    ) -> u64 {
+        use crate::domain::provisioning::ResourceKind as K;
+        if plan == crate::domain::Plan::Free {
+            return 0;
+        }
+        let p = self.pro_prices;
+        match kind {
+            K::Database => p.database,
+            K::DnsZone => p.dns_zone,
+            K::MailDomain => p.mail_domain,
+            K::HostingAccount => p.database + p.dns_zone + p.mail_domain,
+        }
+    }
 }
 
 impl PlanSettings {
@@ -165,6 +197,11 @@ impl Default for PlanSettings {
             pro: PlanRules {
                 max_spend_cap_cents: 1_000_000,
                 resources_per_kind: 10,
+            },
+            pro_prices: Prices {
+                database: 500,
+                dns_zone: 50,
+                mail_domain: 100,
             },
         }
     }
@@ -241,6 +278,8 @@ pub struct Deps {
     pub ledger: Arc<dyn SpendLedger>,
     /// Present when `LATCH_CAPTCHA=turnstile`.
     pub captcha: Option<Arc<dyn Captcha>>,
+    pub resources: Arc<dyn crate::ports::Resources>,
+    pub tenant_secrets: Arc<dyn crate::ports::TenantSecrets>,
     /// The tenant-database server, present when `LATCH_PG_ADMIN_URL` is set.
     pub databases: Option<Arc<dyn crate::ports::Databases>>,
     pub mailer: Arc<dyn Mailer>,

@@ -87,6 +87,8 @@ async fn a_key_rotation_still_opens_old_secrets_and_reseals_them_on_next_use() {
         counters: Arc::clone(&d.counters),
         locks: Arc::clone(&d.locks),
         ledger: Arc::clone(&d.ledger),
+        resources: Arc::clone(&d.resources),
+        tenant_secrets: Arc::clone(&d.tenant_secrets),
         captcha: None,
         databases: None,
         mailer: Arc::clone(&d.mailer),

@@ -80,8 +80,8 @@ async fn a_tenant_reaches_its_own_database_and_no_other() {
         ),
         (false, false, false)
     );
-    pg.drop(&mine).await.unwrap();
-    pg.drop(&theirs).await.unwrap();
+    pg.remove(&mine).await.unwrap();
+    pg.remove(&theirs).await.unwrap();
 }
 
 #[tokio::test]
@@ -123,8 +123,8 @@ async fn a_taken_name_makes_nothing_and_leaves_the_owner_as_it_was() {
         CreateDatabase::Taken
     );
     assert!(!role_exists(&orphan).await, "nothing left behind");
-    pg.drop(&name).await.unwrap();
-    pg.drop(&orphan).await.unwrap();
+    pg.remove(&name).await.unwrap();
+    pg.remove(&orphan).await.unwrap();
     admin
         .batch_execute(&format!("DROP ROLE {}", stray.quoted()))
         .await
@@ -141,14 +141,16 @@ async fn a_drop_ends_live_connections_and_leaves_no_role() {
         .await
         .unwrap();
     live.batch_execute("SELECT 1").await.unwrap();
-    pg.drop(&name).await.unwrap();
+    pg.remove(&name).await.unwrap();
     assert!(
         live.batch_execute("SELECT 1").await.is_err(),
         "the connection was ended"
     );
     assert!(!pg.exists(&name).await.unwrap());
     assert!(!role_exists(&name).await);
-    pg.drop(&name).await.expect("dropping what is gone is fine");
+    pg.remove(&name)
+        .await
+        .expect("dropping what is gone is fine");
     pg.ping().await.unwrap();
 }
 

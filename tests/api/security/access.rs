@@ -107,7 +107,8 @@ async fn every_route_refuses_callers_without_its_access() {
 
 #[tokio::test]
 async fn no_id_route_reaches_another_users_resource() {
-    let app = spawn_app().await;
+    let pg = crate::support::postgres::postgres().admin_url();
+    let app = crate::support::spawn_app_with(&[("LATCH_PG_ADMIN_URL", pg.as_str())], None).await;
     let (_, mine) = app.signed_in().await;
     let mine = s(&mine, "accessToken");
     let (_, theirs) = app.signed_in().await;
@@ -126,6 +127,29 @@ async fn no_id_route_reaches_another_users_resource() {
                     app.me(&theirs).await.status,
                     StatusCode::OK,
                     "theirs lives on"
+                );
+            }
+            "get-database" | "delete-database" => {
+                let db = crate::support::moto::unique("idor")
+                    .to_lowercase()
+                    .replace('-', "_");
+                let made = app
+                    .post_bearer(
+                        "/v1/provisioning/databases",
+                        &theirs,
+                        &serde_json::json!({"name": db}),
+                    )
+                    .await;
+                assert_eq!(made.status, StatusCode::CREATED, "{}", made.body);
+                let path = route.path.replace("{id}", &s(&made.body, "id"));
+                let res = app.bearer(route.method.clone(), &path, &mine).await;
+                res.assert_problem(404, "not_found");
+                let still = app.bearer(Method::GET, &path, &theirs).await;
+                assert_eq!(
+                    still.status,
+                    StatusCode::OK,
+                    "theirs lives on: {}",
+                    still.body
                 );
             }
             // An administrator's `{id}` is any account's: the role matrix holds who may act

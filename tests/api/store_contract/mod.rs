@@ -4,6 +4,7 @@ mod audit;
 mod directory;
 mod guards;
 mod ledger;
+mod resources;
 mod sessions;
 mod users;
 
@@ -11,6 +12,7 @@ pub use audit::*;
 pub use directory::*;
 pub use guards::*;
 pub use ledger::*;
+pub use resources::*;
 pub use sessions::*;
 pub use users::*;
 
@@ -36,6 +38,7 @@ pub struct Stores {
     pub sessions: Arc<dyn SessionStore>,
     pub audit: Arc<dyn AuditLog>,
     pub ledger: Arc<dyn SpendLedger>,
+    pub resources: Arc<dyn latch_core::ports::Resources>,
     _dir: Option<tempfile::TempDir>,
 }
 
@@ -48,7 +51,8 @@ pub async fn embedded() -> Stores {
         users: Arc::new(s.clone()),
         sessions: Arc::new(s.clone()),
         audit: Arc::new(s.clone()),
-        ledger: Arc::new(s),
+        ledger: Arc::new(s.clone()),
+        resources: Arc::new(s),
         _dir: Some(dir),
     }
 }
@@ -63,7 +67,8 @@ pub async fn dynamodb() -> Stores {
         users: Arc::new(s.clone()),
         sessions: Arc::new(s.clone()),
         audit: Arc::new(s.clone()),
-        ledger: Arc::new(s),
+        ledger: Arc::new(s.clone()),
+        resources: Arc::new(s),
         _dir: None,
     }
 }
@@ -148,7 +153,8 @@ contract_suite!(
     accounts_list_in_each_order_filtered_and_paged_by_key,
     the_last_administrator_cannot_be_demoted_even_by_racing_writes,
     an_automatic_lock_never_replaces_an_administrators,
-    an_unverified_administrator_is_never_deleted_as_abandoned
+    an_unverified_administrator_is_never_deleted_as_abandoned,
+    resources_are_reserved_with_their_name_and_count_and_released_whole
 );
 
 #[tokio::test]

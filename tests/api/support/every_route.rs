@@ -273,6 +273,20 @@ pub async fn send(app: &TestApp, route: &Route, f: &Fixture) -> Reply {
             admin,
             body(json!({"monthlySpendCapCents": 0})),
         ),
+        "create-database" => (
+            Method::POST,
+            route.path.into(),
+            bearer,
+            body(json!({"name": moto::unique("db").to_lowercase().replace('-', "_")})),
+        ),
+        "list-databases" => (Method::GET, route.path.into(), bearer, None),
+        // Another user's (or no) database: the store is asked before anything else.
+        "get-database" | "delete-database" => (
+            route.method.clone(),
+            on("01JZ0000000000000000000000"),
+            bearer,
+            None,
+        ),
         "health" | "jwks" | "openapi" => (Method::GET, route.path.into(), None, None),
         other => panic!("no request for route {other:?}: add one to support/every_route.rs"),
     };

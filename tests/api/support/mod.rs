@@ -145,6 +145,7 @@ async fn spawn_app_timed(
             deps.counters = Arc::new(store.clone());
             deps.locks = Arc::new(store.clone());
             deps.ledger = Arc::new(store.clone());
+            deps.resources = Arc::new(store.clone());
             Some(store)
         }
         StoreChoice::DynamoDb(_) => None,

@@ -5,6 +5,7 @@
 pub mod audit;
 pub mod guards;
 pub mod ledger;
+pub mod resources;
 pub mod schema;
 pub mod sessions;
 pub mod users;

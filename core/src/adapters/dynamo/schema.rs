@@ -68,6 +68,11 @@ pub const TABLES: [Table; 4] = [
                 hash: ("directory", KeyKind::S),
                 range: ("dirEmail", KeyKind::S),
             },
+            Index {
+                name: super::resources::BY_OWNER_INDEX,
+                hash: ("resOwner", KeyKind::S),
+                range: ("resId", KeyKind::S),
+            },
         ],
     },
     Table {

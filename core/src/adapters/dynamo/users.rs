@@ -58,7 +58,9 @@ fn token_pk(hash: &TokenHash) -> String {
 }
 
 /// Which items of a cancelled transaction failed their condition (`None` if it failed otherwise).
-fn failed_conditions(err: &SdkError<TransactWriteItemsError>) -> Option<Vec<(bool, Option<Item>)>> {
+pub(crate) fn failed_conditions(
+    err: &SdkError<TransactWriteItemsError>,
+) -> Option<Vec<(bool, Option<Item>)>> {
     match err.as_service_error() {
         Some(TransactWriteItemsError::TransactionCanceledException(e)) => Some(
             e.cancellation_reasons()
@@ -77,7 +79,7 @@ fn failed_conditions(err: &SdkError<TransactWriteItemsError>) -> Option<Vec<(boo
 
 impl DynamoStore {
     /// The whole account, put only while the stored one is at `expected_version`.
-    fn versioned_put(
+    pub(crate) fn versioned_put(
         &self,
         user: &User,
         expected_version: u64,

@@ -5,6 +5,7 @@ mod audit;
 mod guards;
 pub(crate) use guards::window_key;
 mod ledger;
+mod resources;
 mod sessions;
 mod users;
 
@@ -79,6 +80,9 @@ impl EmbeddedStore {
             txn.open_table(AUDIT_CHAIN).map_err(db_err)?;
             txn.open_table(AUDIT_HEADS).map_err(db_err)?;
             txn.open_table(ROLE_COUNTS).map_err(db_err)?;
+            txn.open_table(resources::RESOURCES).map_err(db_err)?;
+            txn.open_table(resources::RESOURCE_NAMES).map_err(db_err)?;
+            txn.open_table(resources::OWNER_RESOURCES).map_err(db_err)?;
             txn.open_table(SPEND).map_err(db_err)?;
             txn.open_table(CHARGES).map_err(db_err)?;
         }

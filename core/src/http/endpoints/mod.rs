@@ -5,4 +5,5 @@ pub mod account;
 pub mod admin;
 pub mod auth;
 pub mod billing;
+pub mod provisioning;
 pub mod system;

@@ -1,0 +1,155 @@
+//! `Resources` on DynamoDB, in the users table: records `RESOURCE#<id>` (in the sparse index
+//! `resourcesByOwner`: hash `resOwner` = `<owner>#<kind>`, range `resId`), name claims
+//! `RESNAME#<kind>#<name>`, each reserve and release one transaction with the owner's account
+//! at its version.
+
+use super::users::failed_conditions;
+use super::{DynamoStore, Item, build_err, from_item, s, to_item};
+use crate::Error;
+use crate::adapters::sdk_error;
+use crate::domain::provisioning::{Resource, ResourceKind};
+use crate::domain::{User, UserId};
+use crate::ports::{Reserve, Resources, UserStore};
+use async_trait::async_trait;
+use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem};
+
+pub const BY_OWNER_INDEX: &str = "resourcesByOwner";
+
+fn resource_pk(id: &str) -> String {
+    format!("RESOURCE#{id}")
+}
+
+fn name_pk(r: &Resource) -> String {
+    format!("RESNAME#{}#{}", r.kind.as_str(), r.name)
+}
+
+fn owner_key(owner: &UserId, kind: ResourceKind) -> String {
+    format!("{owner}#{}", kind.as_str())
+}
+
+fn resource_item(r: &Resource) -> Result<Item, Error> {
+    let mut item = to_item(resource_pk(&r.id), r, None)?;
+    item.insert("resOwner".into(), s(owner_key(&r.owner, r.kind)));
+    item.insert("resId".into(), s(r.id.as_str()));
+    Ok(item)
+}
+
+#[async_trait]
+impl Resources for DynamoStore {
+    async fn reserve(
+        &self,
+        resource: &Resource,
+        owner: &User,
+        expected_version: u64,
+    ) -> Result<Reserve, Error> {
+        let table = &self.tables.users;
+        let record = Put::builder()
+            .table_name(table)
+            .set_item(Some(resource_item(resource)?))
+            .condition_expression("attribute_not_exists(pk)")
+            .build()
+            .map_err(build_err)?;
+        let claim = Put::builder()
+            .table_name(table)
+            .item("pk", s(name_pk(resource)))
+            .item("resourceId", s(resource.id.as_str()))
+            .condition_expression("attribute_not_exists(pk)")
+            .build()
+            .map_err(build_err)?;
+        let items = vec![
+            TransactWriteItem::builder().put(record).build(),
+            TransactWriteItem::builder().put(claim).build(),
+            self.versioned_put(owner, expected_version)?,
+        ];
+        let err = match self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await
+        {
+            Ok(_) => return Ok(Reserve::Reserved),
+            Err(err) => err,
+        };
+        match failed_conditions(&err).as_deref() {
+            // This very record is there: an attempt whose answer was lost landed.
+            Some([(true, _), ..])
+                if self.resource(&resource.id).await?.as_ref() == Some(resource) =>
+            {
+                Ok(Reserve::Reserved)
+            }
+            Some([_, (true, _), _]) => Ok(Reserve::NameTaken),
+            Some(_) => Ok(Reserve::AccountChanged),
+            None => Err(sdk_error(
+                "dynamodb TransactWriteItems (reserve resource)",
+                err,
+            )),
+        }
+    }
+
+    async fn update(&self, resource: &Resource) -> Result<(), Error> {
+        self.client
+            .put_item()
+            .table_name(&self.tables.users)
+            .set_item(Some(resource_item(resource)?))
+            .condition_expression("attribute_exists(pk)")
+            .send()
+            .await
+            .map_err(|e| sdk_error("dynamodb PutItem (resource)", e))?;
+        Ok(())
+    }
+
+    async fn resource(&self, id: &str) -> Result<Option<Resource>, Error> {
+        self.get(&self.tables.users, resource_pk(id))
+            .await?
+            .map(from_item)
+            .transpose()
+    }
+
+    async fn resources_of(
+        &self,
+        owner: &UserId,
+        kind: ResourceKind,
+    ) -> Result<Vec<Resource>, Error> {
+        let query = self
+            .client
+            .query()
+            .table_name(&self.tables.users)
+            .index_name(BY_OWNER_INDEX)
+            .key_condition_expression("resOwner = :o")
+            .expression_attribute_values(":o", s(owner_key(owner, kind)))
+            .scan_index_forward(true);
+        // A plan allows at most a few per kind; every page is read.
+        let read = self
+            .collect(query, None, usize::MAX, "resources by owner")
+            .await?;
+        read.items.into_iter().map(from_item).collect()
+    }
+
+    async fn release(
+        &self,
+        resource: &Resource,
+        owner: &User,
+        expected_version: u64,
+    ) -> Result<bool, Error> {
+        let table = &self.tables.users;
+        let deletes = [resource_pk(&resource.id), name_pk(resource)].map(|pk| {
+            Delete::builder()
+                .table_name(table)
+                .key("pk", s(pk))
+                .build()
+                .map(|d| TransactWriteItem::builder().delete(d).build())
+                .map_err(build_err)
+        });
+        let mut items = Vec::new();
+        for d in deletes {
+            items.push(d?);
+        }
+        items.push(self.versioned_put(owner, expected_version)?);
+        if self.transact(items, "release resource").await? {
+            return Ok(true);
+        }
+        // The stored account being exactly this one means an earlier attempt landed.
+        Ok(self.user_by_id(&owner.id).await?.as_ref() == Some(owner))
+    }
+}

@@ -1,0 +1,38 @@
+//! DELETE /v1/provisioning/databases/{id}
+
+use crate::Error;
+use crate::http::routes::{Access, Body, Cache, Doc, Route};
+use crate::http::{BoxFuture, Call, Reply};
+use crate::service::Deps;
+use crate::service::provisioning::databases;
+use lambda_http::http::{Method, StatusCode};
+
+pub const ROUTE: Route = Route {
+    name: "delete-database",
+    method: Method::DELETE,
+    path: "/v1/provisioning/databases/{id}",
+    access: Access::Bearer,
+    limit: None,
+    cache: Cache::NoStore,
+    handler,
+    doc: Doc {
+        summary: "Drop one of the caller's databases and its role (connections ended first)",
+        tag: "provisioning",
+        body: Body::None,
+        query: &[],
+        success: 204,
+        success_description: "Dropped, with its role and its secret",
+        response: None,
+        content_type: "",
+        errors: &[(404, &["not_found"])],
+    },
+};
+
+fn handler(deps: &Deps, call: Call) -> BoxFuture<'_, Result<Reply, Error>> {
+    Box::pin(async move {
+        let auth = call.authenticated()?;
+        let id = call.path("id");
+        databases::delete(deps, &call.caller, auth, id.as_deref()).await?;
+        Ok(Reply::empty(StatusCode::NO_CONTENT))
+    })
+}

@@ -1,0 +1,217 @@
+//! `/v1/provisioning/databases`: a PostgreSQL database and role per resource, its password shown
+//! once and kept as a tenant secret. Creation runs reserve → secret → database → ready →
+//! charge (last: a charge cannot be taken back); a step that fails undoes the ones before it,
+//! in reverse, and the call fails with nothing left behind.
+
+use super::super::authn::Authenticated;
+use super::super::{Caller, Deps};
+use crate::Error;
+use crate::domain::provisioning::{
+    DatabaseName, Resource, ResourceKind, ResourceStatus, generate_password,
+};
+use crate::domain::{AuditType, FieldError};
+use crate::ports::{CreateDatabase, Databases};
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+
+const KIND: ResourceKind = ResourceKind::Database;
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CreateRequest {
+    /// `^[a-z][a-z0-9_]{2,30}$`: the database's name and its owner role's.
+    #[schema(example = "shop")]
+    pub name: String,
+}
+
+/// A database as its owner sees it (never its password, after the first answer).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DatabaseView {
+    pub id: String,
+    pub name: String,
+    #[schema(example = "ready")]
+    pub status: String,
+    pub host: String,
+    pub port: u16,
+    pub database: String,
+    pub username: String,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: time::OffsetDateTime,
+}
+
+/// The answer to a creation: the view and, this once, the password.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CreatedDatabase {
+    #[serde(flatten)]
+    pub database: DatabaseView,
+    /// 256 bits; shown in this answer only, kept as a tenant secret.
+    pub password: String,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct DatabaseList {
+    pub items: Vec<DatabaseView>,
+}
+
+fn server(deps: &Deps) -> Result<Arc<dyn Databases>, Error> {
+    deps.databases
+        .clone()
+        .ok_or(Error::NotConfigured("LATCH_PG_ADMIN_URL"))
+}
+
+fn view(resource: &Resource, databases: Option<&Arc<dyn Databases>>) -> DatabaseView {
+    let (host, port) = databases.map(|d| d.endpoint()).unwrap_or_default();
+    DatabaseView {
+        id: resource.id.clone(),
+        name: resource.name.clone(),
+        status: match resource.status {
+            ResourceStatus::Creating => "creating",
+            ResourceStatus::Ready => "ready",
+            ResourceStatus::Deleting => "deleting",
+        }
+        .to_owned(),
+        host,
+        port,
+        database: resource.name.clone(),
+        username: resource.name.clone(),
+        created_at: resource.created_at,
+    }
+}
+
+/// What a failed creation had done, undone in reverse.
+#[derive(Debug, Default)]
+struct Done {
+    secret: bool,
+    database: bool,
+}
+
+async fn undo(
+    deps: &Deps,
+    caller: &Caller,
+    resource: &Resource,
+    name: &DatabaseName,
+    done: Done,
+    why: &str,
+) {
+    let mut left = Vec::new();
+    if done.database {
+        if let Some(db) = &deps.databases {
+            if db.remove(name).await.is_err() {
+                left.push("database");
+            }
+        }
+    }
+    if done.secret && deps.tenant_secrets.delete(&resource.id).await.is_err() {
+        left.push("secret");
+    }
+    if super::release(deps, resource).await.is_err() {
+        left.push("record");
+    }
+    let left = left.join(",");
+    let mut meta = vec![("reason", why)];
+    if !left.is_empty() {
+        // The record stays `Creating`: the recovery path finds it and finishes the undoing.
+        tracing::error!(target: "latch::provisioning", resourceId = %resource.id, left = %left, "rollback left parts behind");
+        meta.push(("left", left.as_str()));
+    }
+    super::audited(
+        deps,
+        caller,
+        AuditType::ProvisioningRolledBack,
+        resource,
+        &meta,
+    )
+    .await;
+}
+
+/// POST /v1/provisioning/databases
+pub async fn create(
+    deps: &Deps,
+    caller: &Caller,
+    auth: &Authenticated,
+    req: CreateRequest,
+) -> Result<CreatedDatabase, Error> {
+    super::verified(auth)?;
+    let name =
+        DatabaseName::parse(&req.name).map_err(|e: FieldError| Error::Validation(vec![e]))?;
+    let databases = server(deps)?;
+    let (mut resource, price) = super::reserve(deps, auth, KIND, name.as_str()).await?;
+    let mut done = Done::default();
+    let password = generate_password();
+    let steps = async {
+        deps.tenant_secrets.put(&resource.id, &password).await?;
+        done.secret = true;
+        // The name is reserved to this resource: a database of that name that an error leaves
+        // behind (one made before its answer was lost) is this call's to drop.
+        done.database = true;
+        match databases.create(&name, &password).await? {
+            CreateDatabase::Created => {}
+            // Made outside Latch: not this caller's, and not this call's to drop.
+            CreateDatabase::Taken => {
+                done.database = false;
+                return Err(Error::Conflict);
+            }
+        }
+        resource.status = ResourceStatus::Ready;
+        deps.resources.update(&resource).await?;
+        // Last: a charge cannot be taken back, so nothing may fail after it.
+        super::charge(deps, caller, &resource, price).await
+    }
+    .await;
+    if let Err(err) = steps {
+        let why = crate::http::problem::classify(&err).1;
+        undo(deps, caller, &resource, &name, done, why).await;
+        return Err(err);
+    }
+    super::audited(deps, caller, AuditType::ProvisioningCreated, &resource, &[]).await;
+    Ok(CreatedDatabase {
+        database: view(&resource, Some(&databases)),
+        password,
+    })
+}
+
+/// GET /v1/provisioning/databases
+pub async fn list(deps: &Deps, auth: &Authenticated) -> Result<DatabaseList, Error> {
+    let owned = deps.resources.resources_of(&auth.user.id, KIND).await?;
+    Ok(DatabaseList {
+        items: owned
+            .iter()
+            .map(|r| view(r, deps.databases.as_ref()))
+            .collect(),
+    })
+}
+
+/// GET /v1/provisioning/databases/{id}
+pub async fn get(
+    deps: &Deps,
+    auth: &Authenticated,
+    id: Option<&str>,
+) -> Result<DatabaseView, Error> {
+    let resource = super::owned(deps, auth, KIND, id).await?;
+    Ok(view(&resource, deps.databases.as_ref()))
+}
+
+/// DELETE /v1/provisioning/databases/{id}: ends its connections, drops the database and the
+/// role, deletes the secret, then the record (marked `Deleting` first, so an interrupted delete
+/// is found and finished).
+pub async fn delete(
+    deps: &Deps,
+    caller: &Caller,
+    auth: &Authenticated,
+    id: Option<&str>,
+) -> Result<(), Error> {
+    let mut resource = super::owned(deps, auth, KIND, id).await?;
+    let databases = server(deps)?;
+    let name = DatabaseName::parse(&resource.name)
+        .map_err(|_| Error::internal("a stored database name does not parse"))?;
+    resource.status = ResourceStatus::Deleting;
+    deps.resources.update(&resource).await?;
+    databases.remove(&name).await?;
+    deps.tenant_secrets.delete(&resource.id).await?;
+    super::release(deps, &resource).await?;
+    super::audited(deps, caller, AuditType::ProvisioningDeleted, &resource, &[]).await;
+    Ok(())
+}

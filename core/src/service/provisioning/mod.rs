@@ -1,0 +1,177 @@
+//! Provisioning (`/v1/provisioning`): resources that belong to their caller, held to the plan's
+//! quota and the month's cap, and never left half-made. The steps common to every kind live
+//! here: the reservation (record, name and count in one write), the month's price (checked
+//! before anything is made, charged last), and the undoing of what a failed call had done.
+
+pub mod databases;
+
+use super::authn::Authenticated;
+use super::{Caller, Deps, after_commit, audit, billing};
+use crate::Error;
+use crate::domain::billing::period_of;
+use crate::domain::provisioning::{Resource, ResourceKind, ResourceStatus};
+use crate::domain::{AuditType, Outcome, User};
+use crate::ports::Reserve;
+
+/// How often a write that lost a race for the account reads it again.
+const ATTEMPTS: usize = 3;
+
+/// Refuses a caller whose address is not confirmed (403 `email_not_verified`).
+pub fn verified(auth: &Authenticated) -> Result<(), Error> {
+    if auth.user.email_verified {
+        Ok(())
+    } else {
+        Err(Error::EmailNotVerified)
+    }
+}
+
+/// A month of `kind` for `user`, refused up front (402 `spend_cap_reached`) when it would take
+/// the month past the cap; the charge itself comes last, once the resource stands.
+async fn affordable(deps: &Deps, user: &User, kind: ResourceKind) -> Result<u64, Error> {
+    let price = deps.settings.plans.price(user.plan, kind);
+    if price == 0 {
+        return Ok(0);
+    }
+    let spent = deps
+        .ledger
+        .spent(&user.id, &period_of(deps.clock.now()))
+        .await?;
+    if spent.saturating_add(price) > user.billing.monthly_spend_cap_cents {
+        return Err(Error::SpendCapReached);
+    }
+    Ok(price)
+}
+
+/// Records a new resource `name` of `kind` for the caller, `Creating`, with its owner's count
+/// raised in the same write: 402 `plan_quota_exceeded` past the plan's quota, 402
+/// `spend_cap_reached` when its price would pass the cap, 409 when the name is taken. Returns
+/// the record and the price to charge once it stands.
+pub async fn reserve(
+    deps: &Deps,
+    auth: &Authenticated,
+    kind: ResourceKind,
+    name: &str,
+) -> Result<(Resource, u64), Error> {
+    let now = deps.clock.now();
+    let resource = Resource {
+        id: crate::crypto::random::ulid(now),
+        owner: auth.user.id.clone(),
+        kind,
+        name: name.to_owned(),
+        status: ResourceStatus::Creating,
+        created_at: now,
+        detail: serde_json::Map::new(),
+    };
+    let mut user = auth.user.clone();
+    for _ in 0..ATTEMPTS {
+        let rules = deps.settings.plans.rules(user.plan);
+        if kind.count_in(&user.billing.resources) >= rules.resources_per_kind {
+            return Err(Error::PlanQuotaExceeded);
+        }
+        let price = affordable(deps, &user, kind).await?;
+        let mut next = user.clone();
+        *kind.count_mut(&mut next.billing.resources) += 1;
+        next.next_write();
+        match deps
+            .resources
+            .reserve(&resource, &next, user.version)
+            .await?
+        {
+            Reserve::Reserved => return Ok((resource, price)),
+            Reserve::NameTaken => return Err(Error::Conflict),
+            Reserve::AccountChanged => {
+                user = deps
+                    .users
+                    .user_by_id(&user.id)
+                    .await?
+                    .ok_or(Error::NotFound)?;
+            }
+        }
+    }
+    Err(Error::Conflict)
+}
+
+/// Deletes the record, its name claim and one from its owner's count, in one write.
+pub async fn release(deps: &Deps, resource: &Resource) -> Result<(), Error> {
+    for _ in 0..ATTEMPTS {
+        let user = deps
+            .users
+            .user_by_id(&resource.owner)
+            .await?
+            .ok_or(Error::NotFound)?;
+        let mut next = user.clone();
+        let count = resource.kind.count_mut(&mut next.billing.resources);
+        *count = count.saturating_sub(1);
+        next.next_write();
+        if deps
+            .resources
+            .release(resource, &next, user.version)
+            .await?
+        {
+            return Ok(());
+        }
+    }
+    Err(Error::Conflict)
+}
+
+/// Charges a month of `resource` (its id is the idempotency key, so a retry never charges
+/// twice); past the cap it is 402 and nothing is charged.
+pub async fn charge(
+    deps: &Deps,
+    caller: &Caller,
+    resource: &Resource,
+    price: u64,
+) -> Result<(), Error> {
+    if price == 0 {
+        return Ok(());
+    }
+    let key = format!("provision:{}", resource.id);
+    let what = format!(
+        "{} {}, {}",
+        resource.kind.as_str(),
+        resource.name,
+        period_of(resource.created_at)
+    );
+    billing::charge(deps, caller, &resource.owner, price, &key, &what, None).await?;
+    Ok(())
+}
+
+/// The audit event of a step of `resource`'s life.
+pub async fn audited(
+    deps: &Deps,
+    caller: &Caller,
+    kind: AuditType,
+    resource: &Resource,
+    extra: &[(&str, &str)],
+) {
+    let mut meta = vec![
+        ("resourceId", resource.id.as_str()),
+        ("kind", resource.kind.as_str()),
+        ("name", resource.name.as_str()),
+    ];
+    meta.extend_from_slice(extra);
+    let outcome = if kind == AuditType::ProvisioningRolledBack {
+        Outcome::Failure
+    } else {
+        Outcome::Success
+    };
+    let event = audit::record(deps, caller, kind, Some(&resource.owner), outcome, &meta);
+    after_commit(deps, caller, "provisioning audit", event).await;
+}
+
+/// The caller's resource `id` of `kind`: another user's, another kind's or none is 404.
+pub async fn owned(
+    deps: &Deps,
+    auth: &Authenticated,
+    kind: ResourceKind,
+    id: Option<&str>,
+) -> Result<Resource, Error> {
+    let id = id
+        .filter(|i| crate::domain::UserId::parse(i).is_some())
+        .ok_or(Error::NotFound)?;
+    deps.resources
+        .resource(id)
+        .await?
+        .filter(|r| r.owner == auth.user.id && r.kind == kind)
+        .ok_or(Error::NotFound)
+}

@@ -1,0 +1,243 @@
+//! A database creation failing at every step in turn, on both stores and a real PostgreSQL:
+//! each leaves nothing behind (no database, role, secret, record, count or charge), and the
+//! rollback is audited.
+
+use super::api::{apps, db_name, leftovers};
+use crate::support::{TestApp, UA, s};
+use async_trait::async_trait;
+use latch_core::Error;
+use latch_core::domain::provisioning::{DatabaseName, Resource, ResourceKind};
+use latch_core::domain::{AuditType, Charge, ClientInfo, User, UserId};
+use latch_core::ports::{
+    ChargeOutcome, CreateDatabase, Databases, Reserve, Resources, SpendLedger, TenantSecrets,
+};
+use latch_core::service::provisioning::databases::{self, CreateRequest};
+use latch_core::service::{Caller, Deps};
+use std::sync::Arc;
+
+/// The step a run breaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Break {
+    Secret,
+    DatabaseRefused,
+    /// The database is made but the answer is lost.
+    DatabaseLost,
+    Charge,
+    Ready,
+}
+
+fn injected() -> Error {
+    latch_core::telemetry::outage("injected fault", false, "the test broke this step")
+}
+
+struct Secrets(Arc<dyn TenantSecrets>, Break);
+
+#[async_trait]
+impl TenantSecrets for Secrets {
+    async fn put(&self, name: &str, value: &str) -> Result<(), Error> {
+        if self.1 == Break::Secret {
+            return Err(injected());
+        }
+        self.0.put(name, value).await
+    }
+    async fn delete(&self, name: &str) -> Result<(), Error> {
+        self.0.delete(name).await
+    }
+    async fn exists(&self, name: &str) -> Result<bool, Error> {
+        self.0.exists(name).await
+    }
+}
+
+struct Server(Arc<dyn Databases>, Break);
+
+#[async_trait]
+impl Databases for Server {
+    async fn create(&self, name: &DatabaseName, password: &str) -> Result<CreateDatabase, Error> {
+        match self.1 {
+            Break::DatabaseRefused => Err(injected()),
+            Break::DatabaseLost => {
+                self.0.create(name, password).await?;
+                Err(injected())
+            }
+            _ => self.0.create(name, password).await,
+        }
+    }
+    async fn remove(&self, name: &DatabaseName) -> Result<(), Error> {
+        self.0.remove(name).await
+    }
+    async fn exists(&self, name: &DatabaseName) -> Result<bool, Error> {
+        self.0.exists(name).await
+    }
+    fn endpoint(&self) -> (String, u16) {
+        self.0.endpoint()
+    }
+    async fn ping(&self) -> Result<(), Error> {
+        self.0.ping().await
+    }
+}
+
+struct Ledger(Arc<dyn SpendLedger>, Break);
+
+#[async_trait]
+impl SpendLedger for Ledger {
+    async fn charge(
+        &self,
+        charge: &Charge,
+        cap: u64,
+        version: u64,
+    ) -> Result<ChargeOutcome, Error> {
+        if self.1 == Break::Charge {
+            // Another charge took the room between the check and this one.
+            return Ok(ChargeOutcome::CapReached);
+        }
+        self.0.charge(charge, cap, version).await
+    }
+    async fn spent(&self, user: &UserId, period: &str) -> Result<u64, Error> {
+        self.0.spent(user, period).await
+    }
+    async fn claim_cap_notice(&self, user: &UserId, period: &str) -> Result<bool, Error> {
+        self.0.claim_cap_notice(user, period).await
+    }
+}
+
+struct Records(Arc<dyn Resources>, Break);
+
+#[async_trait]
+impl Resources for Records {
+    async fn reserve(&self, r: &Resource, owner: &User, v: u64) -> Result<Reserve, Error> {
+        self.0.reserve(r, owner, v).await
+    }
+    async fn update(&self, r: &Resource) -> Result<(), Error> {
+        if self.1 == Break::Ready {
+            return Err(injected());
+        }
+        self.0.update(r).await
+    }
+    async fn resource(&self, id: &str) -> Result<Option<Resource>, Error> {
+        self.0.resource(id).await
+    }
+    async fn resources_of(
+        &self,
+        owner: &UserId,
+        kind: ResourceKind,
+    ) -> Result<Vec<Resource>, Error> {
+        self.0.resources_of(owner, kind).await
+    }
+    async fn release(&self, r: &Resource, owner: &User, v: u64) -> Result<bool, Error> {
+        self.0.release(r, owner, v).await
+    }
+}
+
+/// `app`'s dependencies with step `at` broken.
+fn broken(app: &TestApp, at: Break) -> Deps {
+    let d = &app.deps;
+    Deps {
+        settings: d.settings.clone(),
+        users: Arc::clone(&d.users),
+        sessions: Arc::clone(&d.sessions),
+        audit: Arc::clone(&d.audit),
+        counters: Arc::clone(&d.counters),
+        locks: Arc::clone(&d.locks),
+        ledger: Arc::new(Ledger(Arc::clone(&d.ledger), at)),
+        resources: Arc::new(Records(Arc::clone(&d.resources), at)),
+        tenant_secrets: Arc::new(Secrets(Arc::clone(&d.tenant_secrets), at)),
+        databases: d
+            .databases
+            .clone()
+            .map(|db| Arc::new(Server(db, at)) as Arc<dyn Databases>),
+        captcha: None,
+        mailer: Arc::clone(&d.mailer),
+        keys: Arc::clone(&d.keys),
+        clock: Arc::clone(&d.clock),
+        hasher: d.hasher.clone(),
+    }
+}
+
+#[tokio::test]
+async fn a_failure_at_any_step_leaves_nothing_behind() {
+    for (app, _clock) in apps().await {
+        let (email, tokens) = app.signed_in().await;
+        // PRO with room, so the charge step is a real step.
+        let access = s(&tokens, "accessToken");
+        app.post_bearer(
+            "/v1/account/plan",
+            &access,
+            &serde_json::json!({"plan": "PRO"}),
+        )
+        .await;
+        app.post_bearer(
+            "/v1/account/limits",
+            &access,
+            &serde_json::json!({"monthlySpendCapCents": 5000}),
+        )
+        .await;
+        let caller = Caller {
+            request_id: "rollback".into(),
+            client: ClientInfo {
+                ip: "127.0.0.1".parse().unwrap(),
+                user_agent: UA.into(),
+            },
+        };
+        for at in [
+            Break::Secret,
+            Break::DatabaseRefused,
+            Break::DatabaseLost,
+            Break::Charge,
+            Break::Ready,
+        ] {
+            let deps = broken(&app, at);
+            let auth = latch_core::service::authn::authenticate(&deps, &caller, Some(&access))
+                .await
+                .unwrap();
+            let rolled_back = app.audited(AuditType::ProvisioningRolledBack).await;
+            let name = db_name("rb");
+            let req = CreateRequest { name: name.clone() };
+            let err = databases::create(&deps, &caller, &auth, req)
+                .await
+                .unwrap_err();
+            match at {
+                Break::Charge => assert!(matches!(err, Error::SpendCapReached), "{at:?}: {err:?}"),
+                _ => assert!(matches!(err, Error::Unavailable(_)), "{at:?}: {err:?}"),
+            }
+            let user = app.account(&email).await;
+            let records = app
+                .deps
+                .resources
+                .resources_of(&user.id, ResourceKind::Database)
+                .await
+                .unwrap();
+            assert!(records.is_empty(), "{at:?}: {records:?}");
+            assert_eq!(
+                leftovers(&app, &name, None).await,
+                Vec::<&str>::new(),
+                "{at:?}"
+            );
+            assert_eq!(
+                user.billing.resources.databases, 0,
+                "{at:?}: the count is back"
+            );
+            let period = latch_core::domain::billing::period_of(app.deps.clock.now());
+            assert_eq!(
+                app.deps.ledger.spent(&user.id, &period).await.unwrap(),
+                0,
+                "{at:?}: no charge"
+            );
+            assert_eq!(
+                app.audited(AuditType::ProvisioningRolledBack).await,
+                rolled_back + 1,
+                "{at:?}"
+            );
+        }
+        // And nothing of the broken runs is in the way of a good one.
+        let ok = app
+            .post_bearer(
+                "/v1/provisioning/databases",
+                &access,
+                &serde_json::json!({"name": db_name("rb")}),
+            )
+            .await;
+        assert_eq!(ok.status, 201, "{}", ok.body);
+        let id = s(&ok.body, "id");
+        assert!(app.deps.tenant_secrets.exists(&id).await.unwrap());
+    }
+}
