@@ -71,7 +71,7 @@ pub async fn build_with(
     };
     let databases: Option<Arc<dyn crate::ports::Databases>> = match &config.databases {
         None => None,
-        Some(crate::config::DatabaseServer::Url(pg)) => Some(Arc::new(pg.clone())),
+        Some(crate::config::DatabaseServer::Url(pg)) => Some(Arc::new(pg.as_ref().clone())),
         Some(crate::config::DatabaseServer::Secret {
             secret_id,
             deadline,

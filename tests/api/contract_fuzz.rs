@@ -1,13 +1,15 @@
 //! Schemathesis fuzzes the local server against its own OpenAPI document: any 5xx, any response
 //! the document does not describe, or a response without the security headers fails the run.
 
-use crate::support::{UA, spawn_app};
+use crate::support::UA;
 use std::path::PathBuf;
 use std::process::Command;
 
 #[tokio::test]
 async fn schemathesis_finds_nothing_against_the_openapi_document() {
-    let app = spawn_app().await;
+    // With a database server, so provisioning answers as deployed rather than 503.
+    let pg = crate::support::postgres::postgres().admin_url();
+    let app = crate::support::spawn_app_with(&[("LATCH_PG_ADMIN_URL", pg.as_str())], None).await;
     let (_, tokens) = app.signed_in().await;
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let st = root.join("../.venv/bin/schemathesis");

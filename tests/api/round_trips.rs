@@ -289,7 +289,7 @@ async fn run_once(
         "create-database" | "list-databases" | "get-database" | "delete-database" => {
             let (_, access, _) = signed_in().await;
             let route = ROUTES.iter().find(|r| r.name == name).unwrap();
-            let db = moto::unique("trips").to_lowercase().replace('-', "_");
+            let db = crate::support::postgres::db_name("trips");
             if name == "create-database" {
                 let body = json!({"name": db});
                 return measure!(

@@ -87,7 +87,7 @@ pub struct Config {
 #[derive(Debug, Clone)]
 pub enum DatabaseServer {
     /// `LATCH_PG_ADMIN_URL`, parsed at start.
-    Url(crate::adapters::postgres::PostgresDatabases),
+    Url(Box<crate::adapters::postgres::PostgresDatabases>),
     /// `LATCH_PG_ADMIN_SECRET_ID`: a Secrets Manager secret holding the URL, read at cold start.
     Secret {
         secret_id: String,
@@ -335,14 +335,14 @@ impl Config {
                 secret_id,
                 deadline: deadlines.operation,
             }),
-            (Some(url), None) => Some(DatabaseServer::Url(
+            (Some(url), None) => Some(DatabaseServer::Url(Box::new(
                 crate::adapters::postgres::PostgresDatabases::new(&url, deadlines.operation)
                     // Never `bad`: the value holds the admin password and must not be echoed.
                     .map_err(|problem| ConfigError {
                         var: "LATCH_PG_ADMIN_URL".into(),
                         problem: format!("{problem} (the value is not shown: it holds a password)"),
                     })?,
-            )),
+            ))),
         };
         Ok(Self {
             keys_ttl,

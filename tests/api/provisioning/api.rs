@@ -1,16 +1,12 @@
 //! `/v1/provisioning/databases` over HTTP, on both stores and a real PostgreSQL: create (the
 //! password once), list, get, delete; quotas, the cap, taken and bad names, unverified callers.
 
+pub use crate::support::postgres::db_name;
 use crate::support::postgres::{connect, postgres};
 use crate::support::{STRONG_PASSWORD, TestApp, moto, on_both_stores, s};
 use latch_core::domain::provisioning::DatabaseName;
 use reqwest::Method;
 use serde_json::json;
-
-pub fn db_name(tag: &str) -> String {
-    let raw = moto::unique(tag).to_lowercase().replace('-', "_");
-    raw[..raw.len().min(31)].to_owned()
-}
 
 pub async fn apps() -> Vec<(TestApp, std::sync::Arc<crate::support::clock::TestClock>)> {
     let url = postgres().admin_url();

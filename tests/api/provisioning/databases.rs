@@ -52,7 +52,9 @@ async fn a_tenant_reaches_its_own_database_and_no_other() {
         .await
         .expect("and owns it");
     let across = connect(&server.url_as(mine.as_str(), &my_pw, theirs.as_str())).await;
-    let err = across.err().expect("another tenant's database refuses it");
+    let Err(err) = across else {
+        panic!("another tenant's database refuses it");
+    };
     let why = err
         .as_db_error()
         .map(|d| d.message().to_owned())

@@ -130,9 +130,7 @@ async fn no_id_route_reaches_another_users_resource() {
                 );
             }
             "get-database" | "delete-database" => {
-                let db = crate::support::moto::unique("idor")
-                    .to_lowercase()
-                    .replace('-', "_");
+                let db = crate::support::postgres::db_name("idor");
                 let made = app
                     .post_bearer(
                         "/v1/provisioning/databases",
@@ -151,6 +149,9 @@ async fn no_id_route_reaches_another_users_resource() {
                     "theirs lives on: {}",
                     still.body
                 );
+                // Theirs goes, so the next route's check has room in the plan.
+                let gone = app.bearer(Method::DELETE, &path, &theirs).await;
+                assert_eq!(gone.status, StatusCode::NO_CONTENT);
             }
             // An administrator's `{id}` is any account's: the role matrix holds who may act
             // (tests/api/admin/rbac.rs); here, a plain user reaches none of them, even its own.

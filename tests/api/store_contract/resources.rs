@@ -3,7 +3,7 @@
 
 use super::*;
 use latch_core::domain::provisioning::{Resource, ResourceKind, ResourceStatus};
-use latch_core::ports::{Reserve, Resources};
+use latch_core::ports::Reserve;
 
 fn resource(owner: &User, name: &str) -> Resource {
     Resource {

@@ -277,7 +277,7 @@ pub async fn send(app: &TestApp, route: &Route, f: &Fixture) -> Reply {
             Method::POST,
             route.path.into(),
             bearer,
-            body(json!({"name": moto::unique("db").to_lowercase().replace('-', "_")})),
+            body(json!({"name": super::postgres::db_name("db")})),
         ),
         "list-databases" => (Method::GET, route.path.into(), bearer, None),
         // Another user's (or no) database: the store is asked before anything else.

@@ -70,3 +70,9 @@ pub async fn connect(url: &str) -> Result<tokio_postgres::Client, tokio_postgres
     tokio::spawn(connection);
     Ok(client)
 }
+
+/// A database name no other test uses (`^[a-z][a-z0-9_]{2,30}$`).
+pub fn db_name(tag: &str) -> String {
+    let raw = super::moto::unique(tag).to_lowercase().replace('-', "_");
+    raw[..raw.len().min(31)].to_owned()
+}

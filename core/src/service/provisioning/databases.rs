@@ -19,8 +19,12 @@ const KIND: ResourceKind = ResourceKind::Database;
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CreateRequest {
-    /// `^[a-z][a-z0-9_]{2,30}$`: the database's name and its owner role's.
-    #[schema(example = "shop")]
+    /// `^[a-z][a-z0-9_]{2,30}$`: the database's name and its owner role's (not `pg_…`,
+    /// `postgres`, `template0`/`template1`, `public`, `latch` or `latch_admin`).
+    // No example: one fixed name is taken on a shared server after its first use.
+    #[schema(
+        pattern = "^(?!pg_|postgres$|template[01]$|public$|latch$|latch_admin$)[a-z][a-z0-9_]{2,30}$"
+    )]
     pub name: String,
 }
 
@@ -97,12 +101,11 @@ async fn undo(
     why: &str,
 ) {
     let mut left = Vec::new();
-    if done.database {
-        if let Some(db) = &deps.databases {
-            if db.remove(name).await.is_err() {
-                left.push("database");
-            }
-        }
+    if done.database
+        && let Some(db) = &deps.databases
+        && db.remove(name).await.is_err()
+    {
+        left.push("database");
     }
     if done.secret && deps.tenant_secrets.delete(&resource.id).await.is_err() {
         left.push("secret");
