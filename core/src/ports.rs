@@ -356,6 +356,44 @@ pub trait TenantSecrets: Send + Sync {
     async fn exists(&self, name: &str) -> Result<bool, Error>;
 }
 
+/// A hosted zone as its provider knows it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HostedZone {
+    /// The provider's id of the zone.
+    pub id: String,
+    pub name_servers: Vec<String>,
+}
+
+/// DNS zones and their records at a provider (Route 53, or the embedded zone store).
+#[async_trait]
+pub trait Zones: Send + Sync {
+    /// Makes a zone for `domain`; `reference` (a resource id) makes a retried call the same one.
+    async fn create_zone(
+        &self,
+        domain: &crate::domain::dns::DomainName,
+        reference: &str,
+    ) -> Result<HostedZone, Error>;
+    /// Deletes every record of zone `id` but its own (SOA, NS), then the zone; a zone already
+    /// gone is fine.
+    async fn delete_zone(&self, id: &str) -> Result<(), Error>;
+    /// Adds `record`'s value to its record set (name and type) in zone `id`, with its TTL.
+    async fn add_record(
+        &self,
+        id: &str,
+        record: &crate::domain::dns::DnsRecord,
+    ) -> Result<(), Error>;
+    /// Removes `record`'s value from its record set; a value already gone is fine.
+    async fn remove_record(
+        &self,
+        id: &str,
+        record: &crate::domain::dns::DnsRecord,
+    ) -> Result<(), Error>;
+    /// Every value of zone `id` but the zone's own SOA and NS, one record each, sorted; `None`
+    /// when there is no such zone.
+    async fn records(&self, id: &str) -> Result<Option<Vec<crate::domain::dns::DnsRecord>>, Error>;
+}
+
 /// What `Databases::create` did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CreateDatabase {

@@ -7,6 +7,7 @@ pub mod local_secrets;
 pub mod mime;
 pub mod outbox;
 pub mod postgres;
+pub mod route53;
 pub mod secrets_manager;
 pub mod ses;
 pub mod tenant_secrets;

@@ -4,6 +4,7 @@ pub mod audit;
 pub mod audit_chain;
 pub mod billing;
 pub mod client;
+pub mod dns;
 pub mod email;
 pub mod ids;
 pub mod lock;

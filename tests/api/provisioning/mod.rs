@@ -3,3 +3,4 @@
 mod api;
 mod databases;
 mod rollback;
+mod zones;

@@ -8,6 +8,7 @@ mod ledger;
 mod resources;
 mod sessions;
 mod users;
+mod zones;
 
 use crate::Error;
 use crate::domain::AuditEvent;
@@ -83,6 +84,8 @@ impl EmbeddedStore {
             txn.open_table(resources::RESOURCES).map_err(db_err)?;
             txn.open_table(resources::RESOURCE_NAMES).map_err(db_err)?;
             txn.open_table(resources::OWNER_RESOURCES).map_err(db_err)?;
+            txn.open_table(zones::ZONES).map_err(db_err)?;
+            txn.open_table(zones::RECORD_SETS).map_err(db_err)?;
             txn.open_table(SPEND).map_err(db_err)?;
             txn.open_table(CHARGES).map_err(db_err)?;
         }
