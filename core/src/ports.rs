@@ -310,6 +310,16 @@ pub enum Reserve {
     AccountChanged,
 }
 
+/// What `Resources::release` did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Release {
+    Released,
+    /// The record was released already (by another call): nothing written, no count lowered.
+    Gone,
+    /// The account moved past the expected version: nothing written; read it and retry.
+    AccountChanged,
+}
+
 /// The records of provisioned resources, with their owners' counts kept in the same writes.
 #[async_trait]
 pub trait Resources: Send + Sync {
@@ -322,8 +332,13 @@ pub trait Resources: Send + Sync {
         owner: &User,
         expected_version: u64,
     ) -> Result<Reserve, Error>;
-    /// Replaces the stored record (its status and detail moved on).
-    async fn update(&self, resource: &crate::domain::provisioning::Resource) -> Result<(), Error>;
+    /// Replaces the stored record (its status and detail moved on) only while its stored
+    /// status is still `expected`: `false` otherwise (another call moved it), nothing written.
+    async fn update(
+        &self,
+        resource: &crate::domain::provisioning::Resource,
+        expected: crate::domain::provisioning::ResourceStatus,
+    ) -> Result<bool, Error>;
     /// The resource with `id`, read consistently.
     async fn resource(
         &self,
@@ -336,13 +351,13 @@ pub trait Resources: Send + Sync {
         kind: crate::domain::provisioning::ResourceKind,
     ) -> Result<Vec<crate::domain::provisioning::Resource>, Error>;
     /// Deletes the record and its name claim and writes `owner` (its count lowered), all or
-    /// nothing, only while the account is at `expected_version`; `false` otherwise.
+    /// nothing, only while the record is there and the account is at `expected_version`.
     async fn release(
         &self,
         resource: &crate::domain::provisioning::Resource,
         owner: &User,
         expected_version: u64,
-    ) -> Result<bool, Error>;
+    ) -> Result<Release, Error>;
 }
 
 /// Secrets handed to tenants (a database password), kept where the deployment keeps secrets.

@@ -85,31 +85,40 @@ impl PostgresDatabases {
     }
 }
 
-/// Revokes PUBLIC's CONNECT on the maintenance database unless it is gone already (two
-/// creates at once may both try: the loser's error is fine once the privilege is gone).
-async fn close_maintenance_database(client: &Client) -> Result<(), Error> {
-    let open = async || -> Result<bool, Error> {
-        let row = client
-            .query_one(
-                "SELECT has_database_privilege('public', 'postgres', 'CONNECT')",
-                &[],
-            )
-            .await
-            .map_err(|e| outage("postgres has_database_privilege", &e))?;
-        Ok(row.get(0))
-    };
-    if !open().await? {
-        return Ok(());
+/// The server's own databases, which no tenant may reach: one idle tenant connection to
+/// `template1` would stop every `CREATE DATABASE`, and the maintenance database's catalog lists
+/// everyone.
+const SERVER_DATABASES: [&str; 2] = ["postgres", "template1"];
+
+/// Revokes PUBLIC's CONNECT and TEMPORARY on the server's own databases unless they are gone
+/// already (two creates at once may both try: the loser's error is fine once they are gone).
+async fn close_server_databases(client: &Client) -> Result<(), Error> {
+    for db in SERVER_DATABASES {
+        let open = async || -> Result<bool, Error> {
+            let row = client
+                .query_one(
+                    "SELECT has_database_privilege('public', $1, 'CONNECT') OR has_database_privilege('public', $1, 'TEMPORARY')",
+                    &[&db],
+                )
+                .await
+                .map_err(|e| outage("postgres has_database_privilege", &e))?;
+            Ok(row.get(0))
+        };
+        if !open().await? {
+            continue;
+        }
+        let revoke = format!("REVOKE CONNECT, TEMPORARY ON DATABASE {db} FROM PUBLIC");
+        match client.batch_execute(&revoke).await {
+            Ok(()) => {}
+            Err(_) if !open().await? => {}
+            Err(e) => return Err(outage("postgres REVOKE CONNECT", &e)),
+        }
     }
-    match client
-        .batch_execute("REVOKE CONNECT ON DATABASE postgres FROM PUBLIC")
-        .await
-    {
-        Ok(()) => Ok(()),
-        Err(_) if !open().await? => Ok(()),
-        Err(e) => Err(outage("postgres REVOKE CONNECT", &e)),
-    }
+    Ok(())
 }
+
+/// Connections one tenant role may hold at once: a tenant cannot take the whole server.
+pub const TENANT_CONNECTIONS: u32 = 20;
 
 fn outage(what: &str, e: &tokio_postgres::Error) -> Error {
     crate::telemetry::outage_of(what, false, e)
@@ -130,8 +139,10 @@ impl Databases for PostgresDatabases {
         self.within("postgres create database", async |client| {
             // Tenants reach their own database alone: not even the maintenance database (where
             // the catalog would list the others). Idempotent; a warning where the admin may not.
-            close_maintenance_database(client).await?;
-            let role = format!("CREATE ROLE {id} LOGIN PASSWORD {secret} NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION");
+            close_server_databases(client).await?;
+            let role = format!(
+                "CREATE ROLE {id} LOGIN PASSWORD {secret} NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS CONNECTION LIMIT {TENANT_CONNECTIONS}"
+            );
             match client.batch_execute(&role).await {
                 Ok(()) => {}
                 Err(e) if is(&e, &SqlState::DUPLICATE_OBJECT) => return Ok(CreateDatabase::Taken),
@@ -140,8 +151,25 @@ impl Databases for PostgresDatabases {
             // CREATE DATABASE runs outside a transaction: a failure from here on undoes the role.
             let made = async {
                 client
-                    .batch_execute(&format!("CREATE DATABASE {id} OWNER {id}"))
+                    // From template0, which nobody may change, not template1.
+                    .batch_execute(&format!("CREATE DATABASE {id} OWNER {id} TEMPLATE template0"))
                     .await?;
+                // Bounds a tenant's session cannot lift: idle transactions, and temporary files
+                // where the admin may set that (a superuser's setting; managed servers may not).
+                client
+                    .batch_execute(&format!(
+                        "ALTER ROLE {id} SET idle_in_transaction_session_timeout = '10min'"
+                    ))
+                    .await?;
+                if let Err(e) = client
+                    .batch_execute(&format!("ALTER ROLE {id} SET temp_file_limit = '1GB'"))
+                    .await
+                {
+                    if !is(&e, &SqlState::INSUFFICIENT_PRIVILEGE) {
+                        return Err(e);
+                    }
+                    tracing::warn!(target: "latch::provisioning", "temp_file_limit not set: the admin role may not");
+                }
                 client
                     .batch_execute(&format!(
                         "REVOKE ALL ON DATABASE {id} FROM PUBLIC; GRANT CONNECT, TEMPORARY ON DATABASE {id} TO {id}"

@@ -65,10 +65,24 @@ async fn a_tenant_reaches_its_own_database_and_no_other() {
         wrong.is_err(),
         "another tenant's password is not this one's"
     );
-    let public = connect(&server.url_as(theirs.as_str(), &their_pw, "postgres")).await;
-    assert!(
-        public.is_err(),
-        "a tenant reaches no database but its own, not even postgres"
+    for own in ["postgres", "template1"] {
+        let public = connect(&server.url_as(theirs.as_str(), &their_pw, own)).await;
+        assert!(
+            public.is_err(),
+            "a tenant reaches no database but its own, not even {own}"
+        );
+    }
+    let limit = &me
+        .query(
+            "SELECT rolconnlimit FROM pg_roles WHERE rolname = current_user",
+            &[],
+        )
+        .await
+        .unwrap()[0];
+    assert_eq!(
+        limit.get::<_, i32>(0),
+        20,
+        "one tenant cannot take every connection"
     );
     let role = &me
         .query("SELECT rolsuper, rolcreatedb, rolcreaterole FROM pg_roles WHERE rolname = current_user", &[])

@@ -6,10 +6,11 @@ use super::api::{apps, db_name, leftovers};
 use crate::support::{TestApp, UA, s};
 use async_trait::async_trait;
 use latch_core::Error;
-use latch_core::domain::provisioning::{DatabaseName, Resource, ResourceKind};
+use latch_core::domain::provisioning::{DatabaseName, Resource, ResourceKind, ResourceStatus};
 use latch_core::domain::{AuditType, Charge, ClientInfo, User, UserId};
 use latch_core::ports::{
-    ChargeOutcome, CreateDatabase, Databases, Reserve, Resources, SpendLedger, TenantSecrets,
+    ChargeOutcome, CreateDatabase, Databases, Release, Reserve, Resources, SpendLedger,
+    TenantSecrets,
 };
 use latch_core::service::provisioning::databases::{self, CreateRequest};
 use latch_core::service::{Caller, Deps};
@@ -107,11 +108,11 @@ impl Resources for Records {
     async fn reserve(&self, r: &Resource, owner: &User, v: u64) -> Result<Reserve, Error> {
         self.0.reserve(r, owner, v).await
     }
-    async fn update(&self, r: &Resource) -> Result<(), Error> {
+    async fn update(&self, r: &Resource, expected: ResourceStatus) -> Result<bool, Error> {
         if self.1 == Break::Ready {
             return Err(injected());
         }
-        self.0.update(r).await
+        self.0.update(r, expected).await
     }
     async fn resource(&self, id: &str) -> Result<Option<Resource>, Error> {
         self.0.resource(id).await
@@ -123,7 +124,7 @@ impl Resources for Records {
     ) -> Result<Vec<Resource>, Error> {
         self.0.resources_of(owner, kind).await
     }
-    async fn release(&self, r: &Resource, owner: &User, v: u64) -> Result<bool, Error> {
+    async fn release(&self, r: &Resource, owner: &User, v: u64) -> Result<Release, Error> {
         self.0.release(r, owner, v).await
     }
 }

@@ -3,7 +3,7 @@
 
 use super::*;
 use latch_core::domain::provisioning::{Resource, ResourceKind, ResourceStatus};
-use latch_core::ports::Reserve;
+use latch_core::ports::{Release, Reserve};
 
 fn resource(owner: &User, name: &str) -> Resource {
     Resource {
@@ -76,7 +76,21 @@ pub async fn resources_are_reserved_with_their_name_and_count_and_released_whole
     ready
         .detail
         .insert("host".into(), serde_json::Value::from("db"));
-    s.resources.update(&ready).await.unwrap();
+    assert!(
+        s.resources
+            .update(&ready, ResourceStatus::Creating)
+            .await
+            .unwrap()
+    );
+    let mut late_move = ready.clone();
+    late_move.status = ResourceStatus::Deleting;
+    assert!(
+        !s.resources
+            .update(&late_move, ResourceStatus::Creating)
+            .await
+            .unwrap(),
+        "a status moved on by another call is not moved again"
+    );
     let listed = s
         .resources
         .resources_of(&u.id, ResourceKind::Database)
@@ -91,11 +105,22 @@ pub async fn resources_are_reserved_with_their_name_and_count_and_released_whole
             .is_empty()
     );
     let back = counted(&stored, -1);
-    assert!(
+    assert_eq!(
         s.resources
             .release(&ready, &back, stored.version)
             .await
-            .unwrap()
+            .unwrap(),
+        Release::Released
+    );
+    // A second release (a racing delete) finds it gone and lowers no count.
+    let now_stored = s.users.user_by_id(&u.id).await.unwrap().unwrap();
+    let again = counted(&now_stored, -1);
+    assert_eq!(
+        s.resources
+            .release(&ready, &again, now_stored.version)
+            .await
+            .unwrap(),
+        Release::Gone
     );
     assert_eq!(s.resources.resource(&r.id).await.unwrap(), None);
     assert!(

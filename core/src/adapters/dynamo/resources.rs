@@ -7,9 +7,9 @@ use super::users::failed_conditions;
 use super::{DynamoStore, Item, build_err, from_item, s, to_item};
 use crate::Error;
 use crate::adapters::sdk_error;
-use crate::domain::provisioning::{Resource, ResourceKind};
+use crate::domain::provisioning::{Resource, ResourceKind, ResourceStatus};
 use crate::domain::{User, UserId};
-use crate::ports::{Reserve, Resources, UserStore};
+use crate::ports::{Release, Reserve, Resources, UserStore};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem};
 
@@ -87,16 +87,29 @@ impl Resources for DynamoStore {
         }
     }
 
-    async fn update(&self, resource: &Resource) -> Result<(), Error> {
-        self.client
+    async fn update(&self, resource: &Resource, expected: ResourceStatus) -> Result<bool, Error> {
+        let expected = serde_json::to_value(expected)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default();
+        let put = self
+            .client
             .put_item()
             .table_name(&self.tables.users)
             .set_item(Some(resource_item(resource)?))
-            .condition_expression("attribute_exists(pk)")
+            .condition_expression("#status = :expected")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":expected", s(expected))
             .send()
-            .await
-            .map_err(|e| sdk_error("dynamodb PutItem (resource)", e))?;
-        Ok(())
+            .await;
+        match put {
+            Ok(_) => Ok(true),
+            Err(e) if super::condition_failed(&e) => {
+                // This very record there: an attempt whose answer was lost landed.
+                Ok(self.resource(&resource.id).await?.as_ref() == Some(resource))
+            }
+            Err(e) => Err(sdk_error("dynamodb PutItem (resource)", e)),
+        }
     }
 
     async fn resource(&self, id: &str) -> Result<Option<Resource>, Error> {
@@ -131,25 +144,36 @@ impl Resources for DynamoStore {
         resource: &Resource,
         owner: &User,
         expected_version: u64,
-    ) -> Result<bool, Error> {
+    ) -> Result<Release, Error> {
         let table = &self.tables.users;
-        let deletes = [resource_pk(&resource.id), name_pk(resource)].map(|pk| {
-            Delete::builder()
-                .table_name(table)
-                .key("pk", s(pk))
-                .build()
-                .map(|d| TransactWriteItem::builder().delete(d).build())
-                .map_err(build_err)
-        });
-        let mut items = Vec::new();
-        for d in deletes {
-            items.push(d?);
-        }
-        items.push(self.versioned_put(owner, expected_version)?);
+        let record = Delete::builder()
+            .table_name(table)
+            .key("pk", s(resource_pk(&resource.id)))
+            .condition_expression("attribute_exists(pk)")
+            .build()
+            .map_err(build_err)?;
+        let claim = Delete::builder()
+            .table_name(table)
+            .key("pk", s(name_pk(resource)))
+            .build()
+            .map_err(build_err)?;
+        let items = vec![
+            TransactWriteItem::builder().delete(record).build(),
+            TransactWriteItem::builder().delete(claim).build(),
+            self.versioned_put(owner, expected_version)?,
+        ];
         if self.transact(items, "release resource").await? {
-            return Ok(true);
+            return Ok(Release::Released);
         }
-        // The stored account being exactly this one means an earlier attempt landed.
-        Ok(self.user_by_id(&owner.id).await?.as_ref() == Some(owner))
+        if self.resource(&resource.id).await?.is_some() {
+            return Ok(Release::AccountChanged);
+        }
+        // Gone: by this very call (an attempt whose answer was lost, the account as it wrote
+        // it), or by another.
+        if self.user_by_id(&owner.id).await?.as_ref() == Some(owner) {
+            Ok(Release::Released)
+        } else {
+            Ok(Release::Gone)
+        }
     }
 }

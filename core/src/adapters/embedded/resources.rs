@@ -5,8 +5,8 @@ use super::{EmbeddedStore, USERS, db_err, get, put};
 use crate::Error;
 use crate::domain::User;
 use crate::domain::UserId;
-use crate::domain::provisioning::{Resource, ResourceKind};
-use crate::ports::{Reserve, Resources};
+use crate::domain::provisioning::{Resource, ResourceKind, ResourceStatus};
+use crate::ports::{Release, Reserve, Resources};
 use async_trait::async_trait;
 use redb::{ReadableTable, TableDefinition};
 
@@ -75,14 +75,16 @@ impl Resources for EmbeddedStore {
         .await
     }
 
-    async fn update(&self, resource: &Resource) -> Result<(), Error> {
+    async fn update(&self, resource: &Resource, expected: ResourceStatus) -> Result<bool, Error> {
         let resource = resource.clone();
         self.write(move |txn| {
-            put(
-                &mut txn.open_table(RESOURCES).map_err(db_err)?,
-                &resource.id,
-                &resource,
-            )
+            let mut records = txn.open_table(RESOURCES).map_err(db_err)?;
+            let stored: Option<Resource> = get(&records, &resource.id)?;
+            if stored.is_none_or(|r| r.status != expected) {
+                return Ok(false);
+            }
+            put(&mut records, &resource.id, &resource)?;
+            Ok(true)
         })
         .await
     }
@@ -129,17 +131,18 @@ impl Resources for EmbeddedStore {
         resource: &Resource,
         owner: &User,
         expected_version: u64,
-    ) -> Result<bool, Error> {
+    ) -> Result<Release, Error> {
         let (resource, owner) = (resource.clone(), owner.clone());
         self.write(move |txn| {
+            let mut records = txn.open_table(RESOURCES).map_err(db_err)?;
+            if records.get(resource.id.as_str()).map_err(db_err)?.is_none() {
+                return Ok(Release::Gone);
+            }
             let mut users = txn.open_table(USERS).map_err(db_err)?;
             if !at_version(&users, &owner.id, expected_version)? {
-                return Ok(false);
+                return Ok(Release::AccountChanged);
             }
-            txn.open_table(RESOURCES)
-                .map_err(db_err)?
-                .remove(resource.id.as_str())
-                .map_err(db_err)?;
+            records.remove(resource.id.as_str()).map_err(db_err)?;
             txn.open_table(RESOURCE_NAMES)
                 .map_err(db_err)?
                 .remove(name_key(&resource).as_str())
@@ -149,7 +152,7 @@ impl Resources for EmbeddedStore {
                 .remove(owner_key(&resource).as_str())
                 .map_err(db_err)?;
             put(&mut users, owner.id.as_str(), &owner)?;
-            Ok(true)
+            Ok(Release::Released)
         })
         .await
     }

@@ -110,7 +110,9 @@ async fn undo(
     if done.secret && deps.tenant_secrets.delete(&resource.id).await.is_err() {
         left.push("secret");
     }
-    if super::release(deps, resource).await.is_err() {
+    // The record goes only when nothing is left: otherwise it stays `Creating`, for the
+    // recovery path to find and finish undoing (its name and count stay held meanwhile).
+    if left.is_empty() && super::release(deps, resource).await.is_err() {
         left.push("record");
     }
     let left = left.join(",");
@@ -159,7 +161,13 @@ pub async fn create(
             }
         }
         resource.status = ResourceStatus::Ready;
-        deps.resources.update(&resource).await?;
+        if !deps
+            .resources
+            .update(&resource, ResourceStatus::Creating)
+            .await?
+        {
+            return Err(Error::Conflict);
+        }
         // Last: a charge cannot be taken back, so nothing may fail after it.
         super::charge(deps, caller, &resource, price).await
     }
@@ -211,7 +219,14 @@ pub async fn delete(
     let name = DatabaseName::parse(&resource.name)
         .map_err(|_| Error::internal("a stored database name does not parse"))?;
     resource.status = ResourceStatus::Deleting;
-    deps.resources.update(&resource).await?;
+    // One delete at a time, and none while it is being made: 409.
+    if !deps
+        .resources
+        .update(&resource, ResourceStatus::Ready)
+        .await?
+    {
+        return Err(Error::Conflict);
+    }
     databases.remove(&name).await?;
     deps.tenant_secrets.delete(&resource.id).await?;
     super::release(deps, &resource).await?;

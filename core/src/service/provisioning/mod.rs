@@ -11,7 +11,7 @@ use crate::Error;
 use crate::domain::billing::period_of;
 use crate::domain::provisioning::{Resource, ResourceKind, ResourceStatus};
 use crate::domain::{AuditType, Outcome, User};
-use crate::ports::Reserve;
+use crate::ports::{Release, Reserve};
 
 /// How often a write that lost a race for the account reads it again.
 const ATTEMPTS: usize = 3;
@@ -103,12 +103,14 @@ pub async fn release(deps: &Deps, resource: &Resource) -> Result<(), Error> {
         let count = resource.kind.count_mut(&mut next.billing.resources);
         *count = count.saturating_sub(1);
         next.next_write();
-        if deps
+        match deps
             .resources
             .release(resource, &next, user.version)
             .await?
         {
-            return Ok(());
+            // Released by another call (a delete racing this one): its count is lowered once.
+            Release::Released | Release::Gone => return Ok(()),
+            Release::AccountChanged => {}
         }
     }
     Err(Error::Conflict)
