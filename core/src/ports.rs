@@ -344,6 +344,13 @@ pub trait Resources: Send + Sync {
         &self,
         id: &str,
     ) -> Result<Option<crate::domain::provisioning::Resource>, Error>;
+    /// Resources still `Creating` or `Deleting` that were made before `created_before`,
+    /// oldest first, at most `limit`: calls that stopped half-way (the recovery job's work).
+    async fn pending(
+        &self,
+        created_before: time::OffsetDateTime,
+        limit: usize,
+    ) -> Result<Vec<crate::domain::provisioning::Resource>, Error>;
     /// The owner's resources of `kind`, oldest first.
     async fn resources_of(
         &self,

@@ -39,6 +39,9 @@ pub async fn handle(
         "purge-unverified" => Ok(serde_json::to_value(
             jobs::purge_unverified(deps, run_id).await?,
         )?),
+        "recover-provisioning" => Ok(serde_json::to_value(
+            jobs::recover_provisioning(deps, run_id).await?,
+        )?),
         other => Err(format!("no job named {other:?}").into()),
     }
 }

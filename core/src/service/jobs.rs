@@ -9,7 +9,12 @@ use serde::Serialize;
 pub const JOBS: &[(&str, &str)] = &[
     ("unlock-accounts", "rate(5 minutes)"),
     ("purge-unverified", "rate(1 hour)"),
+    ("recover-provisioning", "rate(15 minutes)"),
 ];
+
+/// How long a provisioning call may take before its half-made resource counts as abandoned:
+/// far past any request's deadline, so a call still running is never undone under it.
+pub const PROVISIONING_GRACE: time::Duration = time::Duration::minutes(15);
 
 /// How many expired locks one run lifts at most (the next run takes the rest).
 const BATCH: usize = 500;
@@ -79,4 +84,37 @@ pub async fn purge_unverified(deps: &Deps, run_id: &str) -> Result<PurgeReport, 
     }
     tracing::info!(target: "latch::job", job = "purge-unverified", purged, "run finished");
     Ok(PurgeReport { purged })
+}
+
+#[derive(Debug, Serialize, PartialEq, Eq)]
+pub struct RecoverReport {
+    pub recovered: usize,
+    /// Pending resources this run could not finish (the next run tries again).
+    pub failed: usize,
+}
+
+/// Finds resources a call left `Creating` or `Deleting` more than `PROVISIONING_GRACE` ago and
+/// finishes them: creations undone, deletions completed, each audited.
+pub async fn recover_provisioning(deps: &Deps, run_id: &str) -> Result<RecoverReport, Error> {
+    use crate::domain::provisioning::ResourceKind;
+    let cut = deps.clock.now() - PROVISIONING_GRACE;
+    let (mut recovered, mut failed) = (0, 0);
+    for resource in deps.resources.pending(cut, BATCH).await? {
+        let result = match resource.kind {
+            ResourceKind::Database => {
+                super::provisioning::databases::recover(deps, run_id, &resource).await
+            }
+            // No other kind is made yet.
+            _ => Ok(()),
+        };
+        match result {
+            Ok(()) => recovered += 1,
+            Err(err) => {
+                failed += 1;
+                tracing::error!(target: "latch::job", job = "recover-provisioning", resourceId = %resource.id, error = %err, "could not recover");
+            }
+        }
+    }
+    tracing::info!(target: "latch::job", job = "recover-provisioning", recovered, failed, "run finished");
+    Ok(RecoverReport { recovered, failed })
 }

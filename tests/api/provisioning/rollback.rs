@@ -117,6 +117,13 @@ impl Resources for Records {
     async fn resource(&self, id: &str) -> Result<Option<Resource>, Error> {
         self.0.resource(id).await
     }
+    async fn pending(
+        &self,
+        before: time::OffsetDateTime,
+        limit: usize,
+    ) -> Result<Vec<Resource>, Error> {
+        self.0.pending(before, limit).await
+    }
     async fn resources_of(
         &self,
         owner: &UserId,
@@ -240,5 +247,92 @@ async fn a_failure_at_any_step_leaves_nothing_behind() {
         assert_eq!(ok.status, 201, "{}", ok.body);
         let id = s(&ok.body, "id");
         assert!(app.deps.tenant_secrets.exists(&id).await.unwrap());
+    }
+}
+
+#[tokio::test]
+async fn the_recovery_job_undoes_a_creation_that_stopped_half_way_and_finishes_a_deletion() {
+    for (app, clock) in apps().await {
+        let (email, tokens) = app.signed_in().await;
+        let access = s(&tokens, "accessToken");
+        let caller = Caller {
+            request_id: "crash".into(),
+            client: ClientInfo {
+                ip: "127.0.0.1".parse().unwrap(),
+                user_agent: UA.into(),
+            },
+        };
+        let auth = latch_core::service::authn::authenticate(&app.deps, &caller, Some(&access))
+            .await
+            .unwrap();
+        // A creation that died after its database was made: reserved, secret, database, no more.
+        let name = db_name("crash");
+        let (resource, _) = latch_core::service::provisioning::reserve(
+            &app.deps,
+            &auth,
+            ResourceKind::Database,
+            &name,
+        )
+        .await
+        .unwrap();
+        app.deps
+            .tenant_secrets
+            .put(&resource.id, "pw")
+            .await
+            .unwrap();
+        let db = DatabaseName::parse(&name).unwrap();
+        let server = app.deps.databases.clone().unwrap();
+        server
+            .create(&db, &latch_core::domain::provisioning::generate_password())
+            .await
+            .unwrap();
+        // Not yet: a call may still be running.
+        let early = latch_functions::job::handle(&app.deps, "recover-provisioning", "run-1")
+            .await
+            .unwrap();
+        assert_eq!(early["recovered"], 0);
+        clock.advance(time::Duration::minutes(16));
+        let report = latch_functions::job::handle(&app.deps, "recover-provisioning", "run-2")
+            .await
+            .unwrap();
+        assert_eq!(report, serde_json::json!({"recovered": 1, "failed": 0}));
+        assert_eq!(
+            leftovers(&app, &name, Some(&resource.id)).await,
+            Vec::<&str>::new()
+        );
+        assert_eq!(app.account(&email).await.billing.resources.databases, 0);
+        let again = latch_functions::job::handle(&app.deps, "recover-provisioning", "run-3")
+            .await
+            .unwrap();
+        assert_eq!(again["recovered"], 0, "nothing left to do");
+        // A deletion that died after marking the record: finished.
+        let made = app
+            .post_bearer(
+                "/v1/provisioning/databases",
+                &access,
+                &serde_json::json!({"name": db_name("del")}),
+            )
+            .await;
+        assert_eq!(made.status, 201, "{}", made.body);
+        let id = s(&made.body, "id");
+        let mut record = app.deps.resources.resource(&id).await.unwrap().unwrap();
+        record.status = ResourceStatus::Deleting;
+        assert!(
+            app.deps
+                .resources
+                .update(&record, ResourceStatus::Ready)
+                .await
+                .unwrap()
+        );
+        clock.advance(time::Duration::minutes(16));
+        let report = latch_functions::job::handle(&app.deps, "recover-provisioning", "run-4")
+            .await
+            .unwrap();
+        assert_eq!(report["recovered"], 1);
+        assert_eq!(
+            leftovers(&app, &record.name, Some(&id)).await,
+            Vec::<&str>::new()
+        );
+        assert_eq!(app.account(&email).await.billing.resources.databases, 0);
     }
 }

@@ -14,6 +14,8 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem};
 
 pub const BY_OWNER_INDEX: &str = "resourcesByOwner";
+/// Resources still being made or deleted: hash `pendingShard` (always `P`), range `resId`.
+pub const PENDING_INDEX: &str = "resourcesPending";
 
 fn resource_pk(id: &str) -> String {
     format!("RESOURCE#{id}")
@@ -31,6 +33,9 @@ fn resource_item(r: &Resource) -> Result<Item, Error> {
     let mut item = to_item(resource_pk(&r.id), r, None)?;
     item.insert("resOwner".into(), s(owner_key(&r.owner, r.kind)));
     item.insert("resId".into(), s(r.id.as_str()));
+    if r.status != ResourceStatus::Ready {
+        item.insert("pendingShard".into(), s("P"));
+    }
     Ok(item)
 }
 
@@ -117,6 +122,37 @@ impl Resources for DynamoStore {
             .await?
             .map(from_item)
             .transpose()
+    }
+
+    async fn pending(
+        &self,
+        created_before: time::OffsetDateTime,
+        limit: usize,
+    ) -> Result<Vec<Resource>, Error> {
+        // Ids are ULIDs: the id of the first instant of `created_before`'s millisecond, with no
+        // randomness, sorts after every id made before it.
+        let ms = u64::try_from(created_before.unix_timestamp_nanos() / 1_000_000).unwrap_or(0);
+        let cut = ulid::Ulid::from_parts(ms, 0).to_string();
+        let query = self
+            .client
+            .query()
+            .table_name(&self.tables.users)
+            .index_name(PENDING_INDEX)
+            .key_condition_expression("pendingShard = :p AND resId < :cut")
+            .expression_attribute_values(":p", s("P"))
+            .expression_attribute_values(":cut", s(cut))
+            .scan_index_forward(true);
+        let read = self
+            .collect(query, None, limit, "pending resources")
+            .await?;
+        let mut found: Vec<Resource> = read
+            .items
+            .into_iter()
+            .map(from_item)
+            .collect::<Result<_, _>>()?;
+        found.retain(|r| r.status != ResourceStatus::Ready);
+        found.truncate(limit);
+        Ok(found)
     }
 
     async fn resources_of(

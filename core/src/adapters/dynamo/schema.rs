@@ -73,6 +73,11 @@ pub const TABLES: [Table; 4] = [
                 hash: ("resOwner", KeyKind::S),
                 range: ("resId", KeyKind::S),
             },
+            Index {
+                name: super::resources::PENDING_INDEX,
+                hash: ("pendingShard", KeyKind::S),
+                range: ("resId", KeyKind::S),
+            },
         ],
     },
     Table {

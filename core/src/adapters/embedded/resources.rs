@@ -95,6 +95,32 @@ impl Resources for EmbeddedStore {
             .await
     }
 
+    async fn pending(
+        &self,
+        created_before: time::OffsetDateTime,
+        limit: usize,
+    ) -> Result<Vec<Resource>, Error> {
+        self.read(move |txn| {
+            let records = txn.open_table(RESOURCES).map_err(db_err)?;
+            let mut out = Vec::new();
+            // Resource ids are ULIDs: key order is creation order.
+            for entry in records.iter().map_err(db_err)? {
+                let r: Resource = super::decode(entry.map_err(db_err)?.1.value())?;
+                if r.created_at >= created_before {
+                    break;
+                }
+                if r.status != ResourceStatus::Ready {
+                    out.push(r);
+                    if out.len() == limit {
+                        break;
+                    }
+                }
+            }
+            Ok(out)
+        })
+        .await
+    }
+
     async fn resources_of(
         &self,
         owner: &UserId,

@@ -233,3 +233,31 @@ pub async fn delete(
     super::audited(deps, caller, AuditType::ProvisioningDeleted, &resource, &[]).await;
     Ok(())
 }
+
+/// Finishes what a call that stopped half-way left of database `resource` (the recovery job):
+/// a creation is undone (the database and role dropped if they are there, the secret deleted,
+/// the record and its count released), a deletion is finished. Safe to run twice.
+pub async fn recover(deps: &Deps, run_id: &str, resource: &Resource) -> Result<(), Error> {
+    let databases = server(deps)?;
+    let name = DatabaseName::parse(&resource.name)
+        .map_err(|_| Error::internal("a stored database name does not parse"))?;
+    databases.remove(&name).await?;
+    deps.tenant_secrets.delete(&resource.id).await?;
+    super::release(deps, resource).await?;
+    let (kind, reason) = match resource.status {
+        ResourceStatus::Deleting => (AuditType::ProvisioningDeleted, "deletion finished"),
+        _ => (
+            AuditType::ProvisioningRolledBack,
+            "creation stopped half-way",
+        ),
+    };
+    let meta = [
+        ("resourceId", resource.id.as_str()),
+        ("kind", resource.kind.as_str()),
+        ("name", resource.name.as_str()),
+        ("reason", reason),
+    ];
+    let outcome = crate::domain::Outcome::Success;
+    super::super::audit::record_system(deps, run_id, kind, Some(&resource.owner), outcome, &meta)
+        .await
+}
