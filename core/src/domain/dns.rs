@@ -126,11 +126,16 @@ impl DnsRecord {
                 "Use A, AAAA, CNAME, MX or TXT.",
             ));
         }
+        // As in a zone file: a name ending with a dot is absolute, any other is relative to the
+        // zone unless it already ends with the zone's name.
+        let absolute = name.trim().ends_with('.');
         let name = name.trim().trim_end_matches('.').to_ascii_lowercase();
         let full = if name.is_empty() || name == "@" {
             Some(zone.as_str().to_owned())
         } else if zone.contains(&name) {
             Some(name)
+        } else if absolute {
+            None
         } else {
             DomainName::parse_field("name", &format!("{name}.{}", zone.as_str()))
                 .ok()
@@ -276,8 +281,21 @@ mod tests {
         );
         let code = |r: Result<DnsRecord, Vec<FieldError>>| r.unwrap_err()[0].code.clone();
         assert_eq!(
-            code(DnsRecord::parse(&z, "A", "www.other.org", "192.0.2.1", 300)),
+            code(DnsRecord::parse(
+                &z,
+                "A",
+                "www.other.org.",
+                "192.0.2.1",
+                300
+            )),
             "outside_zone"
+        );
+        assert_eq!(
+            DnsRecord::parse(&z, "A", "www.other.org", "192.0.2.1", 300)
+                .unwrap()
+                .name,
+            "www.other.org.example.com",
+            "relative, as a zone file reads it"
         );
         assert_eq!(
             code(DnsRecord::parse(&z, "SRV", "www", "x", 300)),
