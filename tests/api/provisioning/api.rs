@@ -255,3 +255,53 @@ async fn without_a_database_server_the_routes_say_which_setting_is_missing() {
     assert_eq!(list.status, 200, "listing needs no server: {}", list.body);
     assert_eq!(list.body["items"], json!([]));
 }
+
+#[tokio::test]
+async fn two_deletes_at_once_drop_one_database_and_lower_the_count_once() {
+    for (app, _clock) in apps().await {
+        let (email, tokens) = app.signed_in().await;
+        let access = s(&tokens, "accessToken");
+        let name = db_name("twice");
+        let made = app
+            .post_bearer(
+                "/v1/provisioning/databases",
+                &access,
+                &json!({"name": name}),
+            )
+            .await;
+        assert_eq!(made.status, 201, "{}", made.body);
+        let path = format!("/v1/provisioning/databases/{}", s(&made.body, "id"));
+        let (a, b) = tokio::join!(
+            app.call(Method::DELETE, &path, Some(&access), None),
+            app.call(Method::DELETE, &path, Some(&access), None)
+        );
+        let mut statuses = [a.status.as_u16(), b.status.as_u16()];
+        statuses.sort();
+        assert!(
+            statuses == [204, 404] || statuses == [204, 409],
+            "one delete lands, the other finds it gone or going: {statuses:?}"
+        );
+        assert_eq!(
+            app.account(&email).await.billing.resources.databases,
+            0,
+            "lowered once"
+        );
+        assert_eq!(leftovers(&app, &name, None).await, Vec::<&str>::new());
+        // The count is right: the plan's one database can be made again, and only one.
+        let again = app
+            .post_bearer(
+                "/v1/provisioning/databases",
+                &access,
+                &json!({"name": db_name("twice")}),
+            )
+            .await;
+        assert_eq!(again.status, 201, "{}", again.body);
+        app.post_bearer(
+            "/v1/provisioning/databases",
+            &access,
+            &json!({"name": db_name("twice")}),
+        )
+        .await
+        .assert_problem(402, "plan_quota_exceeded");
+    }
+}

@@ -109,10 +109,11 @@ impl Resources for DynamoStore {
             .await;
         match put {
             Ok(_) => Ok(true),
-            Err(e) if super::condition_failed(&e) => {
-                // This very record there: an attempt whose answer was lost landed.
-                Ok(self.resource(&resource.id).await?.as_ref() == Some(resource))
-            }
+            // Never taken for this call's own landing: two calls moving one record write the
+            // same content, so only the condition tells them apart. An attempt whose answer was
+            // lost reads as a conflict; the status has moved on, and the recovery job (or the
+            // caller's next call) sees it.
+            Err(e) if super::condition_failed(&e) => Ok(false),
             Err(e) => Err(sdk_error("dynamodb PutItem (resource)", e)),
         }
     }
