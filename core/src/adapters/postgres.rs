@@ -19,6 +19,9 @@ pub struct PostgresDatabases {
     port: u16,
     /// Each call, connecting included, within this.
     deadline: Duration,
+    /// Set once the server's own databases are closed to tenants: checked once per process,
+    /// not on every creation.
+    closed: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl std::fmt::Debug for PostgresDatabases {
@@ -51,6 +54,7 @@ impl PostgresDatabases {
             host,
             port,
             deadline,
+            closed: std::sync::Arc::default(),
         })
     }
 
@@ -139,7 +143,11 @@ impl Databases for PostgresDatabases {
         self.within("postgres create database", async |client| {
             // Tenants reach their own database alone: not even the maintenance database (where
             // the catalog would list the others). Idempotent; a warning where the admin may not.
-            close_server_databases(client).await?;
+            use std::sync::atomic::Ordering;
+            if !self.closed.load(Ordering::Acquire) {
+                close_server_databases(client).await?;
+                self.closed.store(true, Ordering::Release);
+            }
             let role = format!(
                 "CREATE ROLE {id} LOGIN PASSWORD {secret} NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS CONNECTION LIMIT {TENANT_CONNECTIONS}"
             );

@@ -16,7 +16,7 @@ pub mod unlock_user;
 use crate::Error;
 use crate::domain::{Role, User};
 use crate::http::Call;
-use crate::http::routes::QueryParam;
+use crate::http::routes::{PAGE_QUERY, QueryParam};
 use crate::service::admin::audit_logs::Filters;
 use crate::service::{Deps, admin};
 
@@ -85,9 +85,6 @@ pub const AUDIT_FILTERS: &[QueryParam] = &[
         "to",
         "Events at or before this RFC 3339 time (default: now)",
     ),
-    param("limit", "Items per page, 1 to 100 (default 50)"),
-    param(
-        "cursor",
-        "The previous page's `nextCursor`; a cursor that was altered is 400",
-    ),
+    PAGE_QUERY[0],
+    PAGE_QUERY[1],
 ];
