@@ -378,6 +378,13 @@ pub trait TenantSecrets: Send + Sync {
     async fn exists(&self, name: &str) -> Result<bool, Error>;
 }
 
+/// A zone of a domain: the provider's id and the reference it was made with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ZoneOf {
+    pub id: String,
+    pub reference: String,
+}
+
 /// A hosted zone as its provider knows it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -411,17 +418,49 @@ pub trait Zones: Send + Sync {
         id: &str,
         record: &crate::domain::dns::DnsRecord,
     ) -> Result<(), Error>;
+    /// The zones there are for `domain`, each with the reference it was made with (a creation
+    /// that stopped before it learnt its zone's id finds it so; a leftovers check wants none).
+    async fn zones_of(&self, domain: &crate::domain::dns::DomainName)
+    -> Result<Vec<ZoneOf>, Error>;
     /// Every value of zone `id` but the zone's own SOA and NS, one record each, sorted; `None`
     /// when there is no such zone.
     async fn records(&self, id: &str) -> Result<Option<Vec<crate::domain::dns::DnsRecord>>, Error>;
 }
 
-/// What `Databases::create` did.
+/// What a provider's `create` did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CreateDatabase {
+pub enum Creation {
     Created,
-    /// A database or role of that name exists on the server: nothing was made.
+    /// Something of that name exists at the provider and is not this call's (a database or
+    /// role, a sending identity made outside Latch): nothing was made.
     Taken,
+}
+
+/// Sending identities of mail domains at the mail provider (SES, or the embedded store), each
+/// signing with the DKIM key Latch made for it and marked with the resource it belongs to.
+#[async_trait]
+pub trait MailDomains: Send + Sync {
+    /// Makes `domain` an identity that signs with `key`, marked as `reference`'s. One already
+    /// marked so (a retried call) is `Created`; one that is not is `Taken`, left as it was.
+    async fn create_identity(
+        &self,
+        domain: &crate::domain::dns::DomainName,
+        key: &crate::crypto::dkim::DkimKey,
+        reference: &str,
+    ) -> Result<Creation, Error>;
+    /// Deletes `domain`'s identity when it is marked as `reference`'s; an absent one, or one
+    /// that is not `reference`'s, is left alone.
+    async fn delete_identity(
+        &self,
+        domain: &crate::domain::dns::DomainName,
+        reference: &str,
+    ) -> Result<(), Error>;
+    /// The reference `domain`'s identity is marked with (`Some("")` for one Latch did not
+    /// make), `None` when there is no identity.
+    async fn identity_of(
+        &self,
+        domain: &crate::domain::dns::DomainName,
+    ) -> Result<Option<String>, Error>;
 }
 
 /// Tenant databases on one PostgreSQL server: each owned by a role of its own name, and no other
@@ -434,7 +473,7 @@ pub trait Databases: Send + Sync {
         &self,
         name: &crate::domain::provisioning::DatabaseName,
         password: &str,
-    ) -> Result<CreateDatabase, Error>;
+    ) -> Result<Creation, Error>;
     /// Ends every connection to database `name`, then drops it and its role; what is already
     /// gone is fine.
     async fn remove(&self, name: &crate::domain::provisioning::DatabaseName) -> Result<(), Error>;

@@ -8,7 +8,7 @@ use crate::adapters::outbox::OutboxMailer;
 use crate::adapters::secrets_manager::SecretsManagerSource;
 use crate::adapters::ses::SesMailer;
 use crate::adapters::turnstile::Turnstile;
-use crate::config::{Config, MailChoice, SecretsChoice, StoreChoice};
+use crate::config::{Config, MailChoice, ProviderChoice, SecretsChoice, StoreChoice};
 use crate::crypto::{KeyRing, PasswordHasher};
 use crate::keys::Keys;
 use crate::ports::{
@@ -32,6 +32,8 @@ pub async fn build_with(
 ) -> Result<Deps, Error> {
     let needs_aws = config.store != StoreChoice::Embedded
         || config.mail == MailChoice::Ses
+        || config.dns == ProviderChoice::Aws
+        || config.mail_domains == ProviderChoice::Aws
         || config.secrets != SecretsChoice::Local
         || matches!(
             config.databases,
@@ -91,13 +93,44 @@ pub async fn build_with(
         clock.now(),
     ));
 
-    let stores = match &config.store {
-        StoreChoice::Embedded => {
-            Stores::of(EmbeddedStore::open(&config.data_dir.join("latch.redb"))?)
-        }
-        StoreChoice::DynamoDb(tables) => Stores::of(DynamoStore::new(
+    let embedded = match &config.store {
+        StoreChoice::Embedded => Some(EmbeddedStore::open(&config.data_dir.join("latch.redb"))?),
+        StoreChoice::DynamoDb(_) => None,
+    };
+    let stores = match (&config.store, &embedded) {
+        (StoreChoice::DynamoDb(tables), _) => Stores::of(DynamoStore::new(
             aws_sdk_dynamodb::Client::new(aws()?),
             tables.clone(),
+        )),
+        (StoreChoice::Embedded, Some(store)) => Stores::of(store.clone()),
+        (StoreChoice::Embedded, None) => return Err(Error::internal("no embedded store")),
+    };
+    // Embedded zones and mail identities live in the embedded store, or beside a DynamoDB one
+    // in a file of their own.
+    let wants_local =
+        config.dns == ProviderChoice::Embedded || config.mail_domains == ProviderChoice::Embedded;
+    let local = match (&embedded, wants_local) {
+        (Some(store), _) => Some(store.clone()),
+        (None, true) => Some(EmbeddedStore::open(
+            &config.data_dir.join("provisioning.redb"),
+        )?),
+        (None, false) => None,
+    };
+    let local = || {
+        local
+            .clone()
+            .ok_or_else(|| Error::internal("no embedded provisioning store"))
+    };
+    let zones: Arc<dyn crate::ports::Zones> = match config.dns {
+        ProviderChoice::Embedded => Arc::new(local()?),
+        ProviderChoice::Aws => Arc::new(crate::adapters::route53::Route53Zones::new(
+            aws_sdk_route53::Client::new(aws()?),
+        )),
+    };
+    let mail_domains: Arc<dyn crate::ports::MailDomains> = match config.mail_domains {
+        ProviderChoice::Embedded => Arc::new(local()?),
+        ProviderChoice::Aws => Arc::new(crate::adapters::ses_identities::SesMailDomains::new(
+            aws_sdk_sesv2::Client::new(aws()?),
         )),
     };
 
@@ -138,6 +171,8 @@ pub async fn build_with(
         tenant_secrets,
         captcha,
         databases,
+        zones,
+        mail_domains,
         mailer,
         keys,
         clock,

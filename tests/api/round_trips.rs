@@ -311,6 +311,51 @@ async fn run_once(
                     .as_u16()
             )
         }
+        "create-dns-zone" | "list-dns-zones" | "get-dns-zone" | "delete-dns-zone"
+        | "add-dns-record" | "delete-dns-record" | "create-mail-domain" | "list-mail-domains"
+        | "delete-mail-domain" => {
+            let (_, access, _) = signed_in().await;
+            let route = ROUTES.iter().find(|r| r.name == name).unwrap();
+            let domain = format!("{}.example.com", moto::unique("trips").to_lowercase());
+            let zone_body = json!({"domain": domain});
+            let record = json!({"type": "A", "name": "www", "value": "192.0.2.1", "ttl": 300});
+            if name == "create-dns-zone" {
+                return measure!(
+                    app.post_bearer(route.path, &access, &zone_body)
+                        .await
+                        .status
+                        .as_u16()
+                );
+            }
+            let zones = "/v1/provisioning/dns-zones";
+            let zone = app.post_bearer(zones, &access, &zone_body).await;
+            assert_eq!(zone.status, 201, "{}", zone.body);
+            let zone_id = s(&zone.body, "id");
+            let records = format!("{zones}/{zone_id}/records");
+            let (path, body) = match name {
+                "add-dns-record" => (records, Some(record)),
+                "delete-dns-record" => {
+                    let made = app.post_bearer(&records, &access, &record).await;
+                    assert_eq!(made.status, 201, "{}", made.body);
+                    (format!("{records}/{}", s(&made.body, "id")), None)
+                }
+                "create-mail-domain" => (route.path.to_owned(), Some(zone_body)),
+                "list-mail-domains" | "delete-mail-domain" => {
+                    let mail = "/v1/provisioning/mail-domains";
+                    let made = app.post_bearer(mail, &access, &zone_body).await;
+                    assert_eq!(made.status, 201, "{}", made.body);
+                    (route.path.replace("{id}", &s(&made.body, "id")), None)
+                }
+                _ => (route.path.replace("{id}", &zone_id), None),
+            };
+            let body = body.map(|b| serde_json::to_vec(&b).unwrap());
+            measure!(
+                app.call(route.method.clone(), &path, Some(&access), body)
+                    .await
+                    .status
+                    .as_u16()
+            )
+        }
         "health" | "jwks" | "openapi" => {
             let path = ROUTES.iter().find(|r| r.name == name).unwrap().path;
             measure!(app.get(path).await.status.as_u16())

@@ -10,6 +10,7 @@ pub mod postgres;
 pub mod route53;
 pub mod secrets_manager;
 pub mod ses;
+pub mod ses_identities;
 pub mod tenant_secrets;
 pub mod turnstile;
 

@@ -4,7 +4,7 @@
 
 use crate::Error;
 use crate::domain::provisioning::DatabaseName;
-use crate::ports::{CreateDatabase, Databases};
+use crate::ports::{Creation, Databases};
 use async_trait::async_trait;
 use std::time::Duration;
 use tokio_postgres::error::SqlState;
@@ -138,7 +138,7 @@ fn is(e: &tokio_postgres::Error, state: &SqlState) -> bool {
 
 #[async_trait]
 impl Databases for PostgresDatabases {
-    async fn create(&self, name: &DatabaseName, password: &str) -> Result<CreateDatabase, Error> {
+    async fn create(&self, name: &DatabaseName, password: &str) -> Result<Creation, Error> {
         let (id, secret) = (name.quoted(), literal(password));
         self.within("postgres create database", async |client| {
             // Tenants reach their own database alone: not even the maintenance database (where
@@ -153,7 +153,7 @@ impl Databases for PostgresDatabases {
             );
             match client.batch_execute(&role).await {
                 Ok(()) => {}
-                Err(e) if is(&e, &SqlState::DUPLICATE_OBJECT) => return Ok(CreateDatabase::Taken),
+                Err(e) if is(&e, &SqlState::DUPLICATE_OBJECT) => return Ok(Creation::Taken),
                 Err(e) => return Err(outage("postgres CREATE ROLE", &e)),
             }
             // CREATE DATABASE runs outside a transaction: a failure from here on undoes the role.
@@ -186,7 +186,7 @@ impl Databases for PostgresDatabases {
             }
             .await;
             match made {
-                Ok(()) => Ok(CreateDatabase::Created),
+                Ok(()) => Ok(Creation::Created),
                 Err(e) => {
                     let taken = is(&e, &SqlState::DUPLICATE_DATABASE);
                     if !taken {
@@ -197,7 +197,7 @@ impl Databases for PostgresDatabases {
                         .await
                         .map_err(|e| outage("postgres DROP ROLE (undo)", &e))?;
                     if taken {
-                        Ok(CreateDatabase::Taken)
+                        Ok(Creation::Taken)
                     } else {
                         Err(outage("postgres CREATE DATABASE", &e))
                     }

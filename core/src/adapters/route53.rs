@@ -3,7 +3,7 @@
 
 use crate::Error;
 use crate::domain::dns::{DnsRecord, DomainName, RecordType};
-use crate::ports::{HostedZone, Zones};
+use crate::ports::{HostedZone, ZoneOf, Zones};
 use async_trait::async_trait;
 use aws_sdk_route53::Client;
 use aws_sdk_route53::types::{
@@ -134,24 +134,6 @@ fn bare(name: &str) -> String {
     name.trim_end_matches('.').to_ascii_lowercase()
 }
 
-/// A value as Route 53 wants it: TXT quoted, host names absolute.
-fn wire(r: &DnsRecord) -> String {
-    match r.kind {
-        RecordType::Txt => format!("\"{}\"", r.value),
-        RecordType::Cname | RecordType::Mx => format!("{}.", r.value),
-        _ => r.value.clone(),
-    }
-}
-
-/// A value as a `DnsRecord` holds it.
-fn unwire(kind: RecordType, value: &str) -> String {
-    match kind {
-        RecordType::Txt => value.trim_matches('"').to_owned(),
-        RecordType::Cname | RecordType::Mx => value.trim_end_matches('.').to_ascii_lowercase(),
-        _ => value.to_owned(),
-    }
-}
-
 fn zone_id(raw: &str) -> String {
     raw.trim_start_matches("/hostedzone/").to_owned()
 }
@@ -211,6 +193,25 @@ impl Zones for Route53Zones {
         }
     }
 
+    async fn zones_of(&self, domain: &DomainName) -> Result<Vec<ZoneOf>, Error> {
+        let found = self
+            .client
+            .list_hosted_zones_by_name()
+            .dns_name(domain.as_str())
+            .send()
+            .await
+            .map_err(|e| super::sdk_error("route53 ListHostedZonesByName", e))?;
+        Ok(found
+            .hosted_zones()
+            .iter()
+            .filter(|z| bare(z.name()) == domain.as_str())
+            .map(|z| ZoneOf {
+                id: zone_id(z.id()),
+                reference: z.caller_reference().to_owned(),
+            })
+            .collect())
+    }
+
     async fn delete_zone(&self, id: &str) -> Result<(), Error> {
         let Some(records) = self.records(id).await? else {
             return Ok(());
@@ -235,9 +236,9 @@ impl Zones for Route53Zones {
         let mut values: Vec<String> = current
             .iter()
             .flat_map(|s| s.resource_records().iter().map(|r| r.value().to_owned()))
-            .filter(|v| unwire(record.kind, v) != record.value)
+            .filter(|v| DnsRecord::from_presentation(record.kind, v) != record.value)
             .collect();
-        values.push(wire(record));
+        values.push(record.presentation());
         self.change(
             id,
             ChangeAction::Upsert,
@@ -258,7 +259,7 @@ impl Zones for Route53Zones {
             .collect();
         let rest: Vec<String> = all
             .iter()
-            .filter(|v| unwire(record.kind, v) != record.value)
+            .filter(|v| DnsRecord::from_presentation(record.kind, v) != record.value)
             .cloned()
             .collect();
         if rest.len() == all.len() {
@@ -304,7 +305,7 @@ impl Zones for Route53Zones {
                     out.push(DnsRecord {
                         kind: k,
                         name: bare(s.name()),
-                        value: unwire(k, r.value()),
+                        value: DnsRecord::from_presentation(k, r.value()),
                         ttl: u32::try_from(s.ttl().unwrap_or(300)).unwrap_or(300),
                     });
                 }

@@ -18,6 +18,14 @@ pub enum StoreChoice {
     DynamoDb(TableNames),
 }
 
+/// A provider of provisioned resources: in the data directory, or the AWS service
+/// (`LATCH_DNS`: Route 53; `LATCH_MAIL_DOMAINS`: SES).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProviderChoice {
+    Embedded,
+    Aws,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MailChoice {
     Outbox,
@@ -80,6 +88,8 @@ pub struct Config {
     pub keys_ttl: Duration,
     /// The tenant-database server; its `Debug` never shows the URL.
     pub databases: Option<DatabaseServer>,
+    pub dns: ProviderChoice,
+    pub mail_domains: ProviderChoice,
     pub settings: Settings,
 }
 
@@ -260,6 +270,16 @@ impl Config {
             "ses" => MailChoice::Ses,
             _ => return Err(v.bad("LATCH_MAIL", "one of outbox, ses")),
         };
+        let dns = match v.string("LATCH_DNS")?.as_str() {
+            "embedded" => ProviderChoice::Embedded,
+            "route53" => ProviderChoice::Aws,
+            _ => return Err(v.bad("LATCH_DNS", "one of embedded, route53")),
+        };
+        let mail_domains = match v.string("LATCH_MAIL_DOMAINS")?.as_str() {
+            "embedded" => ProviderChoice::Embedded,
+            "ses" => ProviderChoice::Aws,
+            _ => return Err(v.bad("LATCH_MAIL_DOMAINS", "one of embedded, ses")),
+        };
         let mail_from = v.string("LATCH_MAIL_FROM")?;
         crate::adapters::mime::mailbox(&mail_from).map_err(|problem| ConfigError {
             var: "LATCH_MAIL_FROM".into(),
@@ -347,6 +367,8 @@ impl Config {
         Ok(Self {
             keys_ttl,
             databases,
+            dns,
+            mail_domains,
             admin,
             addr,
             data_dir: PathBuf::from(v.string("LATCH_DATA_DIR")?),

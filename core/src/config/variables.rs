@@ -280,6 +280,16 @@ pub const VARIABLES: &[(&str, Option<&str>, &str)] = &[
         "the PostgreSQL server tenant databases are made on, as `postgres://user:password@host:port/db` (a role with CREATEDB and CREATEROLE); unset, provisioning has no databases",
     ),
     (
+        "LATCH_DNS",
+        Some("embedded"),
+        "where DNS zones are hosted: `embedded` (a zone store in the data directory) or `route53`",
+    ),
+    (
+        "LATCH_MAIL_DOMAINS",
+        Some("embedded"),
+        "where mail domains' sending identities live: `embedded` (DKIM keys kept in the data directory) or `ses` (SES domain identities)",
+    ),
+    (
         "LATCH_PG_ADMIN_SECRET_ID",
         None,
         "instead of LATCH_PG_ADMIN_URL (on AWS): the Secrets Manager secret whose value is that URL, read at cold start",

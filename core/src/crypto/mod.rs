@@ -1,5 +1,6 @@
 //! Cryptography in one place: the CSPRNG, password hashing, signing keys and access tokens.
 
+pub mod dkim;
 pub mod jwt;
 pub mod keys;
 pub mod password;

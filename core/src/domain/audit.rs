@@ -69,6 +69,8 @@ audit_types! {
     ProvisioningCreated => "provisioning.created",
     ProvisioningDeleted => "provisioning.deleted",
     ProvisioningRolledBack => "provisioning.rolled_back",
+    ProvisioningRecordAdded => "provisioning.record_added",
+    ProvisioningRecordRemoved => "provisioning.record_removed",
     AccessDenied => "access.denied",
     MailDropped => "mail.dropped",
 }

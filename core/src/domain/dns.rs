@@ -137,11 +137,9 @@ impl DnsRecord {
         } else if absolute {
             None
         } else {
-            DomainName::parse_field("name", &format!("{name}.{}", zone.as_str()))
-                .ok()
-                .map(String::from)
+            Some(format!("{name}.{}", zone.as_str()))
         };
-        let full = full.filter(|f| DomainName::parse_field("name", f).is_ok() && zone.contains(f));
+        let full = full.filter(|f| record_name_ok(f) && zone.contains(f));
         if full.is_none() {
             problems.push(FieldError::new(
                 "name",
@@ -181,6 +179,49 @@ impl DnsRecord {
 }
 
 /// The value in its canonical form, or why it does not suit `kind`.
+/// A record's full name: a domain name whose labels may also hold `_` (`_dmarc`,
+/// `sel._domainkey`: names of records, not of hosts).
+fn record_name_ok(name: &str) -> bool {
+    let hostlike = name.replace('_', "a");
+    DomainName::parse_field("name", &hostlike).is_ok_and(|d| d.as_str() == hostlike)
+}
+
+/// The longest TXT value a record takes: its 255-byte strings joined (Route 53 takes 4000
+/// characters a value; a 2048-bit DKIM key needs about 410).
+pub const TXT_MAX: usize = 1024;
+
+impl DnsRecord {
+    /// The value as a zone file and Route 53 write it: host names absolute, a TXT value quoted
+    /// in strings of at most 255 bytes.
+    pub fn presentation(&self) -> String {
+        match self.kind {
+            RecordType::Txt => self
+                .value
+                .as_bytes()
+                .chunks(255)
+                .map(|c| format!("\"{}\"", String::from_utf8_lossy(c)))
+                .collect::<Vec<_>>()
+                .join(" "),
+            RecordType::Cname | RecordType::Mx => format!("{}.", self.value),
+            _ => self.value.clone(),
+        }
+    }
+
+    /// A value as `presentation` wrote it, back as a `DnsRecord` holds it.
+    pub fn from_presentation(kind: RecordType, value: &str) -> String {
+        match kind {
+            RecordType::Txt => value
+                .split('"')
+                .skip(1)
+                .step_by(2)
+                .collect::<Vec<_>>()
+                .concat(),
+            RecordType::Cname | RecordType::Mx => value.trim_end_matches('.').to_ascii_lowercase(),
+            _ => value.to_owned(),
+        }
+    }
+}
+
 fn value_of(kind: RecordType, raw: &str) -> Result<String, FieldError> {
     let bad = |message: &str| FieldError::new("value", "invalid_value", message);
     let raw = raw.trim();
@@ -210,13 +251,13 @@ fn value_of(kind: RecordType, raw: &str) -> Result<String, FieldError> {
         RecordType::Txt => {
             let printable = raw.chars().all(|c| c.is_ascii_graphic() || c == ' ');
             if raw.is_empty()
-                || raw.len() > 255
+                || raw.len() > TXT_MAX
                 || !printable
                 || raw.contains('"')
                 || raw.contains('\\')
             {
                 Err(bad(
-                    "1 to 255 printable ASCII characters, no quote or backslash.",
+                    "1 to 1024 printable ASCII characters, no quote or backslash.",
                 ))
             } else {
                 Ok(raw.to_owned())
@@ -312,6 +353,26 @@ mod tests {
         assert_eq!(
             code(DnsRecord::parse(&z, "TXT", "t", "say \"hi\"", 300)),
             "invalid_value"
+        );
+        let dkim = DnsRecord::parse(&z, "TXT", "latch._domainkey", &"k".repeat(600), 300).unwrap();
+        assert_eq!(dkim.name, "latch._domainkey.example.com");
+        let wire = dkim.presentation();
+        assert_eq!(
+            wire.matches('"').count(),
+            6,
+            "three strings of at most 255: {wire}"
+        );
+        assert_eq!(
+            DnsRecord::from_presentation(RecordType::Txt, &wire),
+            dkim.value
+        );
+        assert_eq!(
+            code(DnsRecord::parse(&z, "TXT", "t", &"k".repeat(1025), 300)),
+            "invalid_value"
+        );
+        assert_eq!(
+            code(DnsRecord::parse(&z, "A", "w_w.", "192.0.2.1", 300)),
+            "outside_zone"
         );
         assert_eq!(
             code(DnsRecord::parse(&z, "A", "www", "192.0.2.1", 30)),

@@ -170,6 +170,16 @@ pub enum ResourceStatus {
     Deleting,
 }
 
+impl ResourceStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ResourceStatus::Creating => "creating",
+            ResourceStatus::Ready => "ready",
+            ResourceStatus::Deleting => "deleting",
+        }
+    }
+}
+
 /// One provisioned resource of one owner. Its `name` (a database name, a domain) is unique per
 /// kind across the deployment.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

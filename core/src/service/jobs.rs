@@ -96,17 +96,10 @@ pub struct RecoverReport {
 /// Finds resources a call left `Creating` or `Deleting` more than `PROVISIONING_GRACE` ago and
 /// finishes them: creations undone, deletions completed, each audited.
 pub async fn recover_provisioning(deps: &Deps, run_id: &str) -> Result<RecoverReport, Error> {
-    use crate::domain::provisioning::ResourceKind;
     let cut = deps.clock.now() - PROVISIONING_GRACE;
     let (mut recovered, mut failed) = (0, 0);
     for resource in deps.resources.pending(cut, BATCH).await? {
-        let result = match resource.kind {
-            ResourceKind::Database => {
-                super::provisioning::databases::recover(deps, run_id, &resource).await
-            }
-            // No other kind is made yet.
-            _ => Ok(()),
-        };
+        let result = super::provisioning::recover(deps, run_id, &resource).await;
         match result {
             Ok(()) => recovered += 1,
             Err(err) => {

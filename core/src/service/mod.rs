@@ -282,6 +282,8 @@ pub struct Deps {
     pub tenant_secrets: Arc<dyn crate::ports::TenantSecrets>,
     /// The tenant-database server, present when `LATCH_PG_ADMIN_URL` is set.
     pub databases: Option<Arc<dyn crate::ports::Databases>>,
+    pub zones: Arc<dyn crate::ports::Zones>,
+    pub mail_domains: Arc<dyn crate::ports::MailDomains>,
     pub mailer: Arc<dyn Mailer>,
     pub keys: Arc<crate::keys::Keys>,
     pub clock: Arc<dyn Clock>,

@@ -91,6 +91,8 @@ async fn a_key_rotation_still_opens_old_secrets_and_reseals_them_on_next_use() {
         tenant_secrets: Arc::clone(&d.tenant_secrets),
         captcha: None,
         databases: None,
+        zones: Arc::clone(&d.zones),
+        mail_domains: Arc::clone(&d.mail_domains),
         mailer: Arc::clone(&d.mailer),
         keys: Arc::new(latch_core::keys::Keys::fixed(
             KeyRing::from_material(&material).unwrap(),

@@ -6,7 +6,7 @@ use crate::support::moto::unique;
 use crate::support::postgres::{connect, postgres};
 use latch_core::adapters::postgres::PostgresDatabases;
 use latch_core::domain::provisioning::{DatabaseName, generate_password};
-use latch_core::ports::{CreateDatabase, Databases};
+use latch_core::ports::{Creation, Databases};
 use std::time::Duration;
 
 fn provider() -> PostgresDatabases {
@@ -35,13 +35,10 @@ async fn a_tenant_reaches_its_own_database_and_no_other() {
     let pg = provider();
     let (mine, theirs) = (fresh_name(), fresh_name());
     let (my_pw, their_pw) = (generate_password(), generate_password());
-    assert_eq!(
-        pg.create(&mine, &my_pw).await.unwrap(),
-        CreateDatabase::Created
-    );
+    assert_eq!(pg.create(&mine, &my_pw).await.unwrap(), Creation::Created);
     assert_eq!(
         pg.create(&theirs, &their_pw).await.unwrap(),
-        CreateDatabase::Created
+        Creation::Created
     );
     assert!(pg.exists(&mine).await.unwrap());
     let server = postgres();
@@ -107,11 +104,11 @@ async fn a_taken_name_makes_nothing_and_leaves_the_owner_as_it_was() {
     let password = generate_password();
     assert_eq!(
         pg.create(&name, &password).await.unwrap(),
-        CreateDatabase::Created
+        Creation::Created
     );
     assert_eq!(
         pg.create(&name, &generate_password()).await.unwrap(),
-        CreateDatabase::Taken
+        Creation::Taken
     );
     let owner = connect(&postgres().url_as(name.as_str(), &password, name.as_str())).await;
     assert!(owner.is_ok(), "the first password still works");
@@ -122,10 +119,7 @@ async fn a_taken_name_makes_nothing_and_leaves_the_owner_as_it_was() {
         .batch_execute(&format!("CREATE ROLE {}", stray.quoted()))
         .await
         .unwrap();
-    assert_eq!(
-        pg.create(&stray, &password).await.unwrap(),
-        CreateDatabase::Taken
-    );
+    assert_eq!(pg.create(&stray, &password).await.unwrap(), Creation::Taken);
     assert!(!pg.exists(&stray).await.unwrap());
     assert!(role_exists(&stray).await);
     // A database of that name without a role: taken, and the role made on the way is undone.
@@ -136,7 +130,7 @@ async fn a_taken_name_makes_nothing_and_leaves_the_owner_as_it_was() {
         .unwrap();
     assert_eq!(
         pg.create(&orphan, &password).await.unwrap(),
-        CreateDatabase::Taken
+        Creation::Taken
     );
     assert!(!role_exists(&orphan).await, "nothing left behind");
     pg.remove(&name).await.unwrap();

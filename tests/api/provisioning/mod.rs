@@ -2,5 +2,7 @@
 
 mod api;
 mod databases;
+mod dns;
+mod mail_domains;
 mod rollback;
 mod zones;

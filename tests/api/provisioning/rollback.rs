@@ -6,11 +6,13 @@ use super::api::{apps, db_name, leftovers};
 use crate::support::{TestApp, UA, s};
 use async_trait::async_trait;
 use latch_core::Error;
+use latch_core::crypto::dkim::DkimKey;
+use latch_core::domain::dns::{DnsRecord, DomainName};
 use latch_core::domain::provisioning::{DatabaseName, Resource, ResourceKind, ResourceStatus};
 use latch_core::domain::{AuditType, Charge, ClientInfo, User, UserId};
 use latch_core::ports::{
-    ChargeOutcome, CreateDatabase, Databases, Release, Reserve, Resources, SpendLedger,
-    TenantSecrets,
+    ChargeOutcome, Creation, Databases, HostedZone, MailDomains, Release, Reserve, Resources,
+    SpendLedger, TenantSecrets, ZoneOf, Zones,
 };
 use latch_core::service::provisioning::databases::{self, CreateRequest};
 use latch_core::service::{Caller, Deps};
@@ -19,6 +21,14 @@ use std::sync::Arc;
 /// The step a run breaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Break {
+    /// The zone is refused, or made with its answer lost.
+    ZoneRefused,
+    ZoneLost,
+    /// The DKIM record is refused.
+    Record,
+    /// The identity is refused, or made with its answer lost.
+    IdentityRefused,
+    IdentityLost,
     Secret,
     DatabaseRefused,
     /// The database is made but the answer is lost.
@@ -53,7 +63,7 @@ struct Server(Arc<dyn Databases>, Break);
 
 #[async_trait]
 impl Databases for Server {
-    async fn create(&self, name: &DatabaseName, password: &str) -> Result<CreateDatabase, Error> {
+    async fn create(&self, name: &DatabaseName, password: &str) -> Result<Creation, Error> {
         match self.1 {
             Break::DatabaseRefused => Err(injected()),
             Break::DatabaseLost => {
@@ -74,6 +84,67 @@ impl Databases for Server {
     }
     async fn ping(&self) -> Result<(), Error> {
         self.0.ping().await
+    }
+}
+
+struct ZoneHost(Arc<dyn Zones>, Break);
+
+#[async_trait]
+impl Zones for ZoneHost {
+    async fn create_zone(&self, domain: &DomainName, reference: &str) -> Result<HostedZone, Error> {
+        match self.1 {
+            Break::ZoneRefused => Err(injected()),
+            Break::ZoneLost => {
+                self.0.create_zone(domain, reference).await?;
+                Err(injected())
+            }
+            _ => self.0.create_zone(domain, reference).await,
+        }
+    }
+    async fn delete_zone(&self, id: &str) -> Result<(), Error> {
+        self.0.delete_zone(id).await
+    }
+    async fn add_record(&self, id: &str, record: &DnsRecord) -> Result<(), Error> {
+        if self.1 == Break::Record && record.name.contains("_domainkey") {
+            return Err(injected());
+        }
+        self.0.add_record(id, record).await
+    }
+    async fn remove_record(&self, id: &str, record: &DnsRecord) -> Result<(), Error> {
+        self.0.remove_record(id, record).await
+    }
+    async fn zones_of(&self, domain: &DomainName) -> Result<Vec<ZoneOf>, Error> {
+        self.0.zones_of(domain).await
+    }
+    async fn records(&self, id: &str) -> Result<Option<Vec<DnsRecord>>, Error> {
+        self.0.records(id).await
+    }
+}
+
+struct MailHost(Arc<dyn MailDomains>, Break);
+
+#[async_trait]
+impl MailDomains for MailHost {
+    async fn create_identity(
+        &self,
+        domain: &DomainName,
+        key: &DkimKey,
+        reference: &str,
+    ) -> Result<Creation, Error> {
+        match self.1 {
+            Break::IdentityRefused => Err(injected()),
+            Break::IdentityLost => {
+                self.0.create_identity(domain, key, reference).await?;
+                Err(injected())
+            }
+            _ => self.0.create_identity(domain, key, reference).await,
+        }
+    }
+    async fn delete_identity(&self, domain: &DomainName, reference: &str) -> Result<(), Error> {
+        self.0.delete_identity(domain, reference).await
+    }
+    async fn identity_of(&self, domain: &DomainName) -> Result<Option<String>, Error> {
+        self.0.identity_of(domain).await
     }
 }
 
@@ -153,6 +224,8 @@ fn broken(app: &TestApp, at: Break) -> Deps {
             .databases
             .clone()
             .map(|db| Arc::new(Server(db, at)) as Arc<dyn Databases>),
+        zones: Arc::new(ZoneHost(Arc::clone(&d.zones), at)),
+        mail_domains: Arc::new(MailHost(Arc::clone(&d.mail_domains), at)),
         captcha: None,
         mailer: Arc::clone(&d.mailer),
         keys: Arc::clone(&d.keys),
@@ -334,5 +407,146 @@ async fn the_recovery_job_undoes_a_creation_that_stopped_half_way_and_finishes_a
             Vec::<&str>::new()
         );
         assert_eq!(app.account(&email).await.billing.resources.databases, 0);
+    }
+}
+
+#[tokio::test]
+async fn a_zone_or_mail_domain_failing_at_any_step_leaves_nothing_behind() {
+    use latch_core::service::provisioning::{mail_domains, zones};
+    for (app, _clock) in apps().await {
+        let (email, tokens) = app.signed_in().await;
+        let access = s(&tokens, "accessToken");
+        for (path, body) in [
+            ("/v1/account/plan", serde_json::json!({"plan": "PRO"})),
+            (
+                "/v1/account/limits",
+                serde_json::json!({"monthlySpendCapCents": 5000}),
+            ),
+        ] {
+            assert_eq!(app.post_bearer(path, &access, &body).await.status, 200);
+        }
+        let caller = Caller {
+            request_id: "rollback".into(),
+            client: ClientInfo {
+                ip: "127.0.0.1".parse().unwrap(),
+                user_agent: UA.into(),
+            },
+        };
+        let period = latch_core::domain::billing::period_of(app.deps.clock.now());
+        let no_charge = |user: &User| {
+            let (deps, id) = (&app.deps, user.id.clone());
+            let period = period.clone();
+            async move { deps.ledger.spent(&id, &period).await.unwrap() }
+        };
+        for at in [
+            Break::ZoneRefused,
+            Break::ZoneLost,
+            Break::Ready,
+            Break::Charge,
+        ] {
+            let deps = broken(&app, at);
+            let auth = latch_core::service::authn::authenticate(&deps, &caller, Some(&access))
+                .await
+                .unwrap();
+            let rolled_back = app.audited(AuditType::ProvisioningRolledBack).await;
+            let domain = format!(
+                "{}.example.com",
+                crate::support::moto::unique("rb").to_lowercase()
+            );
+            let req = zones::CreateRequest {
+                domain: domain.clone(),
+            };
+            let err = zones::create(&deps, &caller, &auth, req).await.unwrap_err();
+            match at {
+                Break::Charge => assert!(matches!(err, Error::SpendCapReached), "{at:?}: {err:?}"),
+                _ => assert!(matches!(err, Error::Unavailable(_)), "{at:?}: {err:?}"),
+            }
+            let d = DomainName::parse(&domain).unwrap();
+            assert!(
+                app.deps.zones.zones_of(&d).await.unwrap().is_empty(),
+                "{at:?}: no zone"
+            );
+            let user = app.account(&email).await;
+            let records = app
+                .deps
+                .resources
+                .resources_of(&user.id, ResourceKind::DnsZone)
+                .await;
+            assert!(records.unwrap().is_empty(), "{at:?}");
+            assert_eq!(
+                user.billing.resources.dns_zones, 0,
+                "{at:?}: the count is back"
+            );
+            assert_eq!(no_charge(&user).await, 0, "{at:?}: no charge");
+            assert_eq!(
+                app.audited(AuditType::ProvisioningRolledBack).await,
+                rolled_back + 1
+            );
+        }
+
+        // A zone that stands, for the mail domains.
+        let domain = format!(
+            "{}.example.com",
+            crate::support::moto::unique("rb").to_lowercase()
+        );
+        let made = app
+            .post_bearer(
+                "/v1/provisioning/dns-zones",
+                &access,
+                &serde_json::json!({"domain": domain}),
+            )
+            .await;
+        assert_eq!(made.status, 201, "{}", made.body);
+        let zone_path = format!("/v1/provisioning/dns-zones/{}", s(&made.body, "id"));
+        let spent = no_charge(&app.account(&email).await).await;
+        let d = DomainName::parse(&domain).unwrap();
+        for at in [
+            Break::Record,
+            Break::IdentityRefused,
+            Break::IdentityLost,
+            Break::Ready,
+            Break::Charge,
+        ] {
+            let deps = broken(&app, at);
+            let auth = latch_core::service::authn::authenticate(&deps, &caller, Some(&access))
+                .await
+                .unwrap();
+            let req = mail_domains::CreateRequest {
+                domain: domain.clone(),
+            };
+            let err = mail_domains::create(&deps, &caller, &auth, req)
+                .await
+                .unwrap_err();
+            match at {
+                Break::Charge => assert!(matches!(err, Error::SpendCapReached), "{at:?}: {err:?}"),
+                _ => assert!(matches!(err, Error::Unavailable(_)), "{at:?}: {err:?}"),
+            }
+            assert_eq!(
+                app.deps.mail_domains.identity_of(&d).await.unwrap(),
+                None,
+                "{at:?}"
+            );
+            let shown = app.bearer(reqwest::Method::GET, &zone_path, &access).await;
+            assert_eq!(
+                shown.body["records"],
+                serde_json::json!([]),
+                "{at:?}: no DKIM record"
+            );
+            let user = app.account(&email).await;
+            assert_eq!(user.billing.resources.mail_domains, 0, "{at:?}");
+            assert_eq!(no_charge(&user).await, spent, "{at:?}: no charge");
+        }
+        let ok = app
+            .post_bearer(
+                "/v1/provisioning/mail-domains",
+                &access,
+                &serde_json::json!({"domain": domain}),
+            )
+            .await;
+        assert_eq!(
+            ok.status, 201,
+            "nothing of the broken runs is in the way: {}",
+            ok.body
+        );
     }
 }

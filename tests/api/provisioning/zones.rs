@@ -45,6 +45,30 @@ async fn zones_are_made_once_per_reference_and_start_empty(zones: &dyn Zones) {
         "no SOA or NS listed"
     );
     assert_eq!(zones.records("ZNOSUCHZONE").await.unwrap(), None);
+    let of = zones.zones_of(&d).await.unwrap();
+    assert_eq!(
+        (of.len(), &of[0].id, &of[0].reference),
+        (1, &zone.id, &reference)
+    );
+    assert!(zones.zones_of(&domain()).await.unwrap().is_empty());
+}
+
+async fn long_txt_values_and_underscore_names_come_back_whole(zones: &dyn Zones) {
+    let d = domain();
+    let reference = latch_core::crypto::random::ulid(time::OffsetDateTime::now_utc());
+    let zone = zones.create_zone(&d, &reference).await.unwrap();
+    let key = latch_core::crypto::dkim::DkimKey::generate().unwrap();
+    let dkim = key.record(&d);
+    assert!(dkim.value.len() > 255, "more than one TXT string");
+    zones.add_record(&zone.id, &dkim).await.unwrap();
+    assert_eq!(
+        zones.records(&zone.id).await.unwrap(),
+        Some(vec![dkim.clone()])
+    );
+    zones.remove_record(&zone.id, &dkim).await.unwrap();
+    assert_eq!(zones.records(&zone.id).await.unwrap(), Some(vec![]));
+    zones.delete_zone(&zone.id).await.unwrap();
+    assert!(zones.zones_of(&d).await.unwrap().is_empty());
 }
 
 async fn record_sets_gain_and_lose_single_values(zones: &dyn Zones) {
@@ -117,7 +141,8 @@ macro_rules! zone_contract {
 
 zone_contract!(
     zones_are_made_once_per_reference_and_start_empty,
-    record_sets_gain_and_lose_single_values
+    record_sets_gain_and_lose_single_values,
+    long_txt_values_and_underscore_names_come_back_whole,
 );
 
 #[tokio::test]

@@ -3,11 +3,12 @@
 //! route table.
 
 use crate::peers::python;
-use crate::support::{TestApp, s, spawn_app};
+use crate::support::{TestApp, moto, s, spawn_app};
 use latch_core::domain::{AuditType, Role};
 use latch_core::http::csv::{Csv, could_start_a_formula};
 use latch_core::http::routes::{Access, Body, ROUTES, Route};
 use reqwest::{Method, StatusCode};
+use serde_json::json;
 
 /// The route's path with every `{param}` filled by a well-formed id nobody owns.
 fn concrete(route: &Route) -> String {
@@ -152,6 +153,103 @@ async fn no_id_route_reaches_another_users_resource() {
                 // Theirs goes, so the next route's check has room in the plan.
                 let gone = app.bearer(Method::DELETE, &path, &theirs).await;
                 assert_eq!(gone.status, StatusCode::NO_CONTENT);
+            }
+            "get-dns-zone" | "delete-dns-zone" | "add-dns-record" | "delete-dns-record"
+            | "delete-mail-domain" => {
+                // Theirs: a zone with a record and a mail domain. Mine: a zone of my own.
+                let zone = |who: &str| {
+                    let domain = format!("{}.example.com", moto::unique("idor").to_lowercase());
+                    let who = who.to_owned();
+                    let app = &app;
+                    async move {
+                        let made = app
+                            .post_bearer(
+                                "/v1/provisioning/dns-zones",
+                                &who,
+                                &json!({"domain": domain}),
+                            )
+                            .await;
+                        assert_eq!(made.status, StatusCode::CREATED, "{}", made.body);
+                        (s(&made.body, "id"), domain)
+                    }
+                };
+                let (their_zone, their_domain) = zone(&theirs).await;
+                let (my_zone, _) = zone(&mine).await;
+                let records = format!("/v1/provisioning/dns-zones/{their_zone}/records");
+                let record = app
+                    .post_bearer(
+                        &records,
+                        &theirs,
+                        &json!({"type": "A", "name": "www", "value": "192.0.2.1", "ttl": 300}),
+                    )
+                    .await;
+                assert_eq!(record.status, StatusCode::CREATED, "{}", record.body);
+                let record_id = s(&record.body, "id");
+                let mail = app
+                    .post_bearer(
+                        "/v1/provisioning/mail-domains",
+                        &theirs,
+                        &json!({"domain": their_domain}),
+                    )
+                    .await;
+                assert_eq!(mail.status, StatusCode::CREATED, "{}", mail.body);
+                let path = match route.name {
+                    "delete-mail-domain" => route.path.replace("{id}", &s(&mail.body, "id")),
+                    _ => route
+                        .path
+                        .replace("{id}", &their_zone)
+                        .replace("{recordId}", &record_id),
+                };
+                let body = match route.name {
+                    "add-dns-record" => Some(
+                        json!({"type": "A", "name": "x", "value": "192.0.2.9", "ttl": 300})
+                            .to_string()
+                            .into_bytes(),
+                    ),
+                    _ => None,
+                };
+                let res = app
+                    .call(route.method.clone(), &path, Some(&mine), body)
+                    .await;
+                res.assert_problem(404, "not_found");
+                if route.name == "delete-dns-record" {
+                    // Their record's id on my own zone names nothing there.
+                    let mixed = route
+                        .path
+                        .replace("{id}", &my_zone)
+                        .replace("{recordId}", &record_id);
+                    let res = app.bearer(Method::DELETE, &mixed, &mine).await;
+                    res.assert_problem(404, "not_found");
+                }
+                let zone_path = format!("/v1/provisioning/dns-zones/{their_zone}");
+                let still = app.bearer(Method::GET, &zone_path, &theirs).await;
+                assert_eq!(still.status, StatusCode::OK, "{}", still.body);
+                assert_eq!(
+                    still.body["records"].as_array().unwrap().len(),
+                    2,
+                    "theirs lives on: {}",
+                    still.body
+                );
+                // Everything goes, so the next route's check has room in the plan.
+                let mail_path = format!("/v1/provisioning/mail-domains/{}", s(&mail.body, "id"));
+                for gone in [
+                    mail_path,
+                    zone_path,
+                    format!("/v1/provisioning/dns-zones/{my_zone}"),
+                ] {
+                    let gone = app
+                        .bearer(
+                            Method::DELETE,
+                            &gone,
+                            if gone.contains(&my_zone) {
+                                &mine
+                            } else {
+                                &theirs
+                            },
+                        )
+                        .await;
+                    assert_eq!(gone.status, StatusCode::NO_CONTENT, "{}", gone.body);
+                }
             }
             // An administrator's `{id}` is any account's: the role matrix holds who may act
             // (tests/api/admin/rbac.rs); here, a plain user reaches none of them, even its own.

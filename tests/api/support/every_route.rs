@@ -287,6 +287,38 @@ pub async fn send(app: &TestApp, route: &Route, f: &Fixture) -> Reply {
             bearer,
             None,
         ),
+        "create-dns-zone" => (
+            Method::POST,
+            route.path.into(),
+            bearer,
+            body(json!({"domain": format!("{}.example.com", moto::unique("zone").to_lowercase())})),
+        ),
+        "create-mail-domain" => (
+            Method::POST,
+            route.path.into(),
+            bearer,
+            body(json!({"domain": "no-zone-of-yours.example.com"})),
+        ),
+        "list-dns-zones" | "list-mail-domains" => (Method::GET, route.path.into(), bearer, None),
+        // Another user's (or no) zone or mail domain: the store is asked before anything else.
+        "get-dns-zone" | "delete-dns-zone" | "delete-mail-domain" => (
+            route.method.clone(),
+            on("01JZ0000000000000000000000"),
+            bearer,
+            None,
+        ),
+        "add-dns-record" => (
+            Method::POST,
+            on("01JZ0000000000000000000000"),
+            bearer,
+            body(json!({"type": "A", "name": "www", "value": "192.0.2.1", "ttl": 300})),
+        ),
+        "delete-dns-record" => (
+            Method::DELETE,
+            on("01JZ0000000000000000000000").replace("{recordId}", "0123456789abcdef"),
+            bearer,
+            None,
+        ),
         "health" | "jwks" | "openapi" => (Method::GET, route.path.into(), None, None),
         other => panic!("no request for route {other:?}: add one to support/every_route.rs"),
     };

@@ -146,6 +146,8 @@ async fn spawn_app_timed(
             deps.locks = Arc::new(store.clone());
             deps.ledger = Arc::new(store.clone());
             deps.resources = Arc::new(store.clone());
+            deps.zones = Arc::new(store.clone());
+            deps.mail_domains = Arc::new(store.clone());
             Some(store)
         }
         StoreChoice::DynamoDb(_) => None,

@@ -176,9 +176,11 @@ pub async fn sent_mail() -> Vec<serde_json::Value> {
 /// The settings that put an app on the DynamoDB store with these tables.
 pub fn dynamodb_settings(
     names: &latch_core::adapters::dynamo::TableNames,
-) -> [(&'static str, &str); 5] {
+) -> [(&'static str, &str); 7] {
     [
         ("LATCH_STORE", "dynamodb"),
+        ("LATCH_DNS", "route53"),
+        ("LATCH_MAIL_DOMAINS", "ses"),
         ("LATCH_USERS_TABLE", &names.users),
         ("LATCH_SESSIONS_TABLE", &names.sessions),
         ("LATCH_AUDIT_TABLE", &names.audit),

@@ -15,6 +15,26 @@ import threading
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import make_server
 
+import moto.ses.models
+
+
+def _epoch_dkim_timestamp():
+    """moto 5.2.5 answers LastKeyGenerationTimestamp of an identity made with DKIM signing
+    attributes (BYODKIM) as an ISO 8601 string; SESv2's JSON protocol carries timestamps as
+    epoch seconds, which is what the SDK reads (and fails to read otherwise). This mends the
+    emulator's answer, nothing of Latch's."""
+    made = moto.ses.models.EmailIdentity.__init__
+
+    def init(self, *args, **kwargs):
+        made(self, *args, **kwargs)
+        if "LastKeyGenerationTimestamp" in self.dkim_attributes:
+            self.dkim_attributes["LastKeyGenerationTimestamp"] = moto.ses.models.utcnow().timestamp()
+
+    moto.ses.models.EmailIdentity.__init__ = init
+
+
+_epoch_dkim_timestamp()
+
 probe = socket.socket()
 probe.bind(("127.0.0.1", 0))
 port = probe.getsockname()[1]

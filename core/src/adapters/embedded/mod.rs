@@ -5,6 +5,7 @@ mod audit;
 mod guards;
 pub(crate) use guards::window_key;
 mod ledger;
+mod mail_domains;
 mod resources;
 mod sessions;
 mod users;
@@ -86,6 +87,7 @@ impl EmbeddedStore {
             txn.open_table(resources::OWNER_RESOURCES).map_err(db_err)?;
             txn.open_table(zones::ZONES).map_err(db_err)?;
             txn.open_table(zones::RECORD_SETS).map_err(db_err)?;
+            txn.open_table(mail_domains::IDENTITIES).map_err(db_err)?;
             txn.open_table(SPEND).map_err(db_err)?;
             txn.open_table(CHARGES).map_err(db_err)?;
         }

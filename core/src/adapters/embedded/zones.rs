@@ -4,7 +4,7 @@
 use super::{EmbeddedStore, db_err, get, put};
 use crate::Error;
 use crate::domain::dns::{DnsRecord, DomainName};
-use crate::ports::{HostedZone, Zones};
+use crate::ports::{HostedZone, ZoneOf, Zones};
 use async_trait::async_trait;
 use redb::{ReadableTable, TableDefinition};
 
@@ -18,6 +18,8 @@ pub(crate) const RECORD_SETS: TableDefinition<&str, &[u8]> =
 struct StoredZone {
     domain: DomainName,
     zone: HostedZone,
+    #[serde(default)]
+    reference: String,
 }
 
 fn set_key(zone: &str, r: &DnsRecord) -> String {
@@ -47,13 +49,7 @@ impl EmbeddedStore {
             out.push_str(&format!("@ 172800 IN NS {server}.\n"));
         }
         for r in records {
-            let value = match r.kind {
-                crate::domain::dns::RecordType::Txt => format!("\"{}\"", r.value),
-                crate::domain::dns::RecordType::Cname | crate::domain::dns::RecordType::Mx => {
-                    format!("{}.", r.value)
-                }
-                _ => r.value.clone(),
-            };
+            let value = r.presentation();
             out.push_str(&format!(
                 "{}. {} IN {} {value}\n",
                 r.name,
@@ -68,9 +64,10 @@ impl EmbeddedStore {
 #[async_trait]
 impl Zones for EmbeddedStore {
     async fn create_zone(&self, domain: &DomainName, reference: &str) -> Result<HostedZone, Error> {
-        let (domain, id) = (
+        let (domain, id, reference) = (
             domain.clone(),
             format!("Z{}", reference.to_ascii_uppercase()),
+            reference.to_owned(),
         );
         self.write(move |txn| {
             let mut zones = txn.open_table(ZONES).map_err(db_err)?;
@@ -87,9 +84,30 @@ impl Zones for EmbeddedStore {
                 &StoredZone {
                     domain,
                     zone: zone.clone(),
+                    reference,
                 },
             )?;
             Ok(zone)
+        })
+        .await
+    }
+
+    async fn zones_of(&self, domain: &DomainName) -> Result<Vec<ZoneOf>, Error> {
+        let domain = domain.clone();
+        self.read(move |txn| {
+            let zones = txn.open_table(ZONES).map_err(db_err)?;
+            let mut found = Vec::new();
+            for entry in zones.iter().map_err(db_err)? {
+                let (_, value) = entry.map_err(db_err)?;
+                let stored: StoredZone = super::decode(value.value())?;
+                if stored.domain == domain {
+                    found.push(ZoneOf {
+                        id: stored.zone.id,
+                        reference: stored.reference,
+                    });
+                }
+            }
+            Ok(found)
         })
         .await
     }

@@ -6,11 +6,9 @@
 use super::super::authn::Authenticated;
 use super::super::{Caller, Deps};
 use crate::Error;
-use crate::domain::provisioning::{
-    DatabaseName, Resource, ResourceKind, ResourceStatus, generate_password,
-};
+use crate::domain::provisioning::{DatabaseName, Resource, ResourceKind, generate_password};
 use crate::domain::{AuditType, FieldError};
-use crate::ports::{CreateDatabase, Databases};
+use crate::ports::{Creation, Databases};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
@@ -71,12 +69,7 @@ fn view(resource: &Resource, databases: Option<&Arc<dyn Databases>>) -> Database
     DatabaseView {
         id: resource.id.clone(),
         name: resource.name.clone(),
-        status: match resource.status {
-            ResourceStatus::Creating => "creating",
-            ResourceStatus::Ready => "ready",
-            ResourceStatus::Deleting => "deleting",
-        }
-        .to_owned(),
+        status: resource.status.as_str().to_owned(),
         host,
         port,
         database: resource.name.clone(),
@@ -110,26 +103,7 @@ async fn undo(
     if done.secret && deps.tenant_secrets.delete(&resource.id).await.is_err() {
         left.push("secret");
     }
-    // The record goes only when nothing is left: otherwise it stays `Creating`, for the
-    // recovery path to find and finish undoing (its name and count stay held meanwhile).
-    if left.is_empty() && super::release(deps, resource).await.is_err() {
-        left.push("record");
-    }
-    let left = left.join(",");
-    let mut meta = vec![("reason", why)];
-    if !left.is_empty() {
-        // The record stays `Creating`: the recovery path finds it and finishes the undoing.
-        tracing::error!(target: "latch::provisioning", resourceId = %resource.id, left = %left, "rollback left parts behind");
-        meta.push(("left", left.as_str()));
-    }
-    super::audited(
-        deps,
-        caller,
-        AuditType::ProvisioningRolledBack,
-        resource,
-        &meta,
-    )
-    .await;
+    super::rolled_back(deps, caller, resource, left, why).await;
 }
 
 /// POST /v1/provisioning/databases
@@ -153,23 +127,14 @@ pub async fn create(
         // behind (one made before its answer was lost) is this call's to drop.
         done.database = true;
         match databases.create(&name, &password).await? {
-            CreateDatabase::Created => {}
+            Creation::Created => {}
             // Made outside Latch: not this caller's, and not this call's to drop.
-            CreateDatabase::Taken => {
+            Creation::Taken => {
                 done.database = false;
                 return Err(Error::Conflict);
             }
         }
-        resource.status = ResourceStatus::Ready;
-        if !deps
-            .resources
-            .update(&resource, ResourceStatus::Creating)
-            .await?
-        {
-            return Err(Error::Conflict);
-        }
-        // Last: a charge cannot be taken back, so nothing may fail after it.
-        super::charge(deps, caller, &resource, price).await
+        super::stand(deps, caller, &mut resource, price).await
     }
     .await;
     if let Err(err) = steps {
@@ -218,15 +183,7 @@ pub async fn delete(
     let databases = server(deps)?;
     let name = DatabaseName::parse(&resource.name)
         .map_err(|_| Error::internal("a stored database name does not parse"))?;
-    resource.status = ResourceStatus::Deleting;
-    // One delete at a time, and none while it is being made: 409.
-    if !deps
-        .resources
-        .update(&resource, ResourceStatus::Ready)
-        .await?
-    {
-        return Err(Error::Conflict);
-    }
+    super::deleting(deps, &mut resource).await?;
     databases.remove(&name).await?;
     deps.tenant_secrets.delete(&resource.id).await?;
     super::release(deps, &resource).await?;
@@ -234,30 +191,12 @@ pub async fn delete(
     Ok(())
 }
 
-/// Finishes what a call that stopped half-way left of database `resource` (the recovery job):
-/// a creation is undone (the database and role dropped if they are there, the secret deleted,
-/// the record and its count released), a deletion is finished. Safe to run twice.
-pub async fn recover(deps: &Deps, run_id: &str, resource: &Resource) -> Result<(), Error> {
+/// Drops what database `resource` may have at the server (database, role, secret), for the
+/// recovery job. Safe to run twice.
+pub async fn unmake(deps: &Deps, resource: &Resource) -> Result<(), Error> {
     let databases = server(deps)?;
     let name = DatabaseName::parse(&resource.name)
         .map_err(|_| Error::internal("a stored database name does not parse"))?;
     databases.remove(&name).await?;
-    deps.tenant_secrets.delete(&resource.id).await?;
-    super::release(deps, resource).await?;
-    let (kind, reason) = match resource.status {
-        ResourceStatus::Deleting => (AuditType::ProvisioningDeleted, "deletion finished"),
-        _ => (
-            AuditType::ProvisioningRolledBack,
-            "creation stopped half-way",
-        ),
-    };
-    let meta = [
-        ("resourceId", resource.id.as_str()),
-        ("kind", resource.kind.as_str()),
-        ("name", resource.name.as_str()),
-        ("reason", reason),
-    ];
-    let outcome = crate::domain::Outcome::Success;
-    super::super::audit::record_system(deps, run_id, kind, Some(&resource.owner), outcome, &meta)
-        .await
+    deps.tenant_secrets.delete(&resource.id).await
 }

@@ -4,6 +4,8 @@
 //! before anything is made, charged last), and the undoing of what a failed call had done.
 
 pub mod databases;
+pub mod mail_domains;
+pub mod zones;
 
 use super::authn::Authenticated;
 use super::{Caller, Deps, after_commit, audit, billing};
@@ -176,4 +178,107 @@ pub async fn owned(
         .await?
         .filter(|r| r.owner == auth.user.id && r.kind == kind)
         .ok_or(Error::NotFound)
+}
+
+/// Moves `resource` from `Creating` to `Ready` (409 when another call moved it), then charges
+/// its month: last, since a charge cannot be taken back.
+pub async fn stand(
+    deps: &Deps,
+    caller: &Caller,
+    resource: &mut Resource,
+    price: u64,
+) -> Result<(), Error> {
+    resource.status = ResourceStatus::Ready;
+    if !deps
+        .resources
+        .update(resource, ResourceStatus::Creating)
+        .await?
+    {
+        return Err(Error::Conflict);
+    }
+    charge(deps, caller, resource, price).await
+}
+
+/// Ends a creation that failed after its undoing: the record, its name and its count go when
+/// nothing is `left` at a provider; otherwise the record stays `Creating`, for the recovery job
+/// to find and finish undoing. Audited as rolled back either way.
+pub async fn rolled_back(
+    deps: &Deps,
+    caller: &Caller,
+    resource: &Resource,
+    mut left: Vec<&str>,
+    why: &str,
+) {
+    if left.is_empty() && release(deps, resource).await.is_err() {
+        left.push("record");
+    }
+    let left = left.join(",");
+    let mut meta = vec![("reason", why)];
+    if !left.is_empty() {
+        tracing::error!(target: "latch::provisioning", resourceId = %resource.id, left = %left, "rollback left parts behind");
+        meta.push(("left", left.as_str()));
+    }
+    audited(
+        deps,
+        caller,
+        AuditType::ProvisioningRolledBack,
+        resource,
+        &meta,
+    )
+    .await;
+}
+
+/// Marks the caller's `resource` `Deleting` before its parts go, so an interrupted delete is
+/// found and finished: 409 while it is being made or deleted.
+pub async fn deleting(deps: &Deps, resource: &mut Resource) -> Result<(), Error> {
+    resource.status = ResourceStatus::Deleting;
+    if deps
+        .resources
+        .update(resource, ResourceStatus::Ready)
+        .await?
+    {
+        Ok(())
+    } else {
+        Err(Error::Conflict)
+    }
+}
+
+/// A string the provider answered, kept in `resource.detail`.
+pub fn detail<'a>(resource: &'a Resource, key: &str) -> Option<&'a str> {
+    resource.detail.get(key).and_then(|v| v.as_str())
+}
+
+/// Finishes what a call that stopped half-way left of `resource` (the recovery job): a
+/// creation is undone (what it made at its provider removed, the record and its count
+/// released), a deletion is finished. Safe to run twice.
+pub async fn recover(deps: &Deps, run_id: &str, resource: &Resource) -> Result<(), Error> {
+    match resource.kind {
+        ResourceKind::Database => databases::unmake(deps, resource).await?,
+        ResourceKind::DnsZone => zones::unmake(deps, resource).await?,
+        ResourceKind::MailDomain => mail_domains::unmake(deps, resource).await?,
+        ResourceKind::HostingAccount => {}
+    }
+    release(deps, resource).await?;
+    let (kind, reason) = match resource.status {
+        ResourceStatus::Deleting => (AuditType::ProvisioningDeleted, "deletion finished"),
+        _ => (
+            AuditType::ProvisioningRolledBack,
+            "creation stopped half-way",
+        ),
+    };
+    let meta = [
+        ("resourceId", resource.id.as_str()),
+        ("kind", resource.kind.as_str()),
+        ("name", resource.name.as_str()),
+        ("reason", reason),
+    ];
+    audit::record_system(
+        deps,
+        run_id,
+        kind,
+        Some(&resource.owner),
+        Outcome::Success,
+        &meta,
+    )
+    .await
 }

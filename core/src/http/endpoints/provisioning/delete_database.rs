@@ -24,7 +24,7 @@ pub const ROUTE: Route = Route {
         success_description: "Dropped, with its role and its secret",
         response: None,
         content_type: "",
-        errors: &[(404, &["not_found"])],
+        errors: &[(404, &["not_found"]), (409, &["conflict"])],
     },
 };
 
