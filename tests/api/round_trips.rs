@@ -356,6 +356,33 @@ async fn run_once(
                     .as_u16()
             )
         }
+        "create-hosting-account" | "list-hosting-accounts" | "delete-hosting-account" => {
+            let (_, access, _) = signed_in().await;
+            let route = ROUTES.iter().find(|r| r.name == name).unwrap();
+            let body = json!({
+                "domain": format!("{}.example.com", moto::unique("trips").to_lowercase()),
+                "databaseName": crate::support::postgres::db_name("trips"),
+            });
+            if name == "create-hosting-account" {
+                return measure!(
+                    app.post_bearer(route.path, &access, &body)
+                        .await
+                        .status
+                        .as_u16()
+                );
+            }
+            let made = app
+                .post_bearer("/v1/provisioning/hosting-accounts", &access, &body)
+                .await;
+            assert_eq!(made.status, 201, "{}", made.body);
+            let path = route.path.replace("{id}", &s(&made.body, "id"));
+            measure!(
+                app.call(route.method.clone(), &path, Some(&access), None)
+                    .await
+                    .status
+                    .as_u16()
+            )
+        }
         "health" | "jwks" | "openapi" => {
             let path = ROUTES.iter().find(|r| r.name == name).unwrap().path;
             measure!(app.get(path).await.status.as_u16())

@@ -3,6 +3,7 @@
 mod api;
 mod databases;
 mod dns;
+mod hosting;
 mod mail_domains;
 mod rollback;
 mod zones;

@@ -20,7 +20,7 @@ use std::sync::Arc;
 
 /// The step a run breaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Break {
+pub(super) enum Break {
     /// The zone is refused, or made with its answer lost.
     ZoneRefused,
     ZoneLost,
@@ -35,6 +35,10 @@ enum Break {
     DatabaseLost,
     Charge,
     Ready,
+    /// The `n`th record write (a status move or a saga log entry) fails.
+    Update(usize),
+    /// The `n`th record write never answers: the call is dropped there, as a killed process.
+    Hang(usize),
 }
 
 fn injected() -> Error {
@@ -172,7 +176,7 @@ impl SpendLedger for Ledger {
     }
 }
 
-struct Records(Arc<dyn Resources>, Break);
+struct Records(Arc<dyn Resources>, Break, std::sync::atomic::AtomicUsize);
 
 #[async_trait]
 impl Resources for Records {
@@ -180,8 +184,12 @@ impl Resources for Records {
         self.0.reserve(r, owner, v).await
     }
     async fn update(&self, r: &Resource, expected: ResourceStatus) -> Result<bool, Error> {
-        if self.1 == Break::Ready {
-            return Err(injected());
+        let n = self.2.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        match self.1 {
+            Break::Ready => return Err(injected()),
+            Break::Update(at) if at == n => return Err(injected()),
+            Break::Hang(at) if at == n => std::future::pending::<()>().await,
+            _ => {}
         }
         self.0.update(r, expected).await
     }
@@ -208,7 +216,7 @@ impl Resources for Records {
 }
 
 /// `app`'s dependencies with step `at` broken.
-fn broken(app: &TestApp, at: Break) -> Deps {
+pub(super) fn broken(app: &TestApp, at: Break) -> Deps {
     let d = &app.deps;
     Deps {
         settings: d.settings.clone(),
@@ -218,7 +226,7 @@ fn broken(app: &TestApp, at: Break) -> Deps {
         counters: Arc::clone(&d.counters),
         locks: Arc::clone(&d.locks),
         ledger: Arc::new(Ledger(Arc::clone(&d.ledger), at)),
-        resources: Arc::new(Records(Arc::clone(&d.resources), at)),
+        resources: Arc::new(Records(Arc::clone(&d.resources), at, Default::default())),
         tenant_secrets: Arc::new(Secrets(Arc::clone(&d.tenant_secrets), at)),
         databases: d
             .databases

@@ -251,6 +251,37 @@ async fn no_id_route_reaches_another_users_resource() {
                     assert_eq!(gone.status, StatusCode::NO_CONTENT, "{}", gone.body);
                 }
             }
+            "delete-hosting-account" => {
+                let made = app
+                    .post_bearer(
+                        "/v1/provisioning/hosting-accounts",
+                        &theirs,
+                        &json!({
+                            "domain": format!("{}.example.com", moto::unique("idor").to_lowercase()),
+                            "databaseName": crate::support::postgres::db_name("idor"),
+                        }),
+                    )
+                    .await;
+                assert_eq!(made.status, StatusCode::CREATED, "{}", made.body);
+                let path = route.path.replace("{id}", &s(&made.body, "id"));
+                app.bearer(Method::DELETE, &path, &mine)
+                    .await
+                    .assert_problem(404, "not_found");
+                // Nor are its parts reachable one by one, even by their owner.
+                let zone = format!("/v1/provisioning/dns-zones/{}", s(&made.body["zone"], "id"));
+                app.bearer(Method::DELETE, &zone, &mine)
+                    .await
+                    .assert_problem(404, "not_found");
+                let listed = app
+                    .bearer(Method::GET, "/v1/provisioning/hosting-accounts", &theirs)
+                    .await;
+                assert_eq!(
+                    listed.body["items"][0]["id"], made.body["id"],
+                    "theirs lives on"
+                );
+                let gone = app.bearer(Method::DELETE, &path, &theirs).await;
+                assert_eq!(gone.status, StatusCode::NO_CONTENT, "{}", gone.body);
+            }
             // An administrator's `{id}` is any account's: the role matrix holds who may act
             // (tests/api/admin/rbac.rs); here, a plain user reaches none of them, even its own.
             name if name.starts_with("admin-") => {

@@ -299,9 +299,20 @@ pub async fn send(app: &TestApp, route: &Route, f: &Fixture) -> Reply {
             bearer,
             body(json!({"domain": "no-zone-of-yours.example.com"})),
         ),
-        "list-dns-zones" | "list-mail-domains" => (Method::GET, route.path.into(), bearer, None),
+        "create-hosting-account" => (
+            Method::POST,
+            route.path.into(),
+            bearer,
+            body(json!({
+                "domain": format!("{}.example.com", moto::unique("host").to_lowercase()),
+                "databaseName": super::postgres::db_name("host"),
+            })),
+        ),
+        "list-dns-zones" | "list-mail-domains" | "list-hosting-accounts" => {
+            (Method::GET, route.path.into(), bearer, None)
+        }
         // Another user's (or no) zone or mail domain: the store is asked before anything else.
-        "get-dns-zone" | "delete-dns-zone" | "delete-mail-domain" => (
+        "get-dns-zone" | "delete-dns-zone" | "delete-mail-domain" | "delete-hosting-account" => (
             route.method.clone(),
             on("01JZ0000000000000000000000"),
             bearer,

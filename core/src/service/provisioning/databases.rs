@@ -58,13 +58,13 @@ pub struct DatabaseList {
     pub items: Vec<DatabaseView>,
 }
 
-fn server(deps: &Deps) -> Result<Arc<dyn Databases>, Error> {
+pub(super) fn server(deps: &Deps) -> Result<Arc<dyn Databases>, Error> {
     deps.databases
         .clone()
         .ok_or(Error::NotConfigured("LATCH_PG_ADMIN_URL"))
 }
 
-fn view(resource: &Resource, databases: Option<&Arc<dyn Databases>>) -> DatabaseView {
+pub(super) fn view(resource: &Resource, databases: Option<&Arc<dyn Databases>>) -> DatabaseView {
     let (host, port) = databases.map(|d| d.endpoint()).unwrap_or_default();
     DatabaseView {
         id: resource.id.clone(),
@@ -76,34 +76,6 @@ fn view(resource: &Resource, databases: Option<&Arc<dyn Databases>>) -> Database
         username: resource.name.clone(),
         created_at: resource.created_at,
     }
-}
-
-/// What a failed creation had done, undone in reverse.
-#[derive(Debug, Default)]
-struct Done {
-    secret: bool,
-    database: bool,
-}
-
-async fn undo(
-    deps: &Deps,
-    caller: &Caller,
-    resource: &Resource,
-    name: &DatabaseName,
-    done: Done,
-    why: &str,
-) {
-    let mut left = Vec::new();
-    if done.database
-        && let Some(db) = &deps.databases
-        && db.remove(name).await.is_err()
-    {
-        left.push("database");
-    }
-    if done.secret && deps.tenant_secrets.delete(&resource.id).await.is_err() {
-        left.push("secret");
-    }
-    super::rolled_back(deps, caller, resource, left, why).await;
 }
 
 /// POST /v1/provisioning/databases
@@ -118,28 +90,22 @@ pub async fn create(
         DatabaseName::parse(&req.name).map_err(|e: FieldError| Error::Validation(vec![e]))?;
     let databases = server(deps)?;
     let (mut resource, price) = super::reserve(deps, auth, KIND, name.as_str()).await?;
-    let mut done = Done::default();
     let password = generate_password();
     let steps = async {
-        deps.tenant_secrets.put(&resource.id, &password).await?;
-        done.secret = true;
-        // The name is reserved to this resource: a database of that name that an error leaves
-        // behind (one made before its answer was lost) is this call's to drop.
-        done.database = true;
-        match databases.create(&name, &password).await? {
-            Creation::Created => {}
-            // Made outside Latch: not this caller's, and not this call's to drop.
-            Creation::Taken => {
-                done.database = false;
-                return Err(Error::Conflict);
-            }
-        }
+        make(deps, &mut resource, &password).await?;
         super::stand(deps, caller, &mut resource, price).await
     }
     .await;
     if let Err(err) = steps {
         let why = crate::http::problem::classify(&err).1;
-        undo(deps, caller, &resource, &name, done, why).await;
+        // The name is reserved to this resource: a database of that name an error left behind
+        // (one made before its answer was lost) is this call's to drop, unless it was found
+        // made outside Latch.
+        let left = match unmake(deps, &resource).await {
+            Ok(()) => vec![],
+            Err(_) => vec!["database"],
+        };
+        super::rolled_back(deps, caller, &resource, left, why).await;
         return Err(err);
     }
     super::audited(deps, caller, AuditType::ProvisioningCreated, &resource, &[]).await;
@@ -194,9 +160,37 @@ pub async fn delete(
 /// Drops what database `resource` may have at the server (database, role, secret), for the
 /// recovery job. Safe to run twice.
 pub async fn unmake(deps: &Deps, resource: &Resource) -> Result<(), Error> {
+    if !resource.detail.contains_key(FOREIGN) {
+        let databases = server(deps)?;
+        let name = DatabaseName::parse(&resource.name)
+            .map_err(|_| Error::internal("a stored database name does not parse"))?;
+        databases.remove(&name).await?;
+    }
+    deps.tenant_secrets.delete(&resource.id).await
+}
+
+/// Marks a record whose name was found taken on the server by something Latch did not make:
+/// undoing it never drops that database or role.
+pub const FOREIGN: &str = "foreignDatabase";
+
+/// Makes the secret and the database of reserved `resource` (not yet `Ready`). A name taken on
+/// the server is 409, the record marked `FOREIGN` first; what was made is undone by `unmake`.
+pub async fn make(deps: &Deps, resource: &mut Resource, password: &str) -> Result<(), Error> {
     let databases = server(deps)?;
     let name = DatabaseName::parse(&resource.name)
         .map_err(|_| Error::internal("a stored database name does not parse"))?;
-    databases.remove(&name).await?;
-    deps.tenant_secrets.delete(&resource.id).await
+    deps.tenant_secrets.put(&resource.id, password).await?;
+    match databases.create(&name, password).await? {
+        Creation::Created => Ok(()),
+        Creation::Taken => {
+            resource.detail.insert(FOREIGN.into(), true.into());
+            deps.resources
+                .update(
+                    resource,
+                    crate::domain::provisioning::ResourceStatus::Creating,
+                )
+                .await?;
+            Err(Error::Conflict)
+        }
+    }
 }

@@ -64,7 +64,7 @@ fn dkim_record(resource: &Resource) -> Option<DnsRecord> {
     serde_json::from_value(stored.clone()).ok()
 }
 
-fn view(resource: &Resource) -> MailDomainView {
+pub(super) fn view(resource: &Resource) -> MailDomainView {
     let dkim_records = dkim_record(resource)
         .map(|r| DkimRecordView {
             kind: r.kind.as_str().to_owned(),

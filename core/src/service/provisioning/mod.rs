@@ -4,6 +4,7 @@
 //! before anything is made, charged last), and the undoing of what a failed call had done.
 
 pub mod databases;
+pub mod hosting;
 pub mod mail_domains;
 pub mod zones;
 
@@ -55,14 +56,29 @@ pub async fn reserve(
     name: &str,
 ) -> Result<(Resource, u64), Error> {
     let now = deps.clock.now();
+    let id = crate::crypto::random::ulid(now);
+    reserve_as(deps, auth, kind, name, id, serde_json::Map::new()).await
+}
+
+/// `reserve`, with the record's id and first detail chosen by the caller (a part of a hosting
+/// account is named in its saga's log before it is reserved).
+pub async fn reserve_as(
+    deps: &Deps,
+    auth: &Authenticated,
+    kind: ResourceKind,
+    name: &str,
+    id: String,
+    detail: serde_json::Map<String, serde_json::Value>,
+) -> Result<(Resource, u64), Error> {
+    let now = deps.clock.now();
     let resource = Resource {
-        id: crate::crypto::random::ulid(now),
+        id,
         owner: auth.user.id.clone(),
         kind,
         name: name.to_owned(),
         status: ResourceStatus::Creating,
         created_at: now,
-        detail: serde_json::Map::new(),
+        detail,
     };
     let mut user = auth.user.clone();
     for _ in 0..ATTEMPTS {
@@ -229,8 +245,12 @@ pub async fn rolled_back(
 }
 
 /// Marks the caller's `resource` `Deleting` before its parts go, so an interrupted delete is
-/// found and finished: 409 while it is being made or deleted.
+/// found and finished: 409 while it is being made or deleted, or while it is part of a hosting
+/// account (that account's delete removes it).
 pub async fn deleting(deps: &Deps, resource: &mut Resource) -> Result<(), Error> {
+    if resource.detail.contains_key(hosting::PART_OF) {
+        return Err(Error::Conflict);
+    }
     resource.status = ResourceStatus::Deleting;
     if deps
         .resources
@@ -256,7 +276,7 @@ pub async fn recover(deps: &Deps, run_id: &str, resource: &Resource) -> Result<(
         ResourceKind::Database => databases::unmake(deps, resource).await?,
         ResourceKind::DnsZone => zones::unmake(deps, resource).await?,
         ResourceKind::MailDomain => mail_domains::unmake(deps, resource).await?,
-        ResourceKind::HostingAccount => {}
+        ResourceKind::HostingAccount => hosting::unmake(deps, resource).await?,
     }
     release(deps, resource).await?;
     let (kind, reason) = match resource.status {

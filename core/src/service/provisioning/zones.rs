@@ -91,7 +91,7 @@ pub struct RecordRequest {
     pub ttl: i64,
 }
 
-fn view(resource: &Resource) -> ZoneView {
+pub(super) fn view(resource: &Resource) -> ZoneView {
     let name_servers = resource
         .detail
         .get(NAME_SERVERS)

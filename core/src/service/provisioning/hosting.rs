@@ -1,0 +1,330 @@
+//! `/v1/provisioning/hosting-accounts`: a DNS zone, a database and a mail domain made together
+//! as one saga. The account's record keeps the saga's log: each step is written `started`
+//! (naming the part it is about to reserve) before it runs and `done` after. When a step fails,
+//! the parts are undone in reverse (mail domain, database, zone) and the account released, so
+//! the call fails with nothing left behind; a call that stopped half-way is undone the same way
+//! by the recovery job. The parts are resources of their kinds (in their lists, counted in
+//! their quotas), marked as the account's, so only the account's delete removes them; the
+//! account's month (the sum of its parts' prices) is one charge, last.
+
+use super::super::authn::Authenticated;
+use super::super::{Caller, Deps};
+use super::{databases, mail_domains, zones};
+use crate::Error;
+use crate::domain::AuditType;
+use crate::domain::dns::DomainName;
+use crate::domain::provisioning::{
+    DatabaseName, Resource, ResourceKind, ResourceStatus, generate_password,
+};
+use serde::{Deserialize, Serialize};
+
+const KIND: ResourceKind = ResourceKind::HostingAccount;
+
+/// In a part's detail: the hosting account it belongs to.
+pub const PART_OF: &str = "hostingAccountId";
+/// In the account's detail: the saga's log, and the database name asked for.
+const STEPS: &str = "steps";
+const DATABASE_NAME: &str = "databaseName";
+
+/// The saga's steps, in order; undone in reverse.
+const PARTS: [(&str, ResourceKind); 3] = [
+    ("zone", ResourceKind::DnsZone),
+    ("database", ResourceKind::Database),
+    ("mailDomain", ResourceKind::MailDomain),
+];
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CreateRequest {
+    /// The domain: its zone and its mail domain.
+    #[schema(example = "shop.example.com")]
+    pub domain: String,
+    /// As for a database: `^[a-z][a-z0-9_]{2,30}$`.
+    #[schema(
+        pattern = "^(?!pg_|postgres$|template[01]$|public$|latch$|latch_admin$)[a-z][a-z0-9_]{2,30}$"
+    )]
+    pub database_name: String,
+}
+
+/// One step of the saga as its log keeps it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Step {
+    step: String,
+    /// `started` or `done`.
+    state: String,
+    resource_id: String,
+}
+
+/// A hosting account as its owner sees it: its parts by id.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct HostingView {
+    pub id: String,
+    pub domain: String,
+    #[schema(example = "ready")]
+    pub status: String,
+    pub database_name: String,
+    /// The DNS zone, the database and the mail domain (each also in its own list).
+    pub zone_id: Option<String>,
+    pub database_id: Option<String>,
+    pub mail_domain_id: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: time::OffsetDateTime,
+}
+
+/// The answer to a creation: the account and its parts, the database password this once.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CreatedHosting {
+    #[serde(flatten)]
+    pub hosting: HostingView,
+    pub zone: zones::ZoneView,
+    pub database: databases::CreatedDatabase,
+    pub mail_domain: mail_domains::MailDomainView,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct HostingList {
+    pub items: Vec<HostingView>,
+}
+
+fn steps(resource: &Resource) -> Vec<Step> {
+    resource
+        .detail
+        .get(STEPS)
+        .and_then(|v| serde_json::from_value(v.clone()).ok())
+        .unwrap_or_default()
+}
+
+fn part_id(resource: &Resource, step: &str) -> Option<String> {
+    steps(resource)
+        .into_iter()
+        .find(|s| s.step == step && s.state == "done")
+        .map(|s| s.resource_id)
+}
+
+fn view(resource: &Resource) -> HostingView {
+    HostingView {
+        id: resource.id.clone(),
+        domain: resource.name.clone(),
+        status: resource.status.as_str().to_owned(),
+        database_name: super::detail(resource, DATABASE_NAME)
+            .unwrap_or_default()
+            .to_owned(),
+        zone_id: part_id(resource, "zone"),
+        database_id: part_id(resource, "database"),
+        mail_domain_id: part_id(resource, "mailDomain"),
+        created_at: resource.created_at,
+    }
+}
+
+/// Writes `state` of `step` (about part `part`) into the account's log, while it is still
+/// `Creating`: the write comes before the step runs and after it is done.
+async fn log(
+    deps: &Deps,
+    account: &mut Resource,
+    step: &str,
+    state: &str,
+    part: &str,
+) -> Result<(), Error> {
+    let mut log = steps(account);
+    log.retain(|s| s.step != step);
+    log.push(Step {
+        step: step.to_owned(),
+        state: state.to_owned(),
+        resource_id: part.to_owned(),
+    });
+    account.detail.insert(
+        STEPS.into(),
+        serde_json::to_value(&log).map_err(|e| Error::internal(e.to_string()))?,
+    );
+    if deps
+        .resources
+        .update(account, ResourceStatus::Creating)
+        .await?
+    {
+        Ok(())
+    } else {
+        Err(Error::Conflict)
+    }
+}
+
+/// Refuses up front (402 `plan_quota_exceeded`) a caller who has no room for the account or
+/// for any of its parts.
+fn has_room(deps: &Deps, auth: &Authenticated) -> Result<(), Error> {
+    let rules = deps.settings.plans.rules(auth.user.plan);
+    let counts = &auth.user.billing.resources;
+    let kinds = [KIND, PARTS[0].1, PARTS[1].1, PARTS[2].1];
+    if kinds
+        .iter()
+        .any(|k| k.count_in(counts) >= rules.resources_per_kind)
+    {
+        return Err(Error::PlanQuotaExceeded);
+    }
+    Ok(())
+}
+
+/// One part: logged `started`, reserved as the account's, made at its provider, `Ready`, and
+/// logged `done`. Returns the part's record.
+async fn part(
+    deps: &Deps,
+    caller: &Caller,
+    auth: &Authenticated,
+    account: &mut Resource,
+    (step, kind): (&str, ResourceKind),
+    name: &str,
+    make: impl AsyncFnOnce(&mut Resource) -> Result<(), Error>,
+) -> Result<Resource, Error> {
+    let id = crate::crypto::random::ulid(deps.clock.now());
+    log(deps, account, step, "started", &id).await?;
+    let mut detail = serde_json::Map::new();
+    detail.insert(PART_OF.into(), account.id.clone().into());
+    let (mut resource, _) = super::reserve_as(deps, auth, kind, name, id, detail).await?;
+    make(&mut resource).await?;
+    // Its price is in the account's one charge.
+    super::stand(deps, caller, &mut resource, 0).await?;
+    log(deps, account, step, "done", &resource.id).await?;
+    Ok(resource)
+}
+
+/// POST /v1/provisioning/hosting-accounts
+pub async fn create(
+    deps: &Deps,
+    caller: &Caller,
+    auth: &Authenticated,
+    req: CreateRequest,
+) -> Result<CreatedHosting, Error> {
+    super::verified(auth)?;
+    let domain = DomainName::parse(&req.domain);
+    let name = DatabaseName::parse(&req.database_name).map_err(|mut e| {
+        e.field = "databaseName".into();
+        e
+    });
+    let (domain, name) = match (domain, name) {
+        (Ok(d), Ok(n)) => (d, n),
+        (d, n) => {
+            let errors = [d.err(), n.err()].into_iter().flatten().collect();
+            return Err(Error::Validation(errors));
+        }
+    };
+    let server = databases::server(deps)?;
+    has_room(deps, auth)?;
+    let (mut account, price) = super::reserve(deps, auth, KIND, domain.as_str()).await?;
+    account
+        .detail
+        .insert(DATABASE_NAME.into(), name.as_str().into());
+    let password = generate_password();
+    let steps = async {
+        let zone = part(
+            deps,
+            caller,
+            auth,
+            &mut account,
+            PARTS[0],
+            domain.as_str(),
+            async |r| zones::make(deps, r).await,
+        )
+        .await?;
+        let database = part(
+            deps,
+            caller,
+            auth,
+            &mut account,
+            PARTS[1],
+            name.as_str(),
+            async |r| databases::make(deps, r, &password).await,
+        )
+        .await?;
+        let mail = part(
+            deps,
+            caller,
+            auth,
+            &mut account,
+            PARTS[2],
+            domain.as_str(),
+            async |r| mail_domains::make(deps, r, &zone).await,
+        )
+        .await?;
+        super::stand(deps, caller, &mut account, price).await?;
+        Ok::<_, Error>((zone, database, mail))
+    }
+    .await;
+    let (zone, database, mail) = match steps {
+        Ok(parts) => parts,
+        Err(err) => {
+            let why = crate::http::problem::classify(&err).1;
+            let left = match unmake(deps, &account).await {
+                Ok(()) => vec![],
+                Err(_) => vec!["parts"],
+            };
+            super::rolled_back(deps, caller, &account, left, why).await;
+            return Err(err);
+        }
+    };
+    super::audited(deps, caller, AuditType::ProvisioningCreated, &account, &[]).await;
+    Ok(CreatedHosting {
+        hosting: view(&account),
+        zone: zones::view(&zone),
+        database: databases::CreatedDatabase {
+            database: databases::view(&database, Some(&server)),
+            password,
+        },
+        mail_domain: mail_domains::view(&mail),
+    })
+}
+
+/// Undoes the parts the account's log names, in reverse: each removed at its provider and its
+/// record released (a part never reserved, or already gone, is skipped). Safe to run twice;
+/// the account's own record is the caller's to release.
+pub async fn unmake(deps: &Deps, account: &Resource) -> Result<(), Error> {
+    for step in steps(account).iter().rev() {
+        let Some(mut part) = deps.resources.resource(&step.resource_id).await? else {
+            continue;
+        };
+        if part.detail.get(PART_OF).and_then(|v| v.as_str()) != Some(account.id.as_str()) {
+            return Err(Error::internal(
+                "a hosting account's log names another's part",
+            ));
+        }
+        if part.status == ResourceStatus::Ready {
+            // Marked first, so a delete that stops here is finished by the recovery job.
+            part.status = ResourceStatus::Deleting;
+            deps.resources.update(&part, ResourceStatus::Ready).await?;
+        }
+        match part.kind {
+            ResourceKind::DnsZone => zones::unmake(deps, &part).await?,
+            ResourceKind::Database => databases::unmake(deps, &part).await?,
+            ResourceKind::MailDomain => mail_domains::unmake(deps, &part).await?,
+            ResourceKind::HostingAccount => {}
+        }
+        super::release(deps, &part).await?;
+    }
+    Ok(())
+}
+
+/// GET /v1/provisioning/hosting-accounts
+pub async fn list(deps: &Deps, auth: &Authenticated) -> Result<HostingList, Error> {
+    let owned = deps.resources.resources_of(&auth.user.id, KIND).await?;
+    Ok(HostingList {
+        items: owned.iter().map(view).collect(),
+    })
+}
+
+/// DELETE /v1/provisioning/hosting-accounts/{id}: its parts in reverse (mail domain, database,
+/// zone), then the account.
+pub async fn delete(
+    deps: &Deps,
+    caller: &Caller,
+    auth: &Authenticated,
+    id: Option<&str>,
+) -> Result<(), Error> {
+    let mut account = super::owned(deps, auth, KIND, id).await?;
+    databases::server(deps)?;
+    super::deleting(deps, &mut account).await?;
+    unmake(deps, &account).await?;
+    super::release(deps, &account).await?;
+    super::audited(deps, caller, AuditType::ProvisioningDeleted, &account, &[]).await;
+    Ok(())
+}
