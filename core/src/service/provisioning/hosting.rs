@@ -37,7 +37,8 @@ const PARTS: [(&str, ResourceKind); 3] = [
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CreateRequest {
     /// The domain: its zone and its mail domain.
-    #[schema(example = "shop.example.com")]
+    // No example: one fixed domain is taken after its first use, and a mail domain needs a
+    // zone of the caller's first.
     pub domain: String,
     /// As for a database: `^[a-z][a-z0-9_]{2,30}$`.
     #[schema(

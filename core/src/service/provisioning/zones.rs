@@ -27,7 +27,8 @@ const NAME_SERVERS: &str = "nameServers";
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CreateRequest {
     /// A domain name (lower-cased, a trailing dot dropped); one zone per domain across Latch.
-    #[schema(example = "shop.example.com")]
+    // No example: one fixed domain is taken after its first use, and a mail domain needs a
+    // zone of the caller's first.
     pub domain: String,
 }
 
