@@ -436,6 +436,18 @@ pub enum Creation {
     Taken,
 }
 
+impl Creation {
+    /// What finding something already there, marked `there`, means for a call marked
+    /// `reference`: its own (a retry) or another's.
+    pub fn found(there: &str, reference: &str) -> Self {
+        if there == reference {
+            Creation::Created
+        } else {
+            Creation::Taken
+        }
+    }
+}
+
 /// Sending identities of mail domains at the mail provider (SES, or the embedded store), each
 /// signing with the DKIM key Latch made for it and marked with the resource it belongs to.
 #[async_trait]

@@ -37,11 +37,7 @@ impl MailDomains for SesMailDomains {
     ) -> Result<Creation, Error> {
         // A retry after a lost answer finds its own identity; another is not ours to change.
         if let Some(there) = self.identity_of(domain).await? {
-            return Ok(if there == reference {
-                Creation::Created
-            } else {
-                Creation::Taken
-            });
+            return Ok(Creation::found(&there, reference));
         }
         let signing = DkimSigningAttributes::builder()
             .domain_signing_selector(SELECTOR)
@@ -67,10 +63,8 @@ impl MailDomains for SesMailDomains {
                 if e.as_service_error()
                     .is_some_and(|e| e.is_already_exists_exception()) =>
             {
-                Ok(match self.identity_of(domain).await?.as_deref() {
-                    Some(r) if r == reference => Creation::Created,
-                    _ => Creation::Taken,
-                })
+                let there = self.identity_of(domain).await?.unwrap_or_default();
+                Ok(Creation::found(&there, reference))
             }
             Err(e) => Err(super::sdk_error("sesv2 CreateEmailIdentity", e)),
         }

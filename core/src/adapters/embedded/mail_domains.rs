@@ -27,11 +27,16 @@ impl EmbeddedStore {
         &self,
         domain: &DomainName,
     ) -> Result<Option<(String, String)>, Error> {
+        Ok(self
+            .identity(domain)
+            .await?
+            .map(|i| (i.selector, i.private_key)))
+    }
+
+    async fn identity(&self, domain: &DomainName) -> Result<Option<Identity>, Error> {
         let domain = domain.as_str().to_owned();
-        let found: Option<Identity> = self
-            .read(move |txn| get(&txn.open_table(IDENTITIES).map_err(db_err)?, &domain))
-            .await?;
-        Ok(found.map(|i| (i.selector, i.private_key)))
+        self.read(move |txn| get(&txn.open_table(IDENTITIES).map_err(db_err)?, &domain))
+            .await
     }
 }
 
@@ -48,11 +53,7 @@ impl MailDomains for EmbeddedStore {
         self.write(move |txn| {
             let mut table = txn.open_table(IDENTITIES).map_err(db_err)?;
             if let Some(there) = get::<Identity>(&table, &domain)? {
-                return Ok(if there.reference == reference {
-                    Creation::Created
-                } else {
-                    Creation::Taken
-                });
+                return Ok(Creation::found(&there.reference, &reference));
             }
             let identity = Identity {
                 reference,
@@ -78,10 +79,6 @@ impl MailDomains for EmbeddedStore {
     }
 
     async fn identity_of(&self, domain: &DomainName) -> Result<Option<String>, Error> {
-        let domain = domain.as_str().to_owned();
-        let found: Option<Identity> = self
-            .read(move |txn| get(&txn.open_table(IDENTITIES).map_err(db_err)?, &domain))
-            .await?;
-        Ok(found.map(|i| i.reference))
+        Ok(self.identity(domain).await?.map(|i| i.reference))
     }
 }

@@ -6,8 +6,8 @@
 use super::super::authn::Authenticated;
 use super::super::{Caller, Deps};
 use crate::Error;
+use crate::domain::FieldError;
 use crate::domain::provisioning::{DatabaseName, Resource, ResourceKind, generate_password};
-use crate::domain::{AuditType, FieldError};
 use crate::ports::{Creation, Databases};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -91,24 +91,11 @@ pub async fn create(
     let databases = server(deps)?;
     let (mut resource, price) = super::reserve(deps, auth, KIND, name.as_str()).await?;
     let password = generate_password();
-    let steps = async {
-        make(deps, &mut resource, &password).await?;
-        super::stand(deps, caller, &mut resource, price).await
-    }
-    .await;
-    if let Err(err) = steps {
-        let why = crate::http::problem::classify(&err).1;
-        // The name is reserved to this resource: a database of that name an error left behind
-        // (one made before its answer was lost) is this call's to drop, unless it was found
-        // made outside Latch.
-        let left = match unmake(deps, &resource).await {
-            Ok(()) => vec![],
-            Err(_) => vec!["database"],
-        };
-        super::rolled_back(deps, caller, &resource, left, why).await;
-        return Err(err);
-    }
-    super::audited(deps, caller, AuditType::ProvisioningCreated, &resource, &[]).await;
+    // The name is reserved to this resource: a database of that name an error left behind (one
+    // made before its answer was lost) is this call's to drop, unless it was found made outside
+    // Latch (`FOREIGN`).
+    let make = async |r: &mut Resource| make(deps, r, &password).await;
+    super::complete(deps, caller, &mut resource, price, make).await?;
     Ok(CreatedDatabase {
         database: view(&resource, Some(&databases)),
         password,
@@ -145,16 +132,9 @@ pub async fn delete(
     auth: &Authenticated,
     id: Option<&str>,
 ) -> Result<(), Error> {
-    let mut resource = super::owned(deps, auth, KIND, id).await?;
-    let databases = server(deps)?;
-    let name = DatabaseName::parse(&resource.name)
-        .map_err(|_| Error::internal("a stored database name does not parse"))?;
-    super::deleting(deps, &mut resource).await?;
-    databases.remove(&name).await?;
-    deps.tenant_secrets.delete(&resource.id).await?;
-    super::release(deps, &resource).await?;
-    super::audited(deps, caller, AuditType::ProvisioningDeleted, &resource, &[]).await;
-    Ok(())
+    let resource = super::owned(deps, auth, KIND, id).await?;
+    server(deps)?;
+    super::remove(deps, caller, resource).await
 }
 
 /// Drops what database `resource` may have at the server (database, role, secret), for the

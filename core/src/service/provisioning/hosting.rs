@@ -11,7 +11,6 @@ use super::super::authn::Authenticated;
 use super::super::{Caller, Deps};
 use super::{databases, mail_domains, zones};
 use crate::Error;
-use crate::domain::AuditType;
 use crate::domain::dns::DomainName;
 use crate::domain::provisioning::{
     DatabaseName, Resource, ResourceKind, ResourceStatus, generate_password,
@@ -152,27 +151,12 @@ async fn log(
     }
 }
 
-/// Refuses up front (402 `plan_quota_exceeded`) a caller who has no room for the account or
-/// for any of its parts.
-fn has_room(deps: &Deps, auth: &Authenticated) -> Result<(), Error> {
-    let rules = deps.settings.plans.rules(auth.user.plan);
-    let counts = &auth.user.billing.resources;
-    let kinds = [KIND, PARTS[0].1, PARTS[1].1, PARTS[2].1];
-    if kinds
-        .iter()
-        .any(|k| k.count_in(counts) >= rules.resources_per_kind)
-    {
-        return Err(Error::PlanQuotaExceeded);
-    }
-    Ok(())
-}
-
 /// One part: logged `started`, reserved as the account's, made at its provider, `Ready`, and
 /// logged `done`. Returns the part's record.
 async fn part(
     deps: &Deps,
     caller: &Caller,
-    auth: &Authenticated,
+    owner: &mut crate::domain::User,
     account: &mut Resource,
     (step, kind): (&str, ResourceKind),
     name: &str,
@@ -182,7 +166,7 @@ async fn part(
     log(deps, account, step, "started", &id).await?;
     let mut detail = serde_json::Map::new();
     detail.insert(PART_OF.into(), account.id.clone().into());
-    let (mut resource, _) = super::reserve_as(deps, auth, kind, name, id, detail).await?;
+    let (mut resource, _) = super::reserve_as(deps, owner, kind, name, id, detail).await?;
     make(&mut resource).await?;
     // Its price is in the account's one charge.
     super::stand(deps, caller, &mut resource, 0).await?;
@@ -211,18 +195,26 @@ pub async fn create(
         }
     };
     let server = databases::server(deps)?;
-    has_room(deps, auth)?;
-    let (mut account, price) = super::reserve(deps, auth, KIND, domain.as_str()).await?;
-    account
-        .detail
-        .insert(DATABASE_NAME.into(), name.as_str().into());
+    // No room for the account or any of its parts: 402 before anything is made.
+    for kind in [KIND, PARTS[0].1, PARTS[1].1, PARTS[2].1] {
+        super::within_quota(deps, &auth.user, kind)?;
+    }
+    // One account read for the whole saga: each reservation leaves it as it stored it.
+    let mut owner = auth.user.clone();
+    let id = crate::crypto::random::ulid(deps.clock.now());
+    let mut detail = serde_json::Map::new();
+    detail.insert(DATABASE_NAME.into(), name.as_str().into());
+    let (mut account, price) =
+        super::reserve_as(deps, &mut owner, KIND, domain.as_str(), id, detail).await?;
     let password = generate_password();
-    let steps = async {
+    let mut made = None;
+    let parts = async |account: &mut Resource| {
+        let owner = &mut owner;
         let zone = part(
             deps,
             caller,
-            auth,
-            &mut account,
+            owner,
+            account,
             PARTS[0],
             domain.as_str(),
             async |r| zones::make(deps, r).await,
@@ -231,8 +223,8 @@ pub async fn create(
         let database = part(
             deps,
             caller,
-            auth,
-            &mut account,
+            owner,
+            account,
             PARTS[1],
             name.as_str(),
             async |r| databases::make(deps, r, &password).await,
@@ -241,30 +233,19 @@ pub async fn create(
         let mail = part(
             deps,
             caller,
-            auth,
-            &mut account,
+            owner,
+            account,
             PARTS[2],
             domain.as_str(),
             async |r| mail_domains::make(deps, r, &zone).await,
         )
         .await?;
-        super::stand(deps, caller, &mut account, price).await?;
-        Ok::<_, Error>((zone, database, mail))
-    }
-    .await;
-    let (zone, database, mail) = match steps {
-        Ok(parts) => parts,
-        Err(err) => {
-            let why = crate::http::problem::classify(&err).1;
-            let left = match unmake(deps, &account).await {
-                Ok(()) => vec![],
-                Err(_) => vec!["parts"],
-            };
-            super::rolled_back(deps, caller, &account, left, why).await;
-            return Err(err);
-        }
+        made = Some((zone, database, mail));
+        Ok(())
     };
-    super::audited(deps, caller, AuditType::ProvisioningCreated, &account, &[]).await;
+    super::complete(deps, caller, &mut account, price, parts).await?;
+    let (zone, database, mail) =
+        made.ok_or_else(|| Error::internal("a hosting account stood without its parts"))?;
     Ok(CreatedHosting {
         hosting: view(&account),
         zone: zones::view(&zone),
@@ -294,12 +275,7 @@ pub async fn unmake(deps: &Deps, account: &Resource) -> Result<(), Error> {
             part.status = ResourceStatus::Deleting;
             deps.resources.update(&part, ResourceStatus::Ready).await?;
         }
-        match part.kind {
-            ResourceKind::DnsZone => zones::unmake(deps, &part).await?,
-            ResourceKind::Database => databases::unmake(deps, &part).await?,
-            ResourceKind::MailDomain => mail_domains::unmake(deps, &part).await?,
-            ResourceKind::HostingAccount => {}
-        }
+        super::unmake_single(deps, &part).await?;
         super::release(deps, &part).await?;
     }
     Ok(())
@@ -321,11 +297,7 @@ pub async fn delete(
     auth: &Authenticated,
     id: Option<&str>,
 ) -> Result<(), Error> {
-    let mut account = super::owned(deps, auth, KIND, id).await?;
+    let account = super::owned(deps, auth, KIND, id).await?;
     databases::server(deps)?;
-    super::deleting(deps, &mut account).await?;
-    unmake(deps, &account).await?;
-    super::release(deps, &account).await?;
-    super::audited(deps, caller, AuditType::ProvisioningDeleted, &account, &[]).await;
-    Ok(())
+    super::remove(deps, caller, account).await
 }

@@ -7,9 +7,9 @@ use super::super::authn::Authenticated;
 use super::super::{Caller, Deps};
 use crate::Error;
 use crate::crypto::dkim::DkimKey;
+use crate::domain::FieldError;
 use crate::domain::dns::{DnsRecord, DomainName};
 use crate::domain::provisioning::{Resource, ResourceKind, ResourceStatus};
-use crate::domain::{AuditType, FieldError};
 use crate::ports::Creation;
 use serde::{Deserialize, Serialize};
 
@@ -167,21 +167,8 @@ pub async fn create(
     let domain = DomainName::parse(&req.domain).map_err(|e| Error::Validation(vec![e]))?;
     let zone = zone_for(deps, auth, &domain).await?;
     let (mut resource, price) = super::reserve(deps, auth, KIND, domain.as_str()).await?;
-    let steps = async {
-        make(deps, &mut resource, &zone).await?;
-        super::stand(deps, caller, &mut resource, price).await
-    }
-    .await;
-    if let Err(err) = steps {
-        let why = crate::http::problem::classify(&err).1;
-        let left = match unmake(deps, &resource).await {
-            Ok(()) => vec![],
-            Err(_) => vec!["identity"],
-        };
-        super::rolled_back(deps, caller, &resource, left, why).await;
-        return Err(err);
-    }
-    super::audited(deps, caller, AuditType::ProvisioningCreated, &resource, &[]).await;
+    let make = async |r: &mut Resource| make(deps, r, &zone).await;
+    super::complete(deps, caller, &mut resource, price, make).await?;
     Ok(view(&resource))
 }
 
@@ -200,10 +187,6 @@ pub async fn delete(
     auth: &Authenticated,
     id: Option<&str>,
 ) -> Result<(), Error> {
-    let mut resource = super::owned(deps, auth, KIND, id).await?;
-    super::deleting(deps, &mut resource).await?;
-    unmake(deps, &resource).await?;
-    super::release(deps, &resource).await?;
-    super::audited(deps, caller, AuditType::ProvisioningDeleted, &resource, &[]).await;
-    Ok(())
+    let resource = super::owned(deps, auth, KIND, id).await?;
+    super::remove(deps, caller, resource).await
 }

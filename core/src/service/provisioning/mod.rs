@@ -57,14 +57,17 @@ pub async fn reserve(
 ) -> Result<(Resource, u64), Error> {
     let now = deps.clock.now();
     let id = crate::crypto::random::ulid(now);
-    reserve_as(deps, auth, kind, name, id, serde_json::Map::new()).await
+    let mut owner = auth.user.clone();
+    reserve_as(deps, &mut owner, kind, name, id, serde_json::Map::new()).await
 }
 
-/// `reserve`, with the record's id and first detail chosen by the caller (a part of a hosting
-/// account is named in its saga's log before it is reserved).
+/// `reserve` for `owner` as last read or written, with the record's id and first detail chosen
+/// by the caller (a part of a hosting account is named in its saga's log before it is
+/// reserved). `owner` is left as this write stored it, so a saga's next reservation starts
+/// from the account's current version.
 pub async fn reserve_as(
     deps: &Deps,
-    auth: &Authenticated,
+    owner: &mut User,
     kind: ResourceKind,
     name: &str,
     id: String,
@@ -73,34 +76,33 @@ pub async fn reserve_as(
     let now = deps.clock.now();
     let resource = Resource {
         id,
-        owner: auth.user.id.clone(),
+        owner: owner.id.clone(),
         kind,
         name: name.to_owned(),
         status: ResourceStatus::Creating,
         created_at: now,
         detail,
     };
-    let mut user = auth.user.clone();
     for _ in 0..ATTEMPTS {
-        let rules = deps.settings.plans.rules(user.plan);
-        if kind.count_in(&user.billing.resources) >= rules.resources_per_kind {
-            return Err(Error::PlanQuotaExceeded);
-        }
-        let price = affordable(deps, &user, kind).await?;
-        let mut next = user.clone();
+        within_quota(deps, owner, kind)?;
+        let price = affordable(deps, owner, kind).await?;
+        let mut next = owner.clone();
         *kind.count_mut(&mut next.billing.resources) += 1;
         next.next_write();
         match deps
             .resources
-            .reserve(&resource, &next, user.version)
+            .reserve(&resource, &next, owner.version)
             .await?
         {
-            Reserve::Reserved => return Ok((resource, price)),
+            Reserve::Reserved => {
+                *owner = next;
+                return Ok((resource, price));
+            }
             Reserve::NameTaken => return Err(Error::Conflict),
             Reserve::AccountChanged => {
-                user = deps
+                *owner = deps
                     .users
-                    .user_by_id(&user.id)
+                    .user_by_id(&owner.id)
                     .await?
                     .ok_or(Error::NotFound)?;
             }
@@ -272,12 +274,7 @@ pub fn detail<'a>(resource: &'a Resource, key: &str) -> Option<&'a str> {
 /// creation is undone (what it made at its provider removed, the record and its count
 /// released), a deletion is finished. Safe to run twice.
 pub async fn recover(deps: &Deps, run_id: &str, resource: &Resource) -> Result<(), Error> {
-    match resource.kind {
-        ResourceKind::Database => databases::unmake(deps, resource).await?,
-        ResourceKind::DnsZone => zones::unmake(deps, resource).await?,
-        ResourceKind::MailDomain => mail_domains::unmake(deps, resource).await?,
-        ResourceKind::HostingAccount => hosting::unmake(deps, resource).await?,
-    }
+    unmake(deps, resource).await?;
     release(deps, resource).await?;
     let (kind, reason) = match resource.status {
         ResourceStatus::Deleting => (AuditType::ProvisioningDeleted, "deletion finished"),
@@ -301,4 +298,72 @@ pub async fn recover(deps: &Deps, run_id: &str, resource: &Resource) -> Result<(
         &meta,
     )
     .await
+}
+
+/// Removes what `resource` has at its providers, by its kind's undoing (a hosting account's:
+/// its parts, in reverse). Safe to run twice, and on a creation that stopped anywhere.
+pub async fn unmake(deps: &Deps, resource: &Resource) -> Result<(), Error> {
+    match resource.kind {
+        ResourceKind::HostingAccount => hosting::unmake(deps, resource).await,
+        _ => unmake_single(deps, resource).await,
+    }
+}
+
+/// `unmake` for a resource of a single provider (a database, zone or mail domain: what a
+/// hosting account is made of).
+async fn unmake_single(deps: &Deps, resource: &Resource) -> Result<(), Error> {
+    match resource.kind {
+        ResourceKind::Database => databases::unmake(deps, resource).await,
+        ResourceKind::DnsZone => zones::unmake(deps, resource).await,
+        ResourceKind::MailDomain => mail_domains::unmake(deps, resource).await,
+        ResourceKind::HostingAccount => Err(Error::internal("a hosting account inside another")),
+    }
+}
+
+/// The rest of a creation once `resource` is reserved: `make` it at its providers, then
+/// `stand` it (ready, and its month of `price` charged). When a step fails, what was made is
+/// undone (`unmake`), the creation ends rolled back and the error returns; otherwise it is
+/// audited as created.
+pub async fn complete(
+    deps: &Deps,
+    caller: &Caller,
+    resource: &mut Resource,
+    price: u64,
+    make: impl AsyncFnOnce(&mut Resource) -> Result<(), Error>,
+) -> Result<(), Error> {
+    let steps = async {
+        make(resource).await?;
+        stand(deps, caller, resource, price).await
+    }
+    .await;
+    if let Err(err) = steps {
+        let why = crate::http::problem::classify(&err).1;
+        let left = match unmake(deps, resource).await {
+            Ok(()) => vec![],
+            Err(_) => vec![resource.kind.as_str()],
+        };
+        rolled_back(deps, caller, resource, left, why).await;
+        return Err(err);
+    }
+    audited(deps, caller, AuditType::ProvisioningCreated, resource, &[]).await;
+    Ok(())
+}
+
+/// A delete of the caller's `resource`: marked `Deleting` (so an interrupted one is
+/// finished), removed at its providers, its record and count released, audited.
+pub async fn remove(deps: &Deps, caller: &Caller, mut resource: Resource) -> Result<(), Error> {
+    deleting(deps, &mut resource).await?;
+    unmake(deps, &resource).await?;
+    release(deps, &resource).await?;
+    audited(deps, caller, AuditType::ProvisioningDeleted, &resource, &[]).await;
+    Ok(())
+}
+
+/// 402 `plan_quota_exceeded` when `user` holds as many of `kind` as the plan allows.
+pub(super) fn within_quota(deps: &Deps, user: &User, kind: ResourceKind) -> Result<(), Error> {
+    let rules = deps.settings.plans.rules(user.plan);
+    if kind.count_in(&user.billing.resources) >= rules.resources_per_kind {
+        return Err(Error::PlanQuotaExceeded);
+    }
+    Ok(())
 }

@@ -180,22 +180,10 @@ pub async fn create(
     super::verified(auth)?;
     let domain = DomainName::parse(&req.domain).map_err(|e| Error::Validation(vec![e]))?;
     let (mut resource, price) = super::reserve(deps, auth, KIND, domain.as_str()).await?;
-    let steps = async {
-        make(deps, &mut resource).await?;
-        super::stand(deps, caller, &mut resource, price).await
-    }
-    .await;
-    if let Err(err) = steps {
-        let why = crate::http::problem::classify(&err).1;
-        // By its reference: the zone is found whether or not its id was learnt.
-        let left = match unmake(deps, &resource).await {
-            Ok(()) => vec![],
-            Err(_) => vec!["zone"],
-        };
-        super::rolled_back(deps, caller, &resource, left, why).await;
-        return Err(err);
-    }
-    super::audited(deps, caller, AuditType::ProvisioningCreated, &resource, &[]).await;
+    super::complete(deps, caller, &mut resource, price, async |r| {
+        make(deps, r).await
+    })
+    .await?;
     Ok(view(&resource))
 }
 
@@ -309,7 +297,7 @@ pub async fn delete(
     auth: &Authenticated,
     id: Option<&str>,
 ) -> Result<(), Error> {
-    let mut resource = super::owned(deps, auth, KIND, id).await?;
+    let resource = super::owned(deps, auth, KIND, id).await?;
     let mail = deps
         .resources
         .resources_of(&auth.user.id, ResourceKind::MailDomain)
@@ -317,9 +305,5 @@ pub async fn delete(
     if mail.iter().any(|m| m.name == resource.name) {
         return Err(Error::Conflict);
     }
-    super::deleting(deps, &mut resource).await?;
-    unmake(deps, &resource).await?;
-    super::release(deps, &resource).await?;
-    super::audited(deps, caller, AuditType::ProvisioningDeleted, &resource, &[]).await;
-    Ok(())
+    super::remove(deps, caller, resource).await
 }
