@@ -7,6 +7,7 @@ use crate::adapters::local_secrets::LocalSecrets;
 use crate::adapters::outbox::OutboxMailer;
 use crate::adapters::secrets_manager::SecretsManagerSource;
 use crate::adapters::ses::SesMailer;
+use crate::adapters::sqs_mail::QueuedMailer;
 use crate::adapters::turnstile::Turnstile;
 use crate::config::{Config, MailChoice, ProviderChoice, SecretsChoice, StoreChoice};
 use crate::crypto::{KeyRing, PasswordHasher};
@@ -23,6 +24,23 @@ pub async fn build(config: &Config) -> Result<Deps, Error> {
     build_with(config, Arc::new(SystemClock), None).await
 }
 
+/// What the `mail-sender` function needs and nothing more: SES under the deadlines, with
+/// `LATCH_MAIL_FROM` as the sender (no store, no keys, so no secret is read).
+pub async fn queue_sender(
+    config: &Config,
+    aws: Option<aws_config::SdkConfig>,
+) -> Result<SesMailer, Error> {
+    let sdk = match aws {
+        Some(given) => given,
+        None => aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await,
+    };
+    let sdk = crate::adapters::aws::bounded(&sdk, &config.deadlines);
+    Ok(SesMailer::new(
+        aws_sdk_sesv2::Client::new(&sdk),
+        config.mail_from.clone(),
+    ))
+}
+
 /// Like `build`, with the clock and (optionally) the AWS SDK configuration given instead of
 /// read from the environment.
 pub async fn build_with(
@@ -31,7 +49,7 @@ pub async fn build_with(
     aws: Option<aws_config::SdkConfig>,
 ) -> Result<Deps, Error> {
     let needs_aws = config.store != StoreChoice::Embedded
-        || config.mail == MailChoice::Ses
+        || config.mail != MailChoice::Outbox
         || config.dns == ProviderChoice::Aws
         || config.mail_domains == ProviderChoice::Aws
         || config.secrets != SecretsChoice::Local
@@ -134,7 +152,7 @@ pub async fn build_with(
         )),
     };
 
-    let mailer: Arc<dyn Mailer> = match config.mail {
+    let mailer: Arc<dyn Mailer> = match &config.mail {
         MailChoice::Outbox => {
             let from =
                 crate::adapters::mime::mailbox(&config.mail_from).map_err(Error::internal)?;
@@ -148,6 +166,10 @@ pub async fn build_with(
         MailChoice::Ses => Arc::new(SesMailer::new(
             aws_sdk_sesv2::Client::new(aws()?),
             config.mail_from.clone(),
+        )),
+        MailChoice::Sqs { queue_url } => Arc::new(QueuedMailer::new(
+            aws_sdk_sqs::Client::new(aws()?),
+            queue_url.clone(),
         )),
     };
     let captcha: Option<Arc<dyn Captcha>> = match &config.captcha {

@@ -4,5 +4,6 @@
 pub mod job;
 pub mod lambda;
 pub mod local;
+pub mod mail_sender;
 pub mod rotation;
 pub mod seed_admin;

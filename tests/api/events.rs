@@ -86,7 +86,8 @@ fn every_event_belongs_to_a_route_and_every_route_to_a_binary() {
         let known = ROUTES.iter().any(|r| r.name == function)
             || JOBS.iter().any(|(job, _)| *job == function)
             || function == "rotate-keys"
-            || function == "seed-admin";
+            || function == "seed-admin"
+            || function == "mail-sender";
         assert!(
             known,
             "events/{name} names no function of the route table or the jobs"
@@ -200,4 +201,36 @@ async fn the_seed_sample_makes_one_administrator_however_often_it_runs() {
     )
     .unwrap();
     assert!(bin.contains("seed_admin::run()"));
+}
+
+#[tokio::test]
+async fn the_queue_sample_sends_its_mail_drops_its_rehearsal_and_reports_its_poison() {
+    let dir = tempfile::tempdir().unwrap();
+    let from = latch_core::adapters::mime::mailbox("Latch <no-reply@latch.test>").unwrap();
+    let keys = std::sync::Arc::new(latch_core::keys::Keys::fixed(
+        latch_core::crypto::KeyRing::from_material(
+            &latch_core::crypto::SecretMaterial::generate(time::OffsetDateTime::now_utc()).unwrap(),
+        )
+        .unwrap(),
+    ));
+    let outbox = latch_core::adapters::outbox::OutboxMailer::new(
+        dir.path().to_path_buf(),
+        from,
+        keys,
+        std::sync::Arc::new(latch_core::ports::SystemClock),
+    );
+    let text = std::fs::read_to_string(events_dir().join("mail-sender.sqs-batch.json")).unwrap();
+    let event: latch_functions::mail_sender::SqsEvent = serde_json::from_str(&text).unwrap();
+    let response = latch_functions::mail_sender::handle(&outbox, event).await;
+    assert_eq!(
+        serde_json::to_value(&response).unwrap(),
+        serde_json::json!({"batchItemFailures": [{"itemIdentifier": "0d6f1c9e-4b7a-4c3e-9f2a-000000000003"}]})
+    );
+    let files: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert_eq!(files.len(), 1, "the mail was sent, the rehearsal was not");
+    let bin = std::fs::read_to_string(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../functions/src/bin/mail-sender.rs"),
+    )
+    .unwrap();
+    assert!(bin.contains("mail_sender::run()"));
 }

@@ -14,6 +14,7 @@ mod flows;
 mod guards;
 mod logs;
 mod mail_and_keys;
+mod mail_queue;
 mod mfa;
 mod passwords;
 mod peers;

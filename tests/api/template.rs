@@ -63,6 +63,17 @@ fn the_template_routes_exactly_the_route_table_and_schedules_exactly_the_jobs() 
                     "{logical} twice"
                 );
             }
+            Some("SQS") => {
+                assert_eq!(
+                    binary, "mail-sender",
+                    "{logical}: only mail-sender reads the queue"
+                );
+                assert_eq!(
+                    event["Properties"]["FunctionResponseTypes"][0].as_str(),
+                    Some("ReportBatchItemFailures"),
+                    "{logical} reports partial batch failures"
+                );
+            }
             other => panic!("{logical}: unexpected trigger {other:?}"),
         }
     }
@@ -121,6 +132,69 @@ fn no_function_gets_wildcard_permissions() {
         }
         assert!(!policies.contains("Scan"), "{logical} may not scan tables");
     }
+}
+
+fn resources() -> Value {
+    let template: Value =
+        serde_yaml_ng::from_str(&std::fs::read_to_string(template_path()).unwrap()).unwrap();
+    template["Resources"].clone()
+}
+
+/// Mail goes through the queue: handlers may only enqueue, mail-sender alone sends, a message
+/// that keeps failing moves to a dead-letter queue, and mail waiting there raises an alarm.
+#[test]
+fn handlers_enqueue_mail_and_only_mail_sender_sends_it_with_a_dead_letter_queue_and_its_alarm() {
+    let template: Value =
+        serde_yaml_ng::from_str(&std::fs::read_to_string(template_path()).unwrap()).unwrap();
+    let globals = &template["Globals"]["Function"]["Environment"]["Variables"];
+    assert_eq!(globals["LATCH_MAIL"].as_str(), Some("sqs"));
+    assert_eq!(
+        serde_yaml_ng::to_string(&globals["LATCH_MAIL_QUEUE_URL"])
+            .unwrap()
+            .trim(),
+        "!Ref MailQueue"
+    );
+    for (logical, f) in functions() {
+        let policies = serde_yaml_ng::to_string(&f["Properties"]["Policies"]).unwrap();
+        let binary = f["Metadata"]["BuildProperties"]["Binary"].as_str().unwrap();
+        assert_eq!(
+            policies.contains("ses:SendEmail"),
+            binary == "mail-sender",
+            "{logical}: only mail-sender may send through SES"
+        );
+    }
+    let resources = resources();
+    let queue = &resources["MailQueue"]["Properties"];
+    assert_eq!(
+        serde_yaml_ng::to_string(&queue["RedrivePolicy"]["deadLetterTargetArn"])
+            .unwrap()
+            .trim(),
+        "!GetAtt MailDeadLetterQueue.Arn"
+    );
+    assert!(queue["RedrivePolicy"]["maxReceiveCount"].as_u64().unwrap() >= 3);
+    let sender_timeout = resources["MailSenderFunction"]["Properties"]["Timeout"]
+        .as_u64()
+        .unwrap();
+    assert!(
+        queue["VisibilityTimeout"].as_u64().unwrap() >= 6 * sender_timeout,
+        "the visibility timeout is six times mail-sender's"
+    );
+    let alarm = &resources["MailDeadLetterAlarm"]["Properties"];
+    assert_eq!(
+        alarm["MetricName"].as_str(),
+        Some("ApproximateNumberOfMessagesVisible")
+    );
+    assert_eq!(
+        serde_yaml_ng::to_string(&alarm["Dimensions"][0]["Value"])
+            .unwrap()
+            .trim(),
+        "!GetAtt MailDeadLetterQueue.QueueName"
+    );
+    assert!(
+        alarm["AlarmActions"]
+            .as_sequence()
+            .is_some_and(|a| !a.is_empty())
+    );
 }
 
 #[test]

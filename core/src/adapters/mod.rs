@@ -11,6 +11,7 @@ pub mod route53;
 pub mod secrets_manager;
 pub mod ses;
 pub mod ses_identities;
+pub mod sqs_mail;
 pub mod tenant_secrets;
 pub mod turnstile;
 

@@ -26,10 +26,14 @@ pub enum ProviderChoice {
     Aws,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MailChoice {
     Outbox,
     Ses,
+    /// Enqueued on this SQS queue; the `mail-sender` function sends through SES.
+    Sqs {
+        queue_url: String,
+    },
 }
 
 /// The first administrator `latch-local` makes at start (`LATCH_ADMIN_EMAIL`, `_PASSWORD`).
@@ -268,7 +272,21 @@ impl Config {
         let mail = match v.string("LATCH_MAIL")?.as_str() {
             "outbox" => MailChoice::Outbox,
             "ses" => MailChoice::Ses,
-            _ => return Err(v.bad("LATCH_MAIL", "one of outbox, ses")),
+            "sqs" => match v.get("LATCH_MAIL_QUEUE_URL") {
+                Some(queue_url)
+                    if queue_url.starts_with("https://") || queue_url.starts_with("http://") =>
+                {
+                    MailChoice::Sqs { queue_url }
+                }
+                Some(_) => return Err(v.bad("LATCH_MAIL_QUEUE_URL", "the queue's URL")),
+                None => {
+                    return Err(ConfigError {
+                        var: "LATCH_MAIL_QUEUE_URL".into(),
+                        problem: "is required with LATCH_MAIL=sqs".into(),
+                    });
+                }
+            },
+            _ => return Err(v.bad("LATCH_MAIL", "one of outbox, ses, sqs")),
         };
         let dns = match v.string("LATCH_DNS")?.as_str() {
             "embedded" => ProviderChoice::Embedded,
@@ -552,6 +570,26 @@ mod tests {
         )]);
         let config = Config::from_lookup(|k| vars.get(k).cloned()).unwrap();
         assert!(!format!("{config:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn the_mail_queue_needs_its_url() {
+        let sqs = |url: Option<&str>| {
+            let mut vars = std::collections::HashMap::from([("LATCH_MAIL", "sqs".to_owned())]);
+            if let Some(url) = url {
+                vars.insert("LATCH_MAIL_QUEUE_URL", url.to_owned());
+            }
+            Config::from_lookup(|k| vars.get(k).cloned())
+        };
+        assert_eq!(sqs(None).unwrap_err().var, "LATCH_MAIL_QUEUE_URL");
+        assert_eq!(sqs(Some("mail")).unwrap_err().var, "LATCH_MAIL_QUEUE_URL");
+        let url = "https://sqs.eu-west-1.amazonaws.com/123456789012/latch-MailQueue";
+        assert_eq!(
+            sqs(Some(url)).unwrap().mail,
+            MailChoice::Sqs {
+                queue_url: url.into()
+            }
+        );
     }
 
     #[test]

@@ -38,7 +38,12 @@ pub const VARIABLES: &[(&str, Option<&str>, &str)] = &[
     (
         "LATCH_MAIL",
         Some("outbox"),
-        "`outbox` (.eml files) or `ses`",
+        "`outbox` (.eml files), `ses`, or `sqs` (enqueued; `mail-sender` sends through SES)",
+    ),
+    (
+        "LATCH_MAIL_QUEUE_URL",
+        None,
+        "the SQS queue's URL, required with `LATCH_MAIL=sqs`",
     ),
     (
         "LATCH_MAIL_FROM",

@@ -39,6 +39,27 @@ pub enum MailClass {
 }
 
 impl MailKind {
+    pub const ALL: [MailKind; 13] = [
+        MailKind::Verification,
+        MailKind::ConfirmAndSetPassword,
+        MailKind::RegistrationAttempt,
+        MailKind::PasswordReset,
+        MailKind::PasswordChanged,
+        MailKind::Lockout,
+        MailKind::NewSignIn,
+        MailKind::MfaEnabled,
+        MailKind::MfaDisabled,
+        MailKind::RecoveryCodeUsed,
+        MailKind::MfaCodeReplayed,
+        MailKind::MfaLocked,
+        MailKind::SpendCapReached,
+    ];
+
+    /// The kind named `name` (as `as_str` writes it).
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == name)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             MailKind::Verification => "verification",

@@ -12,6 +12,7 @@ pub mod mail;
 pub mod mfa;
 pub mod password;
 pub mod provisioning;
+pub mod queued_mail;
 pub mod role;
 pub mod session;
 pub mod text;

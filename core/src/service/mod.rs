@@ -13,6 +13,7 @@ pub mod jobs;
 pub mod key_rotation;
 pub mod login;
 pub mod mail;
+pub mod mail_queue;
 pub mod me;
 pub mod mfa;
 pub mod paging;

@@ -157,7 +157,12 @@ pub fn unique(prefix: &str) -> String {
 
 /// Messages SES accepted, as moto records them.
 pub async fn sent_mail() -> Vec<serde_json::Value> {
-    let url = format!("{}/moto-api/data.json", moto().endpoint);
+    sent_mail_at(&moto().endpoint).await
+}
+
+/// Messages SES accepted, as the moto at `endpoint` records them.
+pub async fn sent_mail_at(endpoint: &str) -> Vec<serde_json::Value> {
+    let url = format!("{endpoint}/moto-api/data.json");
     // moto serializes its whole state for this page and answers an error page when another
     // request changes that state meanwhile; a few reads get a consistent copy.
     for _ in 0..20 {
