@@ -498,6 +498,28 @@ pub trait Databases: Send + Sync {
     async fn ping(&self) -> Result<(), Error>;
 }
 
+/// One backup of one table, as the store lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableBackup {
+    /// What `delete` takes (a backup ARN; a folder name for the embedded store).
+    pub id: String,
+    /// The table it is of (the embedded store backs up as one table, `store`).
+    pub table: String,
+    pub name: String,
+    pub created: OffsetDateTime,
+}
+
+/// On-demand backups of this system's tables (`backup-tables`).
+#[async_trait]
+pub trait Backups: Send + Sync {
+    /// Backs every table up now, each backup named from `name` (letters, digits, `-`, `.`).
+    async fn take(&self, name: &str) -> Result<Vec<TableBackup>, Error>;
+    /// Every backup of this system's tables whose name starts with `prefix`, oldest first.
+    async fn list(&self, prefix: &str) -> Result<Vec<TableBackup>, Error>;
+    /// Deletes one; one already gone is fine.
+    async fn delete(&self, backup: &TableBackup) -> Result<(), Error>;
+}
+
 /// Sends one message. Implementations never log the body (it may hold a one-time link).
 #[async_trait]
 pub trait Mailer: Send + Sync {

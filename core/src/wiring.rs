@@ -48,6 +48,16 @@ pub async fn build_with(
     clock: Arc<dyn Clock>,
     aws: Option<aws_config::SdkConfig>,
 ) -> Result<Deps, Error> {
+    Ok(build_serving(config, clock, aws).await?.0)
+}
+
+/// Like `build_with`, also handing back the embedded store when it is the store, for the local
+/// server's backups while it serves (`latch-local backup`).
+pub async fn build_serving(
+    config: &Config,
+    clock: Arc<dyn Clock>,
+    aws: Option<aws_config::SdkConfig>,
+) -> Result<(Deps, Option<EmbeddedStore>), Error> {
     let needs_aws = config.store != StoreChoice::Embedded
         || config.mail != MailChoice::Outbox
         || config.dns == ProviderChoice::Aws
@@ -172,6 +182,20 @@ pub async fn build_with(
             queue_url.clone(),
         )),
     };
+    let backups: Arc<dyn crate::ports::Backups> = match (&config.store, &embedded) {
+        (StoreChoice::Embedded, Some(store)) => {
+            Arc::new(crate::adapters::embedded::backup::EmbeddedBackups::new(
+                store.clone(),
+                config.data_dir.clone(),
+                Arc::clone(&clock),
+            ))
+        }
+        (StoreChoice::DynamoDb(tables), _) => Arc::new(DynamoStore::new(
+            aws_sdk_dynamodb::Client::new(aws()?),
+            tables.clone(),
+        )),
+        (StoreChoice::Embedded, None) => return Err(Error::internal("no embedded store")),
+    };
     let captcha: Option<Arc<dyn Captcha>> = match &config.captcha {
         Some(c) => Some(Arc::new(Turnstile::new(
             c.verify_url.clone(),
@@ -181,7 +205,7 @@ pub async fn build_with(
         None => None,
     };
 
-    Ok(Deps {
+    let deps = Deps {
         settings: config.settings.clone(),
         users: stores.users,
         sessions: stores.sessions,
@@ -196,10 +220,12 @@ pub async fn build_with(
         zones,
         mail_domains,
         mailer,
+        backups,
         keys,
         clock,
         hasher: PasswordHasher::new(config.argon2)?,
-    })
+    };
+    Ok((deps, embedded))
 }
 
 /// A function's dependencies, built at its cold start. When that fails (Secrets Manager or the

@@ -42,6 +42,9 @@ pub async fn handle(
         "recover-provisioning" => Ok(serde_json::to_value(
             jobs::recover_provisioning(deps, run_id).await?,
         )?),
+        "backup-tables" => Ok(serde_json::to_value(
+            jobs::backup_tables(deps, run_id).await?,
+        )?),
         other => Err(format!("no job named {other:?}").into()),
     }
 }

@@ -4,6 +4,7 @@
 pub mod job;
 pub mod lambda;
 pub mod local;
+pub mod local_backup;
 pub mod mail_sender;
 pub mod rotation;
 pub mod seed_admin;

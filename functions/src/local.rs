@@ -24,9 +24,10 @@ pub async fn main() -> ExitCode {
         Some("create-tables") => return create_tables().await,
         Some("add-data-key") => return add_data_key(),
         Some("rotate-keys") => return rotate_keys(),
+        Some(command @ ("backup" | "restore")) => return backup_or_restore(command).await,
         Some(other) => {
             return exit_with(&format!(
-                "latch-local: unknown command {other:?} (commands: create-tables, add-data-key, rotate-keys, --print-new-secret)"
+                "latch-local: unknown command {other:?} (commands: create-tables, add-data-key, rotate-keys, backup DIR, restore DIR, --print-new-secret)"
             ));
         }
         None => {}
@@ -50,8 +51,17 @@ pub async fn main() -> ExitCode {
             ));
         }
     };
-    let deps = match wiring::build(&config).await {
-        Ok(d) => Arc::new(d),
+    let deps = match wiring::build_serving(&config, Arc::new(latch_core::ports::SystemClock), None)
+        .await
+    {
+        Ok((deps, store)) => {
+            if let Some(store) = store
+                && let Err(err) = crate::local_backup::listen(&config.data_dir, store)
+            {
+                return exit_with(&format!("latch-local: cannot start: {err}"));
+            }
+            Arc::new(deps)
+        }
         Err(err) => {
             return exit_with(&format!(
                 "latch-local: cannot start: {}",
@@ -75,6 +85,48 @@ pub async fn main() -> ExitCode {
     tokio::select! {
         () = serve_on(listener, deps, config.trust_proxy) => ExitCode::FAILURE,
         _ = tokio::signal::ctrl_c() => ExitCode::SUCCESS,
+    }
+}
+
+/// `latch-local backup DIR` / `latch-local restore DIR` on the embedded store of LATCH_DATA_DIR.
+async fn backup_or_restore(command: &str) -> ExitCode {
+    let Some(dir) = std::env::args().nth(2).map(std::path::PathBuf::from) else {
+        return exit_with(&format!(
+            "latch-local {command}: name the backup's folder (latch-local {command} DIR)"
+        ));
+    };
+    let config = match Config::from_env() {
+        Ok(config) => config,
+        Err(err) => return exit_with(&format!("latch-local: bad configuration: {err}")),
+    };
+    if config.store != StoreChoice::Embedded {
+        return exit_with(&format!(
+            "latch-local {command}: for the embedded store; DynamoDB tables are backed up by backup-tables"
+        ));
+    }
+    let done = if command == "backup" {
+        crate::local_backup::back_up(&config.data_dir, &dir)
+            .await
+            .map(|manifest| format!("backed up into {}: {:?}", dir.display(), manifest.items))
+    } else {
+        crate::local_backup::restore(&config.data_dir, &dir)
+            .await
+            .map(|r| {
+                let aside = r.moved_aside.map_or_else(String::new, |p| {
+                    format!("; what it replaced is in {}", p.display())
+                });
+                format!("restored from {}{aside}", dir.display())
+            })
+    };
+    match done {
+        Ok(line) => {
+            println!("{line}");
+            ExitCode::SUCCESS
+        }
+        Err(err) => exit_with(&format!(
+            "latch-local {command}: {}",
+            telemetry::error_chain(&err)
+        )),
     }
 }
 

@@ -5,6 +5,7 @@
 
 mod admin;
 mod aws_flow;
+mod backups;
 mod bad_input;
 mod billing;
 mod contract_fuzz;

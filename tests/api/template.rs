@@ -104,8 +104,12 @@ fn no_function_gets_wildcard_permissions() {
             "{logical}: {policies}"
         );
         // Only actions that take no resource at all may name `*`: Route 53's zone creation and
-        // its lookup by name.
-        let unscoped = ["route53:CreateHostedZone", "route53:ListHostedZonesByName"];
+        // its lookup by name, and DynamoDB's list of backups.
+        let unscoped = [
+            "route53:CreateHostedZone",
+            "route53:ListHostedZonesByName",
+            "dynamodb:ListBackups",
+        ];
         for policy in f["Properties"]["Policies"]
             .as_sequence()
             .into_iter()

@@ -163,6 +163,11 @@ impl Config {
             v.parse("LATCH_PASSWORD_COMPOSITION", "true or false")?;
         settings.reset_ttl = v.seconds("LATCH_RESET_TTL_S")?;
         settings.unverified_ttl = v.seconds("LATCH_UNVERIFIED_TTL_S")?;
+        let retention: i64 = v.parse("LATCH_BACKUP_RETENTION_DAYS", "a whole number of days")?;
+        if !(1..=3650).contains(&retention) {
+            return Err(v.bad("LATCH_BACKUP_RETENTION_DAYS", "1 to 3650 days"));
+        }
+        settings.backup_retention = Duration::days(retention);
         settings.password_history = v.parse("LATCH_PASSWORD_HISTORY", "a whole number")?;
         if settings.password_history == 0 || settings.password_history > 24 {
             return Err(v.bad("LATCH_PASSWORD_HISTORY", "1 to 24"));
@@ -616,6 +621,8 @@ mod tests {
             ("LATCH_PRO_MAX_SPEND_CAP_CENTS", "-1"),
             ("LATCH_PRO_MAX_SPEND_CAP_CENTS", "99999999999999999999"),
             ("LATCH_MFA_TOKEN_TTL_S", "0"),
+            ("LATCH_BACKUP_RETENTION_DAYS", "0"),
+            ("LATCH_BACKUP_RETENTION_DAYS", "a month"),
             ("LATCH_RATE_2FA_PER_MIN", "-1"),
         ] {
             let err = with(&[(var, value)]).unwrap_err();

@@ -120,6 +120,11 @@ pub const VARIABLES: &[(&str, Option<&str>, &str)] = &[
         "password reset token lifetime",
     ),
     (
+        "LATCH_BACKUP_RETENTION_DAYS",
+        Some("30"),
+        "`backup-tables` deletes this system's backups older than this many days",
+    ),
+    (
         "LATCH_UNVERIFIED_TTL_S",
         Some("604800"),
         "a never-verified account older than this is removed (7 days)",

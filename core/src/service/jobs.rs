@@ -10,7 +10,55 @@ pub const JOBS: &[(&str, &str)] = &[
     ("unlock-accounts", "rate(5 minutes)"),
     ("purge-unverified", "rate(1 hour)"),
     ("recover-provisioning", "rate(15 minutes)"),
+    ("backup-tables", "cron(0 3 * * ? *)"),
 ];
+
+/// Names of the backups `backup-tables` takes start with this; only those are ever deleted.
+pub const BACKUP_PREFIX: &str = "latch-";
+
+#[derive(Debug, Serialize, PartialEq, Eq)]
+pub struct BackupReport {
+    /// The backups taken, one per table.
+    pub taken: Vec<String>,
+    /// This system's backups deleted for being older than the retention.
+    pub deleted: Vec<String>,
+    /// This system's backups kept (the new ones included).
+    pub kept: usize,
+}
+
+/// Backs every table up, then deletes this system's backups older than the retention. Nothing
+/// is deleted unless every table was just backed up: a run that fails to back up leaves every
+/// older backup where it was.
+pub async fn backup_tables(deps: &Deps, run_id: &str) -> Result<BackupReport, Error> {
+    let now = deps.clock.now();
+    let stamp = now
+        .format(&time::macros::format_description!(
+            "[year][month][day]T[hour][minute][second]Z"
+        ))
+        .map_err(|e| Error::internal(e.to_string()))?;
+    let taken = deps
+        .backups
+        .take(&format!("{BACKUP_PREFIX}{stamp}"))
+        .await?;
+    let taken_ids: Vec<&str> = taken.iter().map(|b| b.id.as_str()).collect();
+    let cut = now - deps.settings.backup_retention;
+    let (mut deleted, mut kept) = (Vec::new(), 0);
+    for backup in deps.backups.list(BACKUP_PREFIX).await? {
+        if backup.created < cut && !taken_ids.contains(&backup.id.as_str()) {
+            deps.backups.delete(&backup).await?;
+            deleted.push(backup.name);
+        } else {
+            kept += 1;
+        }
+    }
+    let taken: Vec<String> = taken.into_iter().map(|b| b.name).collect();
+    tracing::info!(target: "latch::job", job = "backup-tables", runId = run_id, taken = ?taken, deleted = ?deleted, kept, "run finished");
+    Ok(BackupReport {
+        taken,
+        deleted,
+        kept,
+    })
+}
 
 /// How long a provisioning call may take before its half-made resource counts as abandoned:
 /// far past any request's deadline, so a call still running is never undone under it.

@@ -47,6 +47,8 @@ pub struct Settings {
     pub reset_ttl: Duration,
     /// A never-verified account older than this counts as absent and is purged.
     pub unverified_ttl: Duration,
+    /// `backup-tables` deletes this system's backups older than this.
+    pub backup_retention: Duration,
     /// How many passwords (the current one included) a new one may not repeat.
     pub password_history: usize,
     pub session_idle: Duration,
@@ -250,6 +252,7 @@ impl Settings {
             verification_ttl: Duration::hours(24),
             reset_ttl: Duration::hours(1),
             unverified_ttl: Duration::days(7),
+            backup_retention: Duration::days(30),
             password_history: 5,
             session_idle: Duration::days(14),
             session_absolute: Duration::days(30),
@@ -286,6 +289,7 @@ pub struct Deps {
     pub zones: Arc<dyn crate::ports::Zones>,
     pub mail_domains: Arc<dyn crate::ports::MailDomains>,
     pub mailer: Arc<dyn Mailer>,
+    pub backups: Arc<dyn crate::ports::Backups>,
     pub keys: Arc<crate::keys::Keys>,
     pub clock: Arc<dyn Clock>,
     pub hasher: PasswordHasher,

@@ -94,6 +94,7 @@ async fn a_key_rotation_still_opens_old_secrets_and_reseals_them_on_next_use() {
         zones: Arc::clone(&d.zones),
         mail_domains: Arc::clone(&d.mail_domains),
         mailer: Arc::clone(&d.mailer),
+        backups: Arc::clone(&d.backups),
         keys: Arc::new(latch_core::keys::Keys::fixed(
             KeyRing::from_material(&material).unwrap(),
         )),

@@ -236,6 +236,7 @@ pub(super) fn broken(app: &TestApp, at: Break) -> Deps {
         mail_domains: Arc::new(MailHost(Arc::clone(&d.mail_domains), at)),
         captcha: None,
         mailer: Arc::clone(&d.mailer),
+        backups: Arc::clone(&d.backups),
         keys: Arc::clone(&d.keys),
         clock: Arc::clone(&d.clock),
         hasher: d.hasher.clone(),

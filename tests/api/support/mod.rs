@@ -131,7 +131,7 @@ async fn spawn_app_timed(
         }
         _ => None,
     };
-    let mut deps = latch_core::wiring::build_with(&config, clock, aws)
+    let mut deps = latch_core::wiring::build_with(&config, Arc::clone(&clock), aws)
         .await
         .unwrap();
     // For the embedded store, wire a second file the test keeps a handle on, so it can read
@@ -148,6 +148,13 @@ async fn spawn_app_timed(
             deps.resources = Arc::new(store.clone());
             deps.zones = Arc::new(store.clone());
             deps.mail_domains = Arc::new(store.clone());
+            deps.backups = Arc::new(
+                latch_core::adapters::embedded::backup::EmbeddedBackups::new(
+                    store.clone(),
+                    data_dir.path().to_owned(),
+                    clock,
+                ),
+            );
             Some(store)
         }
         StoreChoice::DynamoDb(_) => None,

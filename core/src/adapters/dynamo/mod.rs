@@ -3,6 +3,7 @@
 //! seconds) lets DynamoDB collect expired items, but expiry is always checked on read.
 
 pub mod audit;
+pub mod backups;
 pub mod guards;
 pub mod ledger;
 pub mod resources;

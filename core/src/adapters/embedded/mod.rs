@@ -2,6 +2,7 @@
 //! with the same semantics as DynamoDB (each invariant inside one write transaction).
 
 mod audit;
+pub mod backup;
 mod guards;
 pub(crate) use guards::window_key;
 mod ledger;
@@ -48,6 +49,33 @@ pub(crate) const SPEND: TableDefinition<&str, &[u8]> = TableDefinition::new("spe
 /// `<user id>#<sha256 of the idempotency key>` → the charge.
 pub(crate) const CHARGES: TableDefinition<&str, &[u8]> = TableDefinition::new("charges");
 
+/// Every table, by the type of its values (a backup copies each group, and a test holds the
+/// groups to the tables the file holds).
+pub(crate) const BYTES_TABLES: &[TableDefinition<&str, &[u8]>] = &[
+    USERS,
+    TOKENS,
+    SESSIONS,
+    REFRESH,
+    LOCKS,
+    AUDIT,
+    AUDIT_HEADS,
+    SPEND,
+    CHARGES,
+    resources::RESOURCES,
+    zones::ZONES,
+    zones::RECORD_SETS,
+    mail_domains::IDENTITIES,
+];
+pub(crate) const TEXT_TABLES: &[TableDefinition<&str, &str>] = &[
+    EMAILS,
+    AUDIT_BY_TIME,
+    AUDIT_CHAIN,
+    resources::RESOURCE_NAMES,
+];
+pub(crate) const COUNT_TABLES: &[TableDefinition<&str, u64>] = &[COUNTERS, ROLE_COUNTS];
+pub(crate) const SET_TABLES: &[TableDefinition<&str, ()>] =
+    &[USER_SESSIONS, resources::OWNER_RESOURCES];
+
 /// A store in one file. Cheap to clone; one process may hold the file at a time.
 #[derive(Clone)]
 pub struct EmbeddedStore {
@@ -69,27 +97,18 @@ impl EmbeddedStore {
         })?;
         let txn = db.begin_write().map_err(db_err)?;
         {
-            txn.open_table(USERS).map_err(db_err)?;
-            txn.open_table(EMAILS).map_err(db_err)?;
-            txn.open_table(TOKENS).map_err(db_err)?;
-            txn.open_table(SESSIONS).map_err(db_err)?;
-            txn.open_table(REFRESH).map_err(db_err)?;
-            txn.open_table(USER_SESSIONS).map_err(db_err)?;
-            txn.open_table(COUNTERS).map_err(db_err)?;
-            txn.open_table(LOCKS).map_err(db_err)?;
-            txn.open_table(AUDIT).map_err(db_err)?;
-            txn.open_table(AUDIT_BY_TIME).map_err(db_err)?;
-            txn.open_table(AUDIT_CHAIN).map_err(db_err)?;
-            txn.open_table(AUDIT_HEADS).map_err(db_err)?;
-            txn.open_table(ROLE_COUNTS).map_err(db_err)?;
-            txn.open_table(resources::RESOURCES).map_err(db_err)?;
-            txn.open_table(resources::RESOURCE_NAMES).map_err(db_err)?;
-            txn.open_table(resources::OWNER_RESOURCES).map_err(db_err)?;
-            txn.open_table(zones::ZONES).map_err(db_err)?;
-            txn.open_table(zones::RECORD_SETS).map_err(db_err)?;
-            txn.open_table(mail_domains::IDENTITIES).map_err(db_err)?;
-            txn.open_table(SPEND).map_err(db_err)?;
-            txn.open_table(CHARGES).map_err(db_err)?;
+            for table in BYTES_TABLES {
+                txn.open_table(*table).map_err(db_err)?;
+            }
+            for table in TEXT_TABLES {
+                txn.open_table(*table).map_err(db_err)?;
+            }
+            for table in COUNT_TABLES {
+                txn.open_table(*table).map_err(db_err)?;
+            }
+            for table in SET_TABLES {
+                txn.open_table(*table).map_err(db_err)?;
+            }
         }
         txn.commit().map_err(db_err)?;
         Ok(Self { db: Arc::new(db) })
