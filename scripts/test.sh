@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of Latch. First installs what the tests need, idempotently (quick when it is
 # already there): a virtualenv in .venv with the Python peers of requirements-test.txt (moto's
-# AWS emulator, cfn-lint), and PostgreSQL from apt when absent. Extra arguments go to `cargo test`.
+# AWS emulator, cfn-lint), the SAM CLI in .venv-sam, and PostgreSQL from apt when absent. Extra arguments go to `cargo test`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,6 +17,18 @@ if [ ! -x "$venv/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; 
   fi
   "$venv/bin/pip" install --quiet --disable-pip-version-check -r requirements-test.txt
   echo "$want" > "$stamp"
+fi
+
+# The SAM CLI (`sam validate --lint` is a test of the template) pins versions of boto3, click
+# and cfn-lint of its own, so it gets a virtualenv of its own.
+sam_venv=.venv-sam
+sam_stamp="$sam_venv/.requirements.sha256"
+sam_want=$(sha256sum requirements-sam.txt | cut -d' ' -f1)
+if [ ! -x "$sam_venv/bin/sam" ] || [ "$(cat "$sam_stamp" 2>/dev/null)" != "$sam_want" ]; then
+  echo "test.sh: installing the SAM CLI into $sam_venv"
+  python3 -m venv "$sam_venv"
+  "$sam_venv/bin/pip" install --quiet --disable-pip-version-check -r requirements-sam.txt
+  echo "$sam_want" > "$sam_stamp"
 fi
 
 # The provisioning tests start a PostgreSQL server of their own (in a temp folder, on a loopback

@@ -80,7 +80,9 @@ fn steps(block: &str) -> Vec<Step> {
             continue;
         }
         let command = std::mem::take(&mut pending);
-        let expected = command.rsplit_once("  #").and_then(|(_, c)| expectation(&format!("#{c}")));
+        let expected = command
+            .rsplit_once("  #")
+            .and_then(|(_, c)| expectation(&format!("#{c}")));
         steps.push(Step { command, expected });
     }
     steps
@@ -107,8 +109,9 @@ fn matches(pattern: &str, text: &str) -> bool {
     true
 }
 
-/// Runs every shell block of the README after the first (which holds the run and test commands:
-/// it runs this test) against a fresh local server, the way a newcomer pastes it: in a fresh
+/// Runs every shell block (```` ```sh ````) of the README after the first (which holds the run
+/// and test commands: it runs this test) against a fresh local server (blocks marked
+/// ```` ```sh aws ```` need an AWS account and are not run), the way a newcomer pastes it: in a fresh
 /// folder whose `.latch` is the server's data directory, with the server's address for the
 /// README's. Each command must succeed, and each answer the README shows (status and body) must
 /// be what the command printed.
@@ -196,7 +199,13 @@ fn the_readme_answer_patterns_match_as_meant() {
     assert!(matches(r#"{"a":"…","b":1}"#, r#"{"a":"xyz","b":1}"#));
     assert!(!matches(r#"{"a":"…","b":1}"#, r#"{"a":"xyz","b":2}"#));
     assert!(matches(r#"{"m":"If ..."}"#, r#"{"m":"If it is"}"#));
-    assert!(!matches(r#"{"verified":true}"#, r#"{"verified":true}{"x":1}"#));
+    assert!(!matches(
+        r#"{"verified":true}"#,
+        r#"{"verified":true}{"x":1}"#
+    ));
     assert_eq!(expectation("# the ES256 public keys"), None);
-    assert_eq!(expectation("# 200 {\"a\":1}"), Some((Some(200), "{\"a\":1}".into())));
+    assert_eq!(
+        expectation("# 200 {\"a\":1}"),
+        Some((Some(200), "{\"a\":1}".into()))
+    );
 }

@@ -220,6 +220,75 @@ fn cfn_lint_accepts_the_template() {
     );
 }
 
+/// samconfig.toml holds every template parameter that has a default, at that default; the
+/// others are the ones `sam deploy --guided` asks for.
+#[test]
+fn the_samconfig_holds_every_parameter_that_has_a_default() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let samconfig = std::fs::read_to_string(root.join("samconfig.toml")).unwrap();
+    let overrides: std::collections::BTreeMap<String, String> = samconfig
+        .split("parameter_overrides = [")
+        .nth(1)
+        .expect("samconfig.toml has parameter_overrides")
+        .split(']')
+        .next()
+        .unwrap()
+        .lines()
+        .filter_map(|l| {
+            l.trim()
+                .strip_prefix('"')?
+                .strip_suffix("\",")?
+                .split_once('=')
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        })
+        .collect();
+    let template: Value =
+        serde_yaml_ng::from_str(&std::fs::read_to_string(template_path()).unwrap()).unwrap();
+    let mut with_default = std::collections::BTreeMap::new();
+    let mut asked = Vec::new();
+    for (name, p) in template["Parameters"].as_mapping().unwrap() {
+        let name = name.as_str().unwrap().to_owned();
+        match &p["Default"] {
+            Value::Null => asked.push(name),
+            Value::String(v) => drop(with_default.insert(name, v.clone())),
+            Value::Number(n) => drop(with_default.insert(name, n.to_string())),
+            other => panic!("{name}: default {other:?}"),
+        }
+    }
+    assert_eq!(overrides, with_default);
+    assert_eq!(asked, ["PublicUrl", "MailFrom", "MailIdentity"]);
+}
+
+#[test]
+fn sam_validate_lint_accepts_the_template_with_the_samconfig() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let sam = root.join(".venv-sam/bin/sam");
+    assert!(
+        sam.exists(),
+        "the SAM CLI is missing from .venv-sam: run scripts/test.sh, which installs it"
+    );
+    // `sam validate` reads samconfig.toml (the template's path, `lint = true`) from the
+    // project's root, offline: no AWS account is needed.
+    let out = std::process::Command::new(sam)
+        .arg("validate")
+        .current_dir(&root)
+        .env("SAM_CLI_TELEMETRY", "0")
+        .env("AWS_DEFAULT_REGION", "us-east-1")
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .output()
+        .unwrap();
+    let printed = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.status.success() && printed.contains("is a valid SAM Template"),
+        "sam validate --lint:\n{printed}"
+    );
+}
+
 /// Attribute definitions (name, type) and indexes (name, hash key, range key), sorted.
 type TableShape = (Vec<(String, String)>, Vec<(String, String, String)>);
 
