@@ -264,7 +264,10 @@ async fn the_embedded_store_backed_up_while_serving_restores_whole_and_serves_ag
     );
     let again = latch_functions::local_backup::back_up(data.path(), &dir).await;
     assert!(
-        again.unwrap_err().to_string().contains("not empty"),
+        again
+            .unwrap_err()
+            .to_string()
+            .contains("a backup goes into a new folder"),
         "a backup never overwrites another"
     );
     let running = latch_functions::local_backup::restore(data.path(), &dir).await;

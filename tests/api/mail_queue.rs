@@ -306,3 +306,34 @@ async fn mail_ses_refuses_is_reported_for_another_try() {
     );
     assert!(peek(&q.sqs, &q.url).await.is_empty());
 }
+
+#[tokio::test]
+async fn a_queue_that_is_down_answers_alike_for_known_and_unknown_addresses() {
+    let aws = moto::aws().await;
+    let sqs = Client::new(&aws);
+    let q = queues(3).await;
+    let app = spawn_app_with(
+        &[("LATCH_MAIL", "sqs"), ("LATCH_MAIL_QUEUE_URL", &q.url)],
+        Some(aws.clone()),
+    )
+    .await;
+    let known = format!("{}@example.com", moto::unique("known"));
+    assert_eq!(
+        app.register(&known, STRONG_PASSWORD).await.status,
+        StatusCode::ACCEPTED
+    );
+    // The queue goes away: every enqueue fails from now on.
+    sqs.delete_queue().queue_url(&q.url).send().await.unwrap();
+    let unknown = format!("{}@example.com", moto::unique("gone"));
+    for who in [&known, &unknown] {
+        let reply = app.forgot_password(who).await;
+        assert_eq!(reply.status, StatusCode::ACCEPTED, "{who}: {}", reply.body);
+        let reply = app
+            .post_json(
+                "/v1/auth/resend-verification",
+                &serde_json::json!({"email": who}),
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::ACCEPTED, "{who}: {}", reply.body);
+    }
+}

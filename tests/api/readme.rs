@@ -135,7 +135,7 @@ async fn every_shell_block_of_the_readme_does_what_the_readme_says() {
         let steps = steps(&block.replace("http://127.0.0.1:3000", &app.base));
         assert!(steps.iter().any(|s| s.expected.is_some()), "{block}");
         let mut script = String::from(
-            "set -euo pipefail\nexec 2>&1\ncurl() { command curl -w '%{stderr}\\n@@status %{http_code}\\n' \"$@\"; }\n",
+            "set -euo pipefail\nexec 2>&1\ncurl() { command curl --fail-with-body -w '%{stderr}\\n@@status %{http_code}\\n' \"$@\"; }\n",
         );
         for (i, step) in steps.iter().enumerate() {
             script.push_str(&format!("echo '@@step {i}'\n{}", step.command));

@@ -26,6 +26,21 @@ pub struct BackupReport {
     pub kept: usize,
 }
 
+/// Whether `name` is one `backup_tables` gives: `latch-YYYYMMDDTHHMMSSZ-…` (an operator's own
+/// `latch-before-upgrade` is not).
+fn ours(name: &str) -> bool {
+    let Some(stamp) = name.strip_prefix(BACKUP_PREFIX) else {
+        return false;
+    };
+    let b = stamp.as_bytes();
+    b.len() > 17
+        && b[..8].iter().all(u8::is_ascii_digit)
+        && b[8] == b'T'
+        && b[9..15].iter().all(u8::is_ascii_digit)
+        && b[15] == b'Z'
+        && b[16] == b'-'
+}
+
 /// Backs every table up, then deletes this system's backups older than the retention. Nothing
 /// is deleted unless every table was just backed up: a run that fails to back up leaves every
 /// older backup where it was.
@@ -44,7 +59,12 @@ pub async fn backup_tables(deps: &Deps, run_id: &str) -> Result<BackupReport, Er
     let cut = now - deps.settings.backup_retention;
     let (mut deleted, mut kept) = (Vec::new(), 0);
     for backup in deps.backups.list(BACKUP_PREFIX).await? {
-        if backup.created < cut && !taken_ids.contains(&backup.id.as_str()) {
+        let dated = backup.created > time::OffsetDateTime::UNIX_EPOCH;
+        if ours(&backup.name)
+            && dated
+            && backup.created < cut
+            && !taken_ids.contains(&backup.id.as_str())
+        {
             deps.backups.delete(&backup).await?;
             deleted.push(backup.name);
         } else {
@@ -158,4 +178,22 @@ pub async fn recover_provisioning(deps: &Deps, run_id: &str) -> Result<RecoverRe
     }
     tracing::info!(target: "latch::job", job = "recover-provisioning", recovered, failed, "run finished");
     Ok(RecoverReport { recovered, failed })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn only_names_backup_tables_gives_count_as_its_own() {
+        assert!(super::ours("latch-20261202T030000Z-latch-users"));
+        assert!(super::ours("latch-20261202T030000Z-store"));
+        for other in [
+            "latch-before-upgrade",
+            "latch-20261202T030000Z",
+            "latch-2026120xT030000Z-users",
+            "manual-20261202T030000Z-users",
+            "",
+        ] {
+            assert!(!super::ours(other), "{other}");
+        }
+    }
 }

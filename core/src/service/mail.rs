@@ -37,25 +37,33 @@ fn quota(deps: &Deps, class: MailClass, to: &Email) -> Option<(String, u64, Dura
 /// cannot go out fails the request: nothing may happen unseen.
 pub async fn send(deps: &Deps, caller: &Caller, mail: &Mail) -> Result<(), Error> {
     if within_quota(deps, caller, mail).await? {
-        match deps.mailer.send(mail).await {
-            Err(Error::Unavailable(_)) if mail.kind.class() != MailClass::SecurityNotice => {
-                let kind = mail.kind.as_str();
-                tracing::warn!(target: "latch::mail", kind, requestId = %caller.request_id, "mail not delivered; the request answers as if it were");
-            }
-            other => other?,
-        }
+        answered_alike(caller, mail, deps.mailer.send(mail).await)?;
     }
     Ok(())
 }
 
 /// The work of sending `mail` without delivering it: for an address with no account, so that
 /// it costs what a known one does (the same counter is counted, over the quota the same drop is
-/// audited, and the mailer rehearses the send).
+/// audited, the mailer rehearses the send, and its failure is taken as a send's would be: a
+/// queue that is down answers alike for known and unknown addresses).
 pub async fn rehearse(deps: &Deps, caller: &Caller, mail: &Mail) -> Result<(), Error> {
     if within_quota(deps, caller, mail).await? {
-        deps.mailer.rehearse(mail).await?;
+        answered_alike(caller, mail, deps.mailer.rehearse(mail).await)?;
     }
     Ok(())
+}
+
+/// A mailer's outcome as the request sees it: an outage is only logged for mail that must not
+/// change the answer, and fails the request for a security notice.
+fn answered_alike(caller: &Caller, mail: &Mail, outcome: Result<(), Error>) -> Result<(), Error> {
+    match outcome {
+        Err(Error::Unavailable(_)) if mail.kind.class() != MailClass::SecurityNotice => {
+            let kind = mail.kind.as_str();
+            tracing::warn!(target: "latch::mail", kind, requestId = %caller.request_id, "mail not delivered; the request answers as if it were");
+            Ok(())
+        }
+        other => other,
+    }
 }
 
 /// Counts `mail` under its kind's quota; over it, the drop is logged and audited and the answer

@@ -127,16 +127,23 @@ impl EmbeddedStore {
         data_dir: &Path,
         now: OffsetDateTime,
     ) -> Result<Manifest, Error> {
-        if dir
-            .read_dir()
-            .is_ok_and(|mut entries| entries.next().is_some())
-        {
-            return Err(Error::internal(format!(
-                "{} is not empty: a backup goes into a new folder",
-                dir.display()
-            )));
+        // A folder of our own making, never one that was there (its owner could read the keys,
+        // or have planted links where the copies go).
+        if let Some(parent) = dir.parent() {
+            private_dir(parent)?;
         }
-        private_dir(dir)?;
+        {
+            use std::os::unix::fs::DirBuilderExt;
+            std::fs::DirBuilder::new()
+                .mode(0o700)
+                .create(dir)
+                .map_err(|e| {
+                    Error::internal(format!(
+                        "{}: {e}: a backup goes into a new folder",
+                        dir.display()
+                    ))
+                })?;
+        }
         let (dir, data_dir) = (dir.to_owned(), data_dir.to_owned());
         self.with_db(move |db| {
             let snapshot = db.begin_read().map_err(db_err)?;
@@ -324,15 +331,16 @@ impl EmbeddedBackups {
 #[async_trait]
 impl Backups for EmbeddedBackups {
     async fn take(&self, name: &str) -> Result<Vec<TableBackup>, Error> {
-        let dir = self.folder().join(name);
+        let name = format!("{name}-store");
+        let dir = self.folder().join(&name);
         let manifest = self
             .store
             .back_up_into(&dir, &self.data_dir, self.clock.now())
             .await?;
         Ok(vec![TableBackup {
-            id: name.to_owned(),
+            id: name.clone(),
             table: "store".into(),
-            name: name.to_owned(),
+            name,
             created: manifest.created,
         }])
     }
