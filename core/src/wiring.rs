@@ -113,13 +113,19 @@ pub async fn build_serving(
             Some(Arc::new(pg))
         }
     };
-    let ring = KeyRing::from_material(&source.load().await?)?;
-    let keys = Arc::new(Keys::refreshed_from(
-        ring,
-        source,
-        config.keys_ttl,
-        clock.now(),
-    ));
+    let keys = if config.keys_needed {
+        let fetch = std::time::Instant::now();
+        let material = source.load().await?;
+        tracing::info!(target: "latch::cold_start", secretFetchMs = fetch.elapsed().as_secs_f64() * 1000.0, "keys read");
+        Arc::new(Keys::refreshed_from(
+            KeyRing::from_material(&material)?,
+            source,
+            config.keys_ttl,
+            clock.now(),
+        ))
+    } else {
+        Arc::new(Keys::fixed(KeyRing::ephemeral(clock.now())?))
+    };
 
     let embedded = match &config.store {
         StoreChoice::Embedded => Some(EmbeddedStore::open(&config.data_dir.join("latch.redb"))?),
@@ -240,13 +246,19 @@ pub struct ColdStart {
 impl ColdStart {
     /// Builds now, from the environment's AWS configuration or `aws`; keeps the failure for later.
     pub async fn new(config: Config, aws: Option<aws_config::SdkConfig>) -> Self {
+        let started = std::time::Instant::now();
         let cold = Self {
             config,
             aws,
             deps: tokio::sync::OnceCell::new(),
         };
-        if let Err(err) = cold.deps().await {
-            tracing::error!(error = %crate::telemetry::error_chain(&err), "cold start failed; each request will try again");
+        match cold.deps().await {
+            Ok(_) => {
+                tracing::info!(target: "latch::cold_start", initMs = started.elapsed().as_secs_f64() * 1000.0, "dependencies built");
+            }
+            Err(err) => {
+                tracing::error!(error = %crate::telemetry::error_chain(&err), "cold start failed; each request will try again");
+            }
         }
         cold
     }

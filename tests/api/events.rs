@@ -234,3 +234,37 @@ async fn the_queue_sample_sends_its_mail_drops_its_rehearsal_and_reports_its_poi
     .unwrap();
     assert!(bin.contains("mail_sender::run()"));
 }
+
+/// A keyless route's function starts and answers without its secret: here the keys secret does
+/// not exist at all, which fails every other function's cold start.
+#[tokio::test]
+async fn health_and_openapi_answer_without_reading_the_keys_secret() {
+    let aws = crate::support::moto::aws().await;
+    let names = crate::support::moto::tables(&aws_sdk_dynamodb::Client::new(&aws)).await;
+    let missing = crate::support::moto::unique("latch/never-made");
+    let mut vars: HashMap<&str, String> = crate::support::moto::dynamodb_settings(&names)
+        .iter()
+        .map(|(k, v)| (*k, (*v).to_owned()))
+        .collect();
+    vars.insert("LATCH_SECRETS", "secretsmanager".into());
+    vars.insert("LATCH_SECRET_ID", missing);
+    let config = Config::from_lookup(|k| vars.get(k).cloned()).unwrap();
+    let with_keys = latch_core::wiring::ColdStart::new(config.clone(), Some(aws.clone())).await;
+    assert!(
+        with_keys.deps().await.is_err(),
+        "a function that needs keys cannot start"
+    );
+    let mut keyless = config;
+    keyless.keys_needed = false;
+    let cold = latch_core::wiring::ColdStart::new(keyless, Some(aws)).await;
+    for name in latch_core::http::routes::KEYLESS {
+        let route = latch_core::http::routes::by_name(name).unwrap();
+        let (_, text) = event_files()
+            .into_iter()
+            .find(|(file, _)| file.starts_with(&format!("{name}.200")))
+            .unwrap_or_else(|| panic!("no 200 sample for {name}"));
+        let request = lambda_http::request::from_str(&text).unwrap();
+        let response = latch_functions::lambda::handle_cold(&cold, route, request).await;
+        assert_eq!(response.status(), 200, "{name}");
+    }
+}

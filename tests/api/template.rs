@@ -289,6 +289,24 @@ fn sam_validate_lint_accepts_the_template_with_the_samconfig() {
     );
 }
 
+/// A function may read the keys secret only if its route or job uses a key: health, openapi,
+/// backup-tables and mail-sender hold none (they start without reading the secret).
+#[test]
+fn only_the_functions_that_use_keys_may_read_the_keys_secret() {
+    for (logical, f) in functions() {
+        let binary = f["Metadata"]["BuildProperties"]["Binary"].as_str().unwrap();
+        let policies = serde_yaml_ng::to_string(&f["Properties"]["Policies"]).unwrap();
+        let reads_keys = policies.contains("secretsmanager:GetSecretValue")
+            && policies.contains("${KeysSecretName}");
+        let keyless = latch_core::http::routes::KEYLESS.contains(&binary)
+            || ["backup-tables", "mail-sender"].contains(&binary);
+        assert_eq!(
+            reads_keys, !keyless,
+            "{logical} ({binary}): keys secret readable = {reads_keys}"
+        );
+    }
+}
+
 /// Attribute definitions (name, type) and indexes (name, hash key, range key), sorted.
 type TableShape = (Vec<(String, String)>, Vec<(String, String, String)>);
 

@@ -90,6 +90,10 @@ pub struct Config {
     pub deadlines: Deadlines,
     /// How long a process keeps the keys it read before reading them again (`LATCH_KEYS_TTL_S`).
     pub keys_ttl: Duration,
+    /// Whether the process reads the keys secret at all: not set from the environment but by a
+    /// function whose route or job uses no key (`http::routes::KEYLESS`), so its policy needs
+    /// no `GetSecretValue` and its cold start no secret fetch.
+    pub keys_needed: bool,
     /// The tenant-database server; its `Debug` never shows the URL.
     pub databases: Option<DatabaseServer>,
     pub dns: ProviderChoice,
@@ -389,6 +393,7 @@ impl Config {
         };
         Ok(Self {
             keys_ttl,
+            keys_needed: true,
             databases,
             dns,
             mail_domains,

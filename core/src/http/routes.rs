@@ -163,6 +163,10 @@ pub static ROUTES: &[Route] = &[
     system::openapi::ROUTE,
 ];
 
+/// The routes whose functions hold no key (`Config::keys_needed` false): their answers use
+/// neither the signing keys nor the HMAC key, so their policies have no `GetSecretValue`.
+pub const KEYLESS: &[&str] = &["health", "openapi"];
+
 /// The route a Lambda binary serves.
 pub fn by_name(name: &str) -> Option<&'static Route> {
     ROUTES.iter().find(|r| r.name == name)
