@@ -42,9 +42,28 @@ pub fn listen(data_dir: &Path, store: EmbeddedStore) -> Result<tokio::task::Join
         .map_err(|e| Error::internal(format!("listening on {}: {e}", path.display())))?;
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))
         .map_err(|e| Error::internal(format!("{}: {e}", path.display())))?;
+    let owner = {
+        use std::os::unix::fs::MetadataExt;
+        std::fs::metadata(data_dir)
+            .map_err(|e| Error::internal(format!("{}: {e}", data_dir.display())))?
+            .uid()
+    };
     let data_dir = data_dir.to_owned();
     Ok(tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
+        loop {
+            let stream = match listener.accept().await {
+                Ok((stream, _)) => stream,
+                Err(e) => {
+                    tracing::warn!(target: "latch::backup", error = %e, "control socket: accept failed");
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                    continue;
+                }
+            };
+            // Only the data directory's owner may ask (the socket's mode says so too).
+            if stream.peer_cred().map(|c| c.uid()).ok() != Some(owner) {
+                tracing::warn!(target: "latch::backup", "control socket: a request from another user was refused");
+                continue;
+            }
             let (store, data_dir) = (store.clone(), data_dir.clone());
             tokio::spawn(async move {
                 if let Err(e) = answer(stream, &store, &data_dir).await {
@@ -57,7 +76,11 @@ pub fn listen(data_dir: &Path, store: EmbeddedStore) -> Result<tokio::task::Join
 
 async fn answer(stream: UnixStream, store: &EmbeddedStore, data_dir: &Path) -> std::io::Result<()> {
     let (read, mut write) = stream.into_split();
-    let line = read_line(read).await?;
+    let line = tokio::time::timeout(std::time::Duration::from_secs(10), read_line(read))
+        .await
+        .map_err(|_| {
+            std::io::Error::new(std::io::ErrorKind::TimedOut, "no request within 10 s")
+        })??;
     let answer = match serde_json::from_str::<Request>(&line) {
         Ok(Request::Backup { dir }) => match store.back_up_into(&dir, data_dir, now()).await {
             Ok(manifest) => {

@@ -238,10 +238,16 @@ async fn the_embedded_store_backed_up_while_serving_restores_whole_and_serves_ag
         .await
         .unwrap();
     assert_eq!(verify.status(), StatusCode::OK);
-    assert_eq!(
-        local.post("/v1/auth/login", credentials.clone()).await,
-        StatusCode::OK
-    );
+    let login = local
+        .http
+        .post(format!("{}/v1/auth/login", local.base))
+        .json(&credentials)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), StatusCode::OK);
+    let tokens: serde_json::Value = login.json().await.unwrap();
+    let access = tokens["accessToken"].as_str().unwrap().to_owned();
     let before = local.store.contents().await.unwrap();
 
     // The server holds the store: the backup goes through it while it keeps serving.
@@ -308,6 +314,19 @@ async fn the_embedded_store_backed_up_while_serving_restores_whole_and_serves_ag
         again.post("/v1/auth/login", credentials).await,
         StatusCode::OK
     );
+    // The same keys: a token issued before the backup is good on the restored server.
+    let me = again
+        .http
+        .get(format!("{}/v1/auth/me", again.base))
+        .bearer_auth(&access)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        me.status(),
+        StatusCode::OK,
+        "a token from before the backup"
+    );
     let refused = latch_functions::local_backup::restore(fresh.path(), &dir).await;
     assert!(refused.is_err(), "not under the server that runs on it");
     again.stop();
@@ -327,4 +346,37 @@ async fn the_embedded_store_backed_up_while_serving_restores_whole_and_serves_ag
     };
     let aside = over.moved_aside.unwrap();
     assert!(aside.join("latch.redb").exists() && aside.join("secrets.json").exists());
+
+    // A backup that disagrees with its manifest, or has no keys, changes nothing.
+    let now_there =
+        latch_core::adapters::embedded::EmbeddedStore::open(&fresh.path().join("latch.redb"))
+            .unwrap()
+            .contents()
+            .await
+            .unwrap();
+    for (name, spoil) in [("b-miscounted", "manifest"), ("b-keyless", "secrets.json")] {
+        let bad = backup.path().join(name);
+        std::fs::create_dir(&bad).unwrap();
+        for file in ["latch.redb", "manifest.json", "secrets.json"] {
+            std::fs::copy(dir.join(file), bad.join(file)).unwrap();
+        }
+        if spoil == "manifest" {
+            let mut m: serde_json::Value =
+                serde_json::from_slice(&std::fs::read(bad.join("manifest.json")).unwrap()).unwrap();
+            m["items"]["users"] = serde_json::json!(m["items"]["users"].as_u64().unwrap() + 1);
+            std::fs::write(bad.join("manifest.json"), m.to_string()).unwrap();
+        } else {
+            std::fs::remove_file(bad.join("secrets.json")).unwrap();
+        }
+        let refused = latch_functions::local_backup::restore(fresh.path(), &bad).await;
+        assert!(refused.is_err(), "{name} was restored");
+        let store =
+            latch_core::adapters::embedded::EmbeddedStore::open(&fresh.path().join("latch.redb"))
+                .unwrap();
+        assert_eq!(
+            store.contents().await.unwrap(),
+            now_there,
+            "{name} changed the store"
+        );
+    }
 }

@@ -231,10 +231,11 @@ pub struct Restored {
     pub moved_aside: Option<PathBuf>,
 }
 
-/// Puts the backup in `backup` back as the store of `data_dir`. Refused while a process holds
-/// the store (stop the server first); what it replaces is moved into
-/// `data_dir/before-restore-<time>/`, never deleted; the restored store is opened and its rows
-/// counted against the manifest before this answers.
+/// Puts the backup in `backup` back as the store of `data_dir`. The backup is first copied
+/// beside the store and checked there (it opens, each table holds the rows its manifest says,
+/// the keys are there), so a bad backup changes nothing. Refused while a process holds the
+/// store (stop the server first); the store is held through the swap, so no server starts on
+/// it half-way. What it replaces is moved into `data_dir/before-restore-<time>/`, never deleted.
 pub async fn restore(
     backup: &Path,
     data_dir: &Path,
@@ -248,34 +249,58 @@ pub async fn restore(
             manifest.format
         )));
     }
+    if !backup.join(SECRETS_FILE).is_file() {
+        return Err(Error::internal(format!(
+            "{} holds no {SECRETS_FILE}: without its keys the restored store could not be read",
+            backup.display()
+        )));
+    }
+    let stamp = now
+        .format(&time::macros::format_description!(
+            "[year][month][day]T[hour][minute][second]Z"
+        ))
+        .map_err(|e| Error::internal(e.to_string()))?;
+    private_dir(data_dir)?;
+    let staging = data_dir.join(format!(".restoring-{stamp}"));
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        std::fs::DirBuilder::new()
+            .mode(0o700)
+            .create(&staging)
+            .map_err(|e| io("creating", &staging, e))?;
+    }
+    let staged = stage(backup, &staging, &manifest).await;
+    if let Err(e) = staged {
+        let _ = std::fs::remove_dir_all(&staging);
+        return Err(e);
+    }
     let store = data_dir.join(STORE_FILE);
-    if store.exists() {
+    // Held until the swap is done: a server starting meanwhile finds the store in use.
+    let _held = if store.exists() {
         match redb::Database::open(&store) {
             Err(redb::DatabaseError::DatabaseAlreadyOpen) => {
+                let _ = std::fs::remove_dir_all(&staging);
                 return Err(Error::internal(format!(
                     "{} is in use: stop the server before restoring",
                     store.display()
                 )));
             }
             Err(e) => {
-                tracing::warn!(target: "latch::backup", error = %e, "the store being replaced does not open; moving it aside")
+                tracing::warn!(target: "latch::backup", error = %e, "the store being replaced does not open; moving it aside");
+                None
             }
-            Ok(db) => drop(db),
+            Ok(db) => Some(db),
         }
-    }
+    } else {
+        None
+    };
     let present: Vec<&str> = [STORE_FILE, SECRETS_FILE, TENANT_SECRETS]
         .into_iter()
         .filter(|name| data_dir.join(name).exists())
         .collect();
     let moved_aside = if present.is_empty() {
-        private_dir(data_dir)?;
         None
     } else {
-        let stamp = now
-            .format(&time::macros::format_description!(
-                "[year][month][day]T[hour][minute][second]Z"
-            ))
-            .map_err(|e| Error::internal(e.to_string()))?;
         let aside = data_dir.join(format!("before-restore-{stamp}"));
         private_dir(&aside)?;
         for name in present {
@@ -284,23 +309,36 @@ pub async fn restore(
         }
         Some(aside)
     };
-    copy_beside(&backup.join(STORE_FILE), &store)?;
-    copy_beside(&backup.join(SECRETS_FILE), &data_dir.join(SECRETS_FILE))?;
-    copy_beside(&backup.join(TENANT_SECRETS), &data_dir.join(TENANT_SECRETS))?;
-    let restored = EmbeddedStore::open(&store)?;
-    let contents = restored.contents().await?;
-    for (table, count) in &manifest.items {
-        let found = contents.get(table).map_or(0, Vec::len) as u64;
-        if found != *count {
-            return Err(Error::internal(format!(
-                "the restored table {table} holds {found} rows, the backup's manifest {count}"
-            )));
+    for name in [STORE_FILE, SECRETS_FILE, TENANT_SECRETS] {
+        if staging.join(name).exists() {
+            std::fs::rename(staging.join(name), data_dir.join(name))
+                .map_err(|e| io("putting in place", &data_dir.join(name), e))?;
         }
     }
+    let _ = std::fs::remove_dir_all(&staging);
     Ok(Restored {
         manifest,
         moved_aside,
     })
+}
+
+/// Copies the backup into `staging` and checks the copy against the manifest.
+async fn stage(backup: &Path, staging: &Path, manifest: &Manifest) -> Result<(), Error> {
+    copy_beside(&backup.join(STORE_FILE), &staging.join(STORE_FILE))?;
+    copy_beside(&backup.join(SECRETS_FILE), &staging.join(SECRETS_FILE))?;
+    copy_beside(&backup.join(TENANT_SECRETS), &staging.join(TENANT_SECRETS))?;
+    let copy = EmbeddedStore::open(&staging.join(STORE_FILE))?;
+    let contents = copy.contents().await?;
+    drop(copy);
+    for (table, count) in &manifest.items {
+        let found = contents.get(table).map_or(0, Vec::len) as u64;
+        if found != *count {
+            return Err(Error::internal(format!(
+                "the backup's table {table} holds {found} rows, its manifest {count}: nothing was restored"
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// `Backups` on the embedded store: each backup a folder under `<data dir>/backups/`.
