@@ -5,31 +5,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-venv=.venv
-stamp="$venv/.requirements.sha256"
-want=$(sha256sum requirements-test.txt | cut -d' ' -f1)
-if [ ! -x "$venv/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-  echo "test.sh: installing the test peers into $venv (moto[server], cfn-lint)"
-  if ! python3 -m venv "$venv" 2>/dev/null; then
-    echo "test.sh: python3 cannot make a virtualenv; installing Debian's python3-venv"
-    apt-get update -qq && apt-get install -y -qq python3-venv
-    python3 -m venv "$venv"
-  fi
-  "$venv/bin/pip" install --quiet --disable-pip-version-check -r requirements-test.txt
-  echo "$want" > "$stamp"
-fi
-
+. scripts/venv.sh
+ensure_venv .venv requirements-test.txt
 # The SAM CLI (`sam validate --lint` is a test of the template) pins versions of boto3, click
 # and cfn-lint of its own, so it gets a virtualenv of its own.
-sam_venv=.venv-sam
-sam_stamp="$sam_venv/.requirements.sha256"
-sam_want=$(sha256sum requirements-sam.txt | cut -d' ' -f1)
-if [ ! -x "$sam_venv/bin/sam" ] || [ "$(cat "$sam_stamp" 2>/dev/null)" != "$sam_want" ]; then
-  echo "test.sh: installing the SAM CLI into $sam_venv"
-  python3 -m venv "$sam_venv"
-  "$sam_venv/bin/pip" install --quiet --disable-pip-version-check -r requirements-sam.txt
-  echo "$sam_want" > "$sam_stamp"
-fi
+ensure_venv .venv-sam requirements-sam.txt
 
 # The provisioning tests start a PostgreSQL server of their own (in a temp folder, on a loopback
 # port) from Debian's package.

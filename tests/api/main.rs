@@ -13,6 +13,7 @@ mod events;
 mod faults;
 mod flows;
 mod guards;
+mod lambda_smoke;
 mod logs;
 mod mail_and_keys;
 mod mail_queue;

@@ -4,6 +4,7 @@
 pub mod clock;
 pub mod counting_proxy;
 pub mod every_route;
+pub mod lambda;
 pub mod logs;
 pub mod mfa;
 pub mod moto;

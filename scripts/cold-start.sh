@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Cold starts under cargo lambda's Runtime API emulator (tests/benches/cold_start.rs): builds the
+# release binaries of health, me and login, then starts each 11 times afresh against moto. The
+# Markdown table for docs/BENCHMARKS.md is on stderr.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/venv.sh
+ensure_venv .venv-lambda requirements-lambda.txt
+scripts/test.sh --no-run >/dev/null   # the same .venv (moto) as the tests
+cargo build --release -p latch-functions --bin health --bin me --bin login
+cargo bench --profile dev -p latch-tests --bench cold_start >/dev/null

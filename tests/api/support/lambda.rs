@@ -1,0 +1,174 @@
+//! Lambda as `cargo lambda` emulates it: `cargo lambda watch --only-lambda-apis` is the Runtime
+//! API, built function binaries run against it as Lambda runs a bootstrap, and
+//! `cargo lambda invoke --data-file` sends them events (the smoke test and the cold-start bench).
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn cargo_lambda() -> PathBuf {
+    let bin = root().join(".venv-lambda/bin/cargo-lambda");
+    assert!(
+        bin.exists(),
+        "cargo-lambda is missing from .venv-lambda: run scripts/lambda-smoke.sh, which installs it"
+    );
+    bin
+}
+
+/// A child process killed when dropped, also when the test fails half-way.
+pub struct Running(pub Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+async fn until_listening(port: u16) {
+    for _ in 0..200 {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("cargo lambda watch never listened on {port}");
+}
+
+/// The emulator and the functions started against it.
+pub struct Lambda {
+    /// Where the emulator listens (invokes go to `/2015-03-31/functions/<name>/invocations`).
+    pub port: u16,
+    env: Vec<(String, String)>,
+    functions: Vec<Running>,
+    _watch: Running,
+    events: tempfile::TempDir,
+}
+
+impl Lambda {
+    pub async fn start(env: Vec<(String, String)>) -> Self {
+        let port = free_port();
+        let watch = Command::new(cargo_lambda())
+            .args([
+                "lambda",
+                "watch",
+                "--only-lambda-apis",
+                "-A",
+                "127.0.0.1",
+                "-P",
+            ])
+            .arg(port.to_string())
+            .current_dir(root())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let watch = Running(watch);
+        until_listening(port).await;
+        Lambda {
+            port,
+            env,
+            functions: Vec::new(),
+            _watch: watch,
+            events: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    /// Starts `target/debug/<name>` against the emulator, for as long as the emulator runs.
+    pub fn run(&mut self, name: &str) {
+        let bin = root().join("target/debug").join(name);
+        let (child, _) = self.spawn(&bin, name);
+        self.functions.push(child);
+    }
+
+    /// Starts `bin` as function `name` the way Lambda starts a bootstrap: the Runtime API's
+    /// address and the function's name in its environment, beside the function's own settings.
+    /// Its output goes to the log file returned; dropping the process kills it.
+    pub fn spawn(&self, bin: &Path, name: &str) -> (Running, PathBuf) {
+        assert!(
+            bin.exists(),
+            "{} is not built: run scripts/lambda-smoke.sh (cargo build -p latch-functions --bins)",
+            bin.display()
+        );
+        let log = self.events.path().join(format!(
+            "{name}-{}.log",
+            latch_core::crypto::random::ulid(time::OffsetDateTime::now_utc())
+        ));
+        let out = std::fs::File::create(&log).unwrap();
+        let child = Command::new(bin)
+            .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .env(
+                "AWS_LAMBDA_RUNTIME_API",
+                format!("http://127.0.0.1:{}/.rt/{name}", self.port),
+            )
+            .env("AWS_LAMBDA_FUNCTION_NAME", name)
+            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
+            .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
+            .stdout(out.try_clone().unwrap())
+            .stderr(out)
+            .spawn()
+            .unwrap();
+        (Running(child), log)
+    }
+
+    /// `cargo lambda invoke <name> --data-file <event>`: the function's answer.
+    pub fn invoke(&self, name: &str, event: &Path) -> Value {
+        let out = Command::new(cargo_lambda())
+            .args(["lambda", "invoke", name, "-A", "127.0.0.1", "-P"])
+            .arg(self.port.to_string())
+            .arg("--data-file")
+            .arg(event)
+            .current_dir(root())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "cargo lambda invoke {name}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+            panic!(
+                "{name} answered no JSON ({e}): {}",
+                String::from_utf8_lossy(&out.stdout)
+            )
+        })
+    }
+
+    /// A sample from `events/`, changed by `edit`, written where `--data-file` can read it.
+    pub fn event(&self, sample: &str, edit: impl FnOnce(&mut Value)) -> PathBuf {
+        let mut event: Value = serde_json::from_str(
+            &std::fs::read_to_string(root().join("events").join(sample)).unwrap(),
+        )
+        .unwrap();
+        edit(&mut event);
+        let path = self.events.path().join(sample);
+        std::fs::write(&path, event.to_string()).unwrap();
+        path
+    }
+}
+
+/// An HTTP answer: its status and its JSON body.
+pub fn http(answer: &Value) -> (u64, Value) {
+    let body = answer["body"].as_str().unwrap_or("null");
+    (
+        answer["statusCode"].as_u64().unwrap(),
+        serde_json::from_str(body).unwrap_or(Value::Null),
+    )
+}

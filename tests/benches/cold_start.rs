@@ -1,0 +1,136 @@
+//! Cold starts of the `health`, `me` and `login` functions (release binaries, on this machine's
+//! architecture) under cargo lambda's Runtime API emulator, on DynamoDB, SQS and Secrets
+//! Manager in a moto of their own: each of 11 fresh processes is started as Lambda starts a
+//! bootstrap and sent one event; the report gives, per function, the median init (from the
+//! process's start of `ColdStart` to its dependencies built, its own `latch::cold_start` log
+//! line), the secret fetch within it, and the time from spawning the process to its first answer.
+//!
+//! Run: `scripts/cold-start.sh` (builds the release binaries first; the report is on stderr).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+#[path = "../api/support/mod.rs"]
+#[allow(dead_code)]
+mod support;
+
+use latch_core::crypto::SecretMaterial;
+use std::time::{Duration, Instant};
+use support::lambda::{Lambda, root};
+use support::moto::{self, OwnMoto};
+
+const STARTS: usize = 11;
+
+#[tokio::main]
+async fn main() {
+    let own = OwnMoto::start();
+    let aws = moto::aws_at(&own.endpoint).await;
+    let names = moto::tables(&aws_sdk_dynamodb::Client::new(&aws)).await;
+    let from = moto::verified_sender(&aws, "cold").await;
+    let material = SecretMaterial::generate(time::OffsetDateTime::now_utc()).unwrap();
+    let secret_id = moto::unique("latch/keys");
+    aws_sdk_secretsmanager::Client::new(&aws)
+        .create_secret()
+        .name(&secret_id)
+        .secret_string(serde_json::to_string(&material).unwrap())
+        .send()
+        .await
+        .unwrap();
+    let queue = aws_sdk_sqs::Client::new(&aws)
+        .create_queue()
+        .queue_name(moto::unique("cold-mail"))
+        .send()
+        .await
+        .unwrap()
+        .queue_url
+        .unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let mut env: Vec<(String, String)> = moto::dynamodb_settings(&names)
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    for (k, v) in [
+        ("AWS_ENDPOINT_URL", own.endpoint.as_str()),
+        ("AWS_ACCESS_KEY_ID", "testing"),
+        ("AWS_SECRET_ACCESS_KEY", "testing"),
+        ("AWS_REGION", "us-east-1"),
+        ("LATCH_MAIL", "sqs"),
+        ("LATCH_MAIL_QUEUE_URL", queue.as_str()),
+        ("LATCH_MAIL_FROM", from.as_str()),
+        ("LATCH_SECRETS", "secretsmanager"),
+        ("LATCH_SECRET_ID", secret_id.as_str()),
+        ("LATCH_PUBLIC_URL", "https://id.example.com"),
+        ("LATCH_DATA_DIR", &data.path().display().to_string()),
+    ] {
+        env.push((k.to_owned(), v.to_owned()));
+    }
+    let lambda = Lambda::start(env).await;
+    eprintln!(
+        "| function | init, median of {STARTS} (min-max) | secret fetch within it | spawn to first answer, median | answer |"
+    );
+    eprintln!("|---|---|---|---|---|");
+    for (name, sample) in [
+        ("health", "health.200.json"),
+        ("me", "me.401-no-token.json"),
+        ("login", "login.401-unknown-user.json"),
+    ] {
+        let event: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(root().join("events").join(sample)).unwrap(),
+        )
+        .unwrap();
+        let bin = root().join("target/release").join(name);
+        let (mut init, mut fetch, mut first) = (Vec::new(), Vec::new(), Vec::new());
+        let mut status = 0;
+        for _ in 0..STARTS {
+            let started = Instant::now();
+            let (process, log) = lambda.spawn(&bin, name);
+            let answer = invoke(lambda.port, name, &event).await;
+            first.push(started.elapsed());
+            status = answer["statusCode"].as_u64().unwrap();
+            drop(process);
+            let text = std::fs::read_to_string(&log).unwrap();
+            let field = |key: &str| {
+                text.lines()
+                    .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+                    .find_map(|l| l[key].as_f64())
+            };
+            init.push(field("initMs").expect("the process logged its init time"));
+            fetch.push(field("secretFetchMs").unwrap_or(0.0));
+        }
+        let (lo, hi) = (
+            init.iter().copied().fold(f64::MAX, f64::min),
+            init.iter().copied().fold(0.0, f64::max),
+        );
+        eprintln!(
+            "| {name} | {:.1} ms ({lo:.1}-{hi:.1}) | {} | {:.0} ms | {status} |",
+            median(&mut init),
+            if fetch.iter().all(|f| *f == 0.0) {
+                "none (keyless)".to_owned()
+            } else {
+                format!("{:.1} ms", median(&mut fetch))
+            },
+            median_duration(&mut first).as_secs_f64() * 1000.0
+        );
+    }
+}
+
+/// What `cargo lambda invoke` sends, sent from here (no CLI start in the time): the answer.
+async fn invoke(port: u16, name: &str, event: &serde_json::Value) -> serde_json::Value {
+    let url = format!("http://127.0.0.1:{port}/2015-03-31/functions/{name}/invocations");
+    let res = reqwest::Client::new()
+        .post(url)
+        .json(event)
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success(), "{name}: {}", res.status());
+    res.json().await.unwrap()
+}
+
+fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
+fn median_duration(values: &mut [Duration]) -> Duration {
+    values.sort();
+    values[values.len() / 2]
+}
