@@ -6,6 +6,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/venv.sh
 ensure_venv .venv-lambda requirements-lambda.txt
-scripts/test.sh --no-run >/dev/null   # the same .venv (moto) as the tests
+ensure_venv .venv requirements-test.txt   # moto, as for the tests
 cargo build --release -p latch-functions --bin health --bin me --bin login
 cargo bench --profile dev -p latch-tests --bench cold_start >/dev/null

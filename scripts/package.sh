@@ -10,8 +10,11 @@ ensure_venv .venv-lambda requirements-lambda.txt
 export PATH="$PWD/.venv-lambda/bin:$PATH"
 export CARGO_TARGET_DIR="$PWD/target/lambda-arm64"
 started=$(date +%s)
+rm -rf "$CARGO_TARGET_DIR/lambda"   # only this build's bootstraps are counted
 cargo-lambda lambda build --release --arm64 -p latch-functions
 echo "build: $(( $(date +%s) - started )) s"
+built=$(find "$CARGO_TARGET_DIR/lambda" -name bootstrap -not -path '*/latch-local/*' | wc -l)
+[ "$built" -gt 0 ] || { echo "package.sh: no bootstrap was built" >&2; exit 1; }
 find "$CARGO_TARGET_DIR/lambda" -name bootstrap -not -path '*/latch-local/*' -printf '%s %h\n' \
   | sort -n | awk '{ size[NR] = $1; name[NR] = $2 }
     END { printf "functions: %d; bootstrap size min %.1f MiB (%s), median %.1f MiB, max %.1f MiB (%s)\n",

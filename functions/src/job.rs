@@ -15,8 +15,7 @@ pub async fn run(name: &str) -> Result<(), lambda_runtime::Error> {
     }
     let name = name.to_owned();
     let mut config = Config::from_env()?;
-    // Backups copy the tables as they are: no key is used.
-    config.keys_needed = name != "backup-tables";
+    config.keys_needed = crate::needs_keys(&name);
     let cold = Arc::new(ColdStart::new(config, None).await);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<serde_json::Value>| {
         let (cold, name) = (Arc::clone(&cold), name.clone());

@@ -16,7 +16,7 @@ pub async fn run(name: &str) -> Result<(), lambda_http::Error> {
         .ok_or_else(|| format!("no route named {name:?} in the route table"))?;
     // A bad setting stops the start: no retry can mend it.
     let mut config = Config::from_env()?;
-    config.keys_needed = !latch_core::http::routes::KEYLESS.contains(&name);
+    config.keys_needed = crate::needs_keys(name);
     let cold = Arc::new(ColdStart::new(config, None).await);
     lambda_http::run(service_fn(move |req: Request| {
         let cold = Arc::clone(&cold);

@@ -51,6 +51,15 @@ pub async fn main() -> ExitCode {
             ));
         }
     };
+    // Shared with other servers' reads of nothing, exclusive against a restore.
+    let _serving = if config.store == StoreChoice::Embedded {
+        match latch_core::adapters::embedded::backup::serving_lock(&config.data_dir) {
+            Ok(lock) => Some(lock),
+            Err(err) => return exit_with(&format!("latch-local: cannot start: {err}")),
+        }
+    } else {
+        None
+    };
     let deps = match wiring::build_serving(&config, Arc::new(latch_core::ports::SystemClock), None)
         .await
     {

@@ -141,10 +141,5 @@ async fn through_server(stream: UnixStream, dir: &Path) -> Result<Manifest, Erro
 
 /// Restores the backup in `dir` as the store of `data_dir` (the server must be stopped).
 pub async fn restore(data_dir: &Path, dir: &Path) -> Result<Restored, Error> {
-    if UnixStream::connect(data_dir.join(SOCKET)).await.is_ok() {
-        return Err(Error::internal(
-            "a server is running on this data directory: stop it before restoring",
-        ));
-    }
     backup::restore(dir, data_dir, now()).await
 }

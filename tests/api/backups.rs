@@ -157,6 +157,7 @@ struct Local {
     http: reqwest::Client,
     store: latch_core::adapters::embedded::EmbeddedStore,
     tasks: [tokio::task::JoinHandle<()>; 2],
+    _serving: std::fs::File,
 }
 
 impl Local {
@@ -176,6 +177,7 @@ impl Local {
         .await
         .unwrap();
         let store = store.unwrap();
+        let serving = latch_core::adapters::embedded::backup::serving_lock(data).unwrap();
         let control = latch_functions::local_backup::listen(data, store.clone()).unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
@@ -193,6 +195,7 @@ impl Local {
             http,
             store,
             tasks: [server, control],
+            _serving: serving,
         }
     }
 
@@ -368,8 +371,38 @@ async fn the_embedded_store_backed_up_while_serving_restores_whole_and_serves_ag
         } else {
             std::fs::remove_file(bad.join("secrets.json")).unwrap();
         }
-        let refused = latch_functions::local_backup::restore(fresh.path(), &bad).await;
-        assert!(refused.is_err(), "{name} was restored");
+        let folders = |dir: &std::path::Path| {
+            let mut names: Vec<String> = std::fs::read_dir(dir)
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect();
+            names.sort();
+            names
+        };
+        let (files_before, keys_before) = (
+            folders(fresh.path()),
+            std::fs::read(fresh.path().join("secrets.json")).unwrap(),
+        );
+        let refused = latch_functions::local_backup::restore(fresh.path(), &bad)
+            .await
+            .unwrap_err()
+            .to_string();
+        let why = if spoil == "manifest" {
+            "nothing was restored"
+        } else {
+            "holds no readable secrets.json"
+        };
+        assert!(refused.contains(why), "{name}: {refused}");
+        assert_eq!(
+            folders(fresh.path()),
+            files_before,
+            "{name} left something behind"
+        );
+        assert_eq!(
+            std::fs::read(fresh.path().join("secrets.json")).unwrap(),
+            keys_before,
+            "{name} touched the keys"
+        );
         let store =
             latch_core::adapters::embedded::EmbeddedStore::open(&fresh.path().join("latch.redb"))
                 .unwrap();

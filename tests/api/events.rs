@@ -254,10 +254,24 @@ async fn health_and_openapi_answer_without_reading_the_keys_secret() {
         with_keys.deps().await.is_err(),
         "a function that needs keys cannot start"
     );
-    let mut keyless = config;
-    keyless.keys_needed = false;
-    let cold = latch_core::wiring::ColdStart::new(keyless, Some(aws)).await;
+    assert!(latch_functions::needs_keys("me") && latch_functions::needs_keys("unlock-accounts"));
+    let as_built = |name: &str| {
+        let mut c = config.clone();
+        c.keys_needed = latch_functions::needs_keys(name);
+        c
+    };
+    let backups =
+        latch_core::wiring::ColdStart::new(as_built("backup-tables"), Some(aws.clone())).await;
+    let report = latch_functions::job::handle(backups.deps().await.unwrap(), "backup-tables", "r")
+        .await
+        .unwrap();
+    assert_eq!(
+        report["taken"].as_array().unwrap().len(),
+        4,
+        "backup-tables ran with no secret"
+    );
     for name in latch_core::http::routes::KEYLESS {
+        let cold = latch_core::wiring::ColdStart::new(as_built(name), Some(aws.clone())).await;
         let route = latch_core::http::routes::by_name(name).unwrap();
         let (_, text) = event_files()
             .into_iter()

@@ -296,10 +296,9 @@ fn only_the_functions_that_use_keys_may_read_the_keys_secret() {
     for (logical, f) in functions() {
         let binary = f["Metadata"]["BuildProperties"]["Binary"].as_str().unwrap();
         let policies = serde_yaml_ng::to_string(&f["Properties"]["Policies"]).unwrap();
-        let reads_keys = policies.contains("secretsmanager:GetSecretValue")
-            && policies.contains("${KeysSecretName}");
-        let keyless = latch_core::http::routes::KEYLESS.contains(&binary)
-            || ["backup-tables", "mail-sender"].contains(&binary);
+        let reads_keys = policies.contains("secretsmanager:")
+            && (policies.contains("${KeysSecretName}") || policies.contains("Resource: '*'"));
+        let keyless = !latch_functions::needs_keys(binary);
         assert_eq!(
             reads_keys, !keyless,
             "{logical} ({binary}): keys secret readable = {reads_keys}"

@@ -223,6 +223,48 @@ impl EmbeddedStore {
     }
 }
 
+const LOCK_FILE: &str = "latch.lock";
+
+/// Held (shared) by a server for as long as it serves the data directory; a restore takes it
+/// exclusively, so no server starts on a half-restored folder and no restore runs under one.
+pub fn serving_lock(data_dir: &Path) -> Result<std::fs::File, Error> {
+    private_dir(data_dir)?;
+    let path = data_dir.join(LOCK_FILE);
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| io("opening", &path, e))?;
+    match file.try_lock_shared() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(Error::internal(format!(
+            "{}: a restore is running on this data directory",
+            data_dir.display()
+        ))),
+        Err(std::fs::TryLockError::Error(e)) => Err(io("locking", &path, e)),
+    }
+}
+
+fn restore_lock(data_dir: &Path) -> Result<std::fs::File, Error> {
+    private_dir(data_dir)?;
+    let path = data_dir.join(LOCK_FILE);
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| io("opening", &path, e))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(Error::internal(format!(
+            "{}: a server is running on this data directory: stop it before restoring",
+            data_dir.display()
+        ))),
+        Err(std::fs::TryLockError::Error(e)) => Err(io("locking", &path, e)),
+    }
+}
+
 /// What a restore did.
 #[derive(Debug)]
 pub struct Restored {
@@ -249,19 +291,27 @@ pub async fn restore(
             manifest.format
         )));
     }
-    if !backup.join(SECRETS_FILE).is_file() {
+    let keys = std::fs::read(backup.join(SECRETS_FILE))
+        .ok()
+        .and_then(|text| {
+            let material: crate::crypto::SecretMaterial = serde_json::from_slice(&text).ok()?;
+            crate::crypto::KeyRing::from_material(&material).ok()
+        });
+    if keys.is_none() {
         return Err(Error::internal(format!(
-            "{} holds no {SECRETS_FILE}: without its keys the restored store could not be read",
+            "{} holds no readable {SECRETS_FILE}: without its keys the restored store could not be read",
             backup.display()
         )));
     }
+    let _restoring = restore_lock(data_dir)?;
     let stamp = now
         .format(&time::macros::format_description!(
             "[year][month][day]T[hour][minute][second]Z"
         ))
         .map_err(|e| Error::internal(e.to_string()))?;
     private_dir(data_dir)?;
-    let staging = data_dir.join(format!(".restoring-{stamp}"));
+    let unique = crate::crypto::random::ulid(now).to_lowercase();
+    let staging = data_dir.join(format!(".restoring-{unique}"));
     {
         use std::os::unix::fs::DirBuilderExt;
         std::fs::DirBuilder::new()
@@ -301,8 +351,14 @@ pub async fn restore(
     let moved_aside = if present.is_empty() {
         None
     } else {
-        let aside = data_dir.join(format!("before-restore-{stamp}"));
-        private_dir(&aside)?;
+        let aside = data_dir.join(format!("before-restore-{stamp}-{unique}"));
+        {
+            use std::os::unix::fs::DirBuilderExt;
+            std::fs::DirBuilder::new()
+                .mode(0o700)
+                .create(&aside)
+                .map_err(|e| io("creating", &aside, e))?;
+        }
         for name in present {
             std::fs::rename(data_dir.join(name), aside.join(name))
                 .map_err(|e| io("moving aside", &data_dir.join(name), e))?;
