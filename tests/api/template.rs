@@ -183,6 +183,25 @@ fn handlers_enqueue_mail_and_only_mail_sender_sends_it_with_a_dead_letter_queue_
         queue["VisibilityTimeout"].as_u64().unwrap() >= 6 * sender_timeout,
         "the visibility timeout is six times mail-sender's"
     );
+    for q in ["MailQueue", "MailDeadLetterQueue"] {
+        assert_eq!(
+            serde_yaml_ng::to_string(&resources[q]["Properties"]["KmsMasterKeyId"])
+                .unwrap()
+                .trim(),
+            "!Ref MailQueueKey",
+            "{q} is encrypted under the stack's own key"
+        );
+    }
+    for (logical, f) in functions() {
+        let policies = serde_yaml_ng::to_string(&f["Properties"]["Policies"]).unwrap();
+        let binary = f["Metadata"]["BuildProperties"]["Binary"].as_str().unwrap();
+        let handles_mail = policies.contains("sqs:SendMessage") || binary == "mail-sender";
+        assert_eq!(
+            policies.contains("MailQueueKey"),
+            handles_mail,
+            "{logical}: only the functions that send or deliver mail may use the queue's key"
+        );
+    }
     let alarm = &resources["MailDeadLetterAlarm"]["Properties"];
     assert_eq!(
         alarm["MetricName"].as_str(),
