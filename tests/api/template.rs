@@ -11,6 +11,8 @@ fn template_path() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../infra/template.yaml")
 }
 
+/// Every function, its `Policies` being the inline policy documents of its own role when it
+/// names one (`Role: !GetAtt <role>.Arn`), so every policy test reads both alike.
 fn functions() -> Vec<(String, Value)> {
     let template: Value =
         serde_yaml_ng::from_str(&std::fs::read_to_string(template_path()).unwrap()).unwrap();
@@ -19,8 +21,31 @@ fn functions() -> Vec<(String, Value)> {
         .unwrap()
         .iter()
         .filter(|(_, r)| r["Type"].as_str() == Some("AWS::Serverless::Function"))
-        .map(|(k, r)| (k.as_str().unwrap().to_owned(), r.clone()))
+        .map(|(k, r)| {
+            let mut r = r.clone();
+            if let Some(role) = role_of(&r) {
+                let documents: Vec<Value> =
+                    template["Resources"][role.as_str()]["Properties"]["Policies"]
+                        .as_sequence()
+                        .unwrap()
+                        .iter()
+                        .map(|p| p["PolicyDocument"].clone())
+                        .collect();
+                r["Properties"]
+                    .as_mapping_mut()
+                    .unwrap()
+                    .insert("Policies".into(), Value::Sequence(documents));
+            }
+            (k.as_str().unwrap().to_owned(), r)
+        })
         .collect()
+}
+
+/// The role a function names with `Role: !GetAtt <role>.Arn`.
+fn role_of(function: &Value) -> Option<String> {
+    let text = serde_yaml_ng::to_string(&function["Properties"]["Role"]).ok()?;
+    let role = text.trim().strip_prefix("!GetAtt ")?.strip_suffix(".Arn")?;
+    Some(role.to_owned())
 }
 
 #[test]
@@ -202,6 +227,18 @@ fn handlers_enqueue_mail_and_only_mail_sender_sends_it_with_a_dead_letter_queue_
             "{logical}: only the functions that send or deliver mail may use the queue's key"
         );
     }
+    let role = &resources["MailSenderRole"]["Properties"];
+    let managed = serde_yaml_ng::to_string(&role["ManagedPolicyArns"]).unwrap();
+    assert_eq!(
+        role["ManagedPolicyArns"].as_sequence().unwrap().len(),
+        2,
+        "mail-sender's role holds logging and tracing only: {managed}"
+    );
+    assert!(
+        managed.contains("AWSLambdaBasicExecutionRole")
+            && managed.contains("AWSXRayDaemonWriteAccess"),
+        "{managed}"
+    );
     let alarm = &resources["MailDeadLetterAlarm"]["Properties"];
     assert_eq!(
         alarm["MetricName"].as_str(),
