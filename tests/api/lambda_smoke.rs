@@ -8,52 +8,24 @@
 //! `#[ignore]`d in the default run (it builds every function binary first): run it with
 //! `scripts/lambda-smoke.sh`, which installs cargo-lambda into `.venv-lambda` and builds them.
 
-use crate::support::lambda::{Lambda, http, root};
+use crate::support::lambda::{Lambda, Stack, http, root};
 use crate::support::moto;
-use latch_core::crypto::SecretMaterial;
 use serde_json::{Value, json};
 
 #[tokio::test]
 #[ignore = "builds and runs every function binary: scripts/lambda-smoke.sh"]
 async fn the_function_binaries_answer_as_lambda_invokes_them() {
-    let aws = moto::aws().await;
-    let names = moto::tables(&aws_sdk_dynamodb::Client::new(&aws)).await;
-    let from = moto::verified_sender(&aws, "smoke").await;
-    let material = SecretMaterial::generate(time::OffsetDateTime::now_utc()).unwrap();
-    let (_, secret_id) = moto::secret_holding(&serde_json::to_string(&material).unwrap()).await;
-    let sqs = aws_sdk_sqs::Client::new(&aws);
-    let queue = sqs
-        .create_queue()
-        .queue_name(moto::unique("smoke-mail"))
-        .send()
-        .await
-        .unwrap()
-        .queue_url
-        .unwrap();
-    let data = tempfile::tempdir().unwrap();
-    let mut env: Vec<(String, String)> = moto::dynamodb_settings(&names)
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-        .collect();
-    for (k, v) in [
-        ("AWS_ENDPOINT_URL", moto::moto().endpoint.as_str()),
-        ("AWS_ACCESS_KEY_ID", "testing"),
-        ("AWS_SECRET_ACCESS_KEY", "testing"),
-        ("AWS_REGION", "us-east-1"),
-        ("LATCH_MAIL", "sqs"),
-        ("LATCH_MAIL_QUEUE_URL", queue.as_str()),
-        ("LATCH_MAIL_FROM", from.as_str()),
-        ("LATCH_SECRETS", "secretsmanager"),
-        ("LATCH_SECRET_ID", secret_id.as_str()),
-        ("LATCH_PUBLIC_URL", "https://id.example.com"),
+    let mut stack = Stack::on(&moto::moto().endpoint).await;
+    for (name, value) in [
         ("LATCH_ARGON2_M_KIB", "1024"),
         ("LATCH_ARGON2_T", "1"),
         ("LATCH_ARGON2_P", "1"),
-        ("LATCH_DATA_DIR", &data.path().display().to_string()),
     ] {
-        env.push((k.to_owned(), v.to_owned()));
+        stack.set(name, value);
     }
-    let mut lambda = Lambda::start(env).await;
+    let sqs = aws_sdk_sqs::Client::new(&stack.aws);
+    let queue = stack.queue_url.clone();
+    let mut lambda = Lambda::start(stack.env.clone()).await;
     for name in [
         "register",
         "mail-sender",

@@ -12,64 +12,24 @@
 #[allow(dead_code)]
 mod support;
 
-use latch_core::crypto::SecretMaterial;
 use std::time::{Duration, Instant};
-use support::lambda::{Lambda, root};
-use support::moto::{self, OwnMoto};
+use support::lambda::{Lambda, Stack, root};
+use support::moto::OwnMoto;
 
 const STARTS: usize = 11;
 
 #[tokio::main]
 async fn main() {
     let own = OwnMoto::start();
-    let aws = moto::aws_at(&own.endpoint).await;
-    let names = moto::tables(&aws_sdk_dynamodb::Client::new(&aws)).await;
-    let from = moto::verified_sender(&aws, "cold").await;
-    let material = SecretMaterial::generate(time::OffsetDateTime::now_utc()).unwrap();
-    let secret_id = moto::unique("latch/keys");
-    aws_sdk_secretsmanager::Client::new(&aws)
-        .create_secret()
-        .name(&secret_id)
-        .secret_string(serde_json::to_string(&material).unwrap())
-        .send()
-        .await
-        .unwrap();
-    let queue = aws_sdk_sqs::Client::new(&aws)
-        .create_queue()
-        .queue_name(moto::unique("cold-mail"))
-        .send()
-        .await
-        .unwrap()
-        .queue_url
-        .unwrap();
-    let data = tempfile::tempdir().unwrap();
-    let mut env: Vec<(String, String)> = moto::dynamodb_settings(&names)
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-        .collect();
-    for (k, v) in [
-        ("AWS_ENDPOINT_URL", own.endpoint.as_str()),
-        ("AWS_ACCESS_KEY_ID", "testing"),
-        ("AWS_SECRET_ACCESS_KEY", "testing"),
-        ("AWS_REGION", "us-east-1"),
-        ("LATCH_MAIL", "sqs"),
-        ("LATCH_MAIL_QUEUE_URL", queue.as_str()),
-        ("LATCH_MAIL_FROM", from.as_str()),
-        ("LATCH_SECRETS", "secretsmanager"),
-        ("LATCH_SECRET_ID", secret_id.as_str()),
-        ("LATCH_PUBLIC_URL", "https://id.example.com"),
-        ("LATCH_DATA_DIR", &data.path().display().to_string()),
-    ] {
-        env.push((k.to_owned(), v.to_owned()));
-    }
+    let mut stack = Stack::on(&own.endpoint).await;
     // Eleven logins from one address in a minute: rate limits off, so each takes the whole path.
     for (name, _, _) in latch_core::config::VARIABLES
         .iter()
         .filter(|(n, _, _)| n.starts_with("LATCH_RATE_"))
     {
-        env.push(((*name).to_owned(), "0".to_owned()));
+        stack.set(name, "0");
     }
-    let lambda = Lambda::start(env).await;
+    let lambda = Lambda::start(stack.env.clone()).await;
     eprintln!(
         "| function | init, median of {STARTS} (min-max) | secret fetch within it | spawn to first answer, median | answer |"
     );

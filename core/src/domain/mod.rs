@@ -51,3 +51,27 @@ impl FieldError {
         }
     }
 }
+
+/// An instant as `YYYYMMDDTHHMMSSZ` (UTC, to the second): sortable, and safe in names of
+/// backups and folders.
+pub fn utc_stamp(at: time::OffsetDateTime) -> String {
+    let at = at.to_offset(time::UtcOffset::UTC);
+    format!(
+        "{:04}{:02}{:02}T{:02}{:02}{:02}Z",
+        at.year(),
+        u8::from(at.month()),
+        at.day(),
+        at.hour(),
+        at.minute(),
+        at.second()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_stamp_is_utc_to_the_second() {
+        let at = time::macros::datetime!(2026-12-02 04:05:06.789 +01:00);
+        assert_eq!(super::utc_stamp(at), "20261202T030506Z");
+    }
+}

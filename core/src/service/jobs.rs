@@ -46,11 +46,7 @@ fn ours(name: &str) -> bool {
 /// older backup where it was.
 pub async fn backup_tables(deps: &Deps, run_id: &str) -> Result<BackupReport, Error> {
     let now = deps.clock.now();
-    let stamp = now
-        .format(&time::macros::format_description!(
-            "[year][month][day]T[hour][minute][second]Z"
-        ))
-        .map_err(|e| Error::internal(e.to_string()))?;
+    let stamp = crate::domain::utc_stamp(now);
     let taken = deps
         .backups
         .take(&format!("{BACKUP_PREFIX}{stamp}"))

@@ -2,10 +2,72 @@
 //! API, built function binaries run against it as Lambda runs a bootstrap, and
 //! `cargo lambda invoke --data-file` sends them events (the smoke test and the cold-start bench).
 
+use super::moto;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
+
+/// What a deployed function finds, on the emulator at `endpoint`: fresh tables, a verified
+/// sender, the keys secret and the mail queue, and the environment the template gives a
+/// function (DynamoDB, `LATCH_MAIL=sqs`, Secrets Manager) pointed at the emulator.
+pub struct Stack {
+    pub aws: aws_config::SdkConfig,
+    pub queue_url: String,
+    pub env: Vec<(String, String)>,
+    _data: tempfile::TempDir,
+}
+
+impl Stack {
+    pub async fn on(endpoint: &str) -> Self {
+        let aws = moto::aws_at(endpoint).await;
+        let names = moto::tables(&aws_sdk_dynamodb::Client::new(&aws)).await;
+        let from = moto::verified_sender(&aws, "lambda").await;
+        let material =
+            latch_core::crypto::SecretMaterial::generate(time::OffsetDateTime::now_utc()).unwrap();
+        let (_, secret_id) =
+            moto::secret_holding_on(&aws, &serde_json::to_string(&material).unwrap()).await;
+        let queue_url = aws_sdk_sqs::Client::new(&aws)
+            .create_queue()
+            .queue_name(moto::unique("lambda-mail"))
+            .send()
+            .await
+            .unwrap()
+            .queue_url
+            .unwrap();
+        let data = tempfile::tempdir().unwrap();
+        let mut env: Vec<(String, String)> = moto::dynamodb_settings(&names)
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        for (k, v) in [
+            ("AWS_ENDPOINT_URL", endpoint),
+            ("AWS_ACCESS_KEY_ID", "testing"),
+            ("AWS_SECRET_ACCESS_KEY", "testing"),
+            ("AWS_REGION", "us-east-1"),
+            ("LATCH_MAIL", "sqs"),
+            ("LATCH_MAIL_QUEUE_URL", queue_url.as_str()),
+            ("LATCH_MAIL_FROM", from.as_str()),
+            ("LATCH_SECRETS", "secretsmanager"),
+            ("LATCH_SECRET_ID", secret_id.as_str()),
+            ("LATCH_PUBLIC_URL", "https://id.example.com"),
+            ("LATCH_DATA_DIR", &data.path().display().to_string()),
+        ] {
+            env.push((k.to_owned(), v.to_owned()));
+        }
+        Stack {
+            aws,
+            queue_url,
+            env,
+            _data: data,
+        }
+    }
+
+    /// Adds (or overrides, being later) one setting.
+    pub fn set(&mut self, name: &str, value: &str) {
+        self.env.push((name.to_owned(), value.to_owned()));
+    }
+}
 
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")

@@ -221,7 +221,15 @@ pub async fn tables(client: &aws_sdk_dynamodb::Client) -> latch_core::adapters::
 
 /// A new Secrets Manager secret on the emulator holding `value`: its client and name.
 pub async fn secret_holding(value: &str) -> (aws_sdk_secretsmanager::Client, String) {
-    let client = aws_sdk_secretsmanager::Client::new(&aws().await);
+    secret_holding_on(&aws().await, value).await
+}
+
+/// Like `secret_holding`, on the emulator `aws` points at.
+pub async fn secret_holding_on(
+    aws: &SdkConfig,
+    value: &str,
+) -> (aws_sdk_secretsmanager::Client, String) {
+    let client = aws_sdk_secretsmanager::Client::new(aws);
     let id = unique("latch/keys");
     client
         .create_secret()

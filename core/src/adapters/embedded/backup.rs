@@ -53,6 +53,13 @@ fn private_dir(path: &Path) -> Result<(), Error> {
         .map_err(|e| io("creating", path, e))
 }
 
+/// A folder made by this call, its owner's alone; one that is already there is refused (its
+/// owner could read what goes in, or have planted links where the copies go).
+fn new_private_dir(path: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new().mode(0o700).create(path)
+}
+
 fn copy_rows<V: redb::Value + 'static>(
     from: &ReadTransaction,
     to: &WriteTransaction,
@@ -132,18 +139,12 @@ impl EmbeddedStore {
         if let Some(parent) = dir.parent() {
             private_dir(parent)?;
         }
-        {
-            use std::os::unix::fs::DirBuilderExt;
-            std::fs::DirBuilder::new()
-                .mode(0o700)
-                .create(dir)
-                .map_err(|e| {
-                    Error::internal(format!(
-                        "{}: {e}: a backup goes into a new folder",
-                        dir.display()
-                    ))
-                })?;
-        }
+        new_private_dir(dir).map_err(|e| {
+            Error::internal(format!(
+                "{}: {e}: a backup goes into a new folder",
+                dir.display()
+            ))
+        })?;
         let (dir, data_dir) = (dir.to_owned(), data_dir.to_owned());
         self.with_db(move |db| {
             let snapshot = db.begin_read().map_err(db_err)?;
@@ -228,25 +229,23 @@ const LOCK_FILE: &str = "latch.lock";
 /// Held (shared) by a server for as long as it serves the data directory; a restore takes it
 /// exclusively, so no server starts on a half-restored folder and no restore runs under one.
 pub fn serving_lock(data_dir: &Path) -> Result<std::fs::File, Error> {
-    private_dir(data_dir)?;
-    let path = data_dir.join(LOCK_FILE);
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&path)
-        .map_err(|e| io("opening", &path, e))?;
-    match file.try_lock_shared() {
-        Ok(()) => Ok(file),
-        Err(std::fs::TryLockError::WouldBlock) => Err(Error::internal(format!(
-            "{}: a restore is running on this data directory",
-            data_dir.display()
-        ))),
-        Err(std::fs::TryLockError::Error(e)) => Err(io("locking", &path, e)),
-    }
+    data_dir_lock(
+        data_dir,
+        false,
+        "a restore is running on this data directory",
+    )
 }
 
 fn restore_lock(data_dir: &Path) -> Result<std::fs::File, Error> {
+    data_dir_lock(
+        data_dir,
+        true,
+        "a server is running on this data directory: stop it before restoring",
+    )
+}
+
+/// `<data_dir>/latch.lock`, locked shared or exclusive without waiting; `busy` says why not.
+fn data_dir_lock(data_dir: &Path, exclusive: bool, busy: &str) -> Result<std::fs::File, Error> {
     private_dir(data_dir)?;
     let path = data_dir.join(LOCK_FILE);
     let file = std::fs::OpenOptions::new()
@@ -255,12 +254,16 @@ fn restore_lock(data_dir: &Path) -> Result<std::fs::File, Error> {
         .write(true)
         .open(&path)
         .map_err(|e| io("opening", &path, e))?;
-    match file.try_lock() {
+    let locked = if exclusive {
+        file.try_lock()
+    } else {
+        file.try_lock_shared()
+    };
+    match locked {
         Ok(()) => Ok(file),
-        Err(std::fs::TryLockError::WouldBlock) => Err(Error::internal(format!(
-            "{}: a server is running on this data directory: stop it before restoring",
-            data_dir.display()
-        ))),
+        Err(std::fs::TryLockError::WouldBlock) => {
+            Err(Error::internal(format!("{}: {busy}", data_dir.display())))
+        }
         Err(std::fs::TryLockError::Error(e)) => Err(io("locking", &path, e)),
     }
 }
@@ -304,21 +307,11 @@ pub async fn restore(
         )));
     }
     let _restoring = restore_lock(data_dir)?;
-    let stamp = now
-        .format(&time::macros::format_description!(
-            "[year][month][day]T[hour][minute][second]Z"
-        ))
-        .map_err(|e| Error::internal(e.to_string()))?;
+    let stamp = crate::domain::utc_stamp(now);
     private_dir(data_dir)?;
     let unique = crate::crypto::random::ulid(now).to_lowercase();
     let staging = data_dir.join(format!(".restoring-{unique}"));
-    {
-        use std::os::unix::fs::DirBuilderExt;
-        std::fs::DirBuilder::new()
-            .mode(0o700)
-            .create(&staging)
-            .map_err(|e| io("creating", &staging, e))?;
-    }
+    new_private_dir(&staging).map_err(|e| io("creating", &staging, e))?;
     let staged = stage(backup, &staging, &manifest).await;
     if let Err(e) = staged {
         let _ = std::fs::remove_dir_all(&staging);
@@ -352,13 +345,7 @@ pub async fn restore(
         None
     } else {
         let aside = data_dir.join(format!("before-restore-{stamp}-{unique}"));
-        {
-            use std::os::unix::fs::DirBuilderExt;
-            std::fs::DirBuilder::new()
-                .mode(0o700)
-                .create(&aside)
-                .map_err(|e| io("creating", &aside, e))?;
-        }
+        new_private_dir(&aside).map_err(|e| io("creating", &aside, e))?;
         for name in present {
             std::fs::rename(data_dir.join(name), aside.join(name))
                 .map_err(|e| io("moving aside", &data_dir.join(name), e))?;
