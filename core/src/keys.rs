@@ -4,6 +4,7 @@
 //! the ones it has. A refresh that fails keeps the old keys (logged, counted) and is tried again
 //! a little later.
 
+use crate::Error;
 use crate::crypto::KeyRing;
 use crate::ports::SecretSource;
 use std::sync::{Arc, Mutex, RwLock};
@@ -13,7 +14,8 @@ use time::{Duration, OffsetDateTime};
 const RETRY_AFTER_FAILURE: Duration = Duration::seconds(30);
 
 pub struct Keys {
-    ring: RwLock<Arc<KeyRing>>,
+    /// `None` in a function deployed without keys (`Keys::none`).
+    ring: RwLock<Option<Arc<KeyRing>>>,
     source: Option<Arc<dyn SecretSource>>,
     ttl: Duration,
     due: Mutex<OffsetDateTime>,
@@ -24,7 +26,7 @@ impl Keys {
     /// Keys that never change (tests, tools).
     pub fn fixed(ring: KeyRing) -> Self {
         Self {
-            ring: RwLock::new(Arc::new(ring)),
+            ring: RwLock::new(Some(Arc::new(ring))),
             source: None,
             ttl: Duration::MAX,
             due: Mutex::new(OffsetDateTime::UNIX_EPOCH),
@@ -40,7 +42,7 @@ impl Keys {
         now: OffsetDateTime,
     ) -> Self {
         Self {
-            ring: RwLock::new(Arc::new(ring)),
+            ring: RwLock::new(Some(Arc::new(ring))),
             source: Some(source),
             ttl,
             due: Mutex::new(now + ttl),
@@ -48,17 +50,36 @@ impl Keys {
         }
     }
 
-    /// The keys as they stand.
-    pub fn ring(&self) -> Arc<KeyRing> {
-        match self.ring.read() {
-            Ok(ring) => Arc::clone(&ring),
-            Err(poisoned) => Arc::clone(&poisoned.into_inner()),
+    /// No keys at all, for a function whose route or job uses none (`Config::keys_needed`
+    /// false): its policy cannot read the secret. Every use is an error, logged, so a keyless
+    /// route that starts using a key fails loudly instead of signing with keys nobody trusts.
+    pub fn none() -> Self {
+        Self {
+            ring: RwLock::new(None),
+            source: None,
+            ttl: Duration::MAX,
+            due: Mutex::new(OffsetDateTime::UNIX_EPOCH),
+            refreshing: tokio::sync::Mutex::new(()),
         }
     }
 
-    /// HMAC of `data` under the current log-hashing key (see `KeyRing::keyed_hash`).
+    /// The keys as they stand; an error in a function deployed without keys.
+    pub fn ring(&self) -> Result<Arc<KeyRing>, Error> {
+        let held = match self.ring.read() {
+            Ok(ring) => ring.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        };
+        held.ok_or_else(|| {
+            tracing::error!(target: "latch::keys", "a key was used in a function deployed without keys (http::routes::KEYLESS)");
+            Error::internal("this function was deployed without keys, yet used one")
+        })
+    }
+
+    /// HMAC of `data` under the current log-hashing key (see `KeyRing::keyed_hash`), to name a
+    /// user or recipient in logs only; "unhashable" (and the error logged) without keys.
     pub fn keyed_hash(&self, data: &str) -> String {
-        self.ring().keyed_hash(data)
+        self.ring()
+            .map_or_else(|_| String::from("unhashable"), |ring| ring.keyed_hash(data))
     }
 
     fn is_due(&self, now: OffsetDateTime) -> bool {
@@ -92,7 +113,7 @@ impl Keys {
         {
             Ok(ring) => {
                 if let Ok(mut held) = self.ring.write() {
-                    *held = Arc::new(ring);
+                    *held = Some(Arc::new(ring));
                 }
                 self.set_due(now + self.ttl);
             }
@@ -109,7 +130,6 @@ impl Keys {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Error;
     use crate::crypto::SecretMaterial;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -150,9 +170,18 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_function_without_keys_refuses_every_use_of_one() {
+        let keys = Keys::none();
+        assert!(matches!(keys.ring(), Err(Error::Internal(_))));
+        assert_eq!(keys.keyed_hash("x@example.com"), "unhashable");
+        keys.refresh_if_due(OffsetDateTime::now_utc()).await;
+        assert!(keys.ring().is_err(), "nothing to refresh from");
+    }
+
+    #[tokio::test]
     async fn only_one_request_reads_stale_keys_and_the_rest_go_on_with_the_old_ones() {
         let (keys, source, now) = keys(false);
-        let before = keys.ring().jwks().keys.len();
+        let before = keys.ring().unwrap().jwks().keys.len();
         keys.refresh_if_due(now + Duration::seconds(599)).await;
         assert_eq!(
             source.reads.load(Ordering::SeqCst),
@@ -172,7 +201,7 @@ mod tests {
             "one refresh in flight"
         );
         assert_eq!(
-            keys.ring().jwks().keys.len(),
+            keys.ring().unwrap().jwks().keys.len(),
             before + 1,
             "the rotated keys are in use"
         );
@@ -187,10 +216,10 @@ mod tests {
     #[tokio::test]
     async fn a_failed_refresh_keeps_the_old_keys_and_tries_again_later() {
         let (keys, source, now) = keys(true);
-        let kid = keys.ring().jwks().keys[0].kid.clone();
+        let kid = keys.ring().unwrap().jwks().keys[0].kid.clone();
         let later = now + Duration::seconds(601);
         keys.refresh_if_due(later).await;
-        assert_eq!(keys.ring().jwks().keys[0].kid, kid);
+        assert_eq!(keys.ring().unwrap().jwks().keys[0].kid, kid);
         keys.refresh_if_due(later + Duration::seconds(10)).await;
         assert_eq!(
             source.reads.load(Ordering::SeqCst),
@@ -211,6 +240,6 @@ mod tests {
         let ring = KeyRing::from_material(&SecretMaterial::generate(now).unwrap()).unwrap();
         let keys = Keys::fixed(ring);
         keys.refresh_if_due(now + Duration::days(365)).await;
-        assert_eq!(keys.ring().jwks().keys.len(), 2);
+        assert_eq!(keys.ring().unwrap().jwks().keys.len(), 2);
     }
 }

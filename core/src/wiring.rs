@@ -124,7 +124,7 @@ pub async fn build_serving(
             clock.now(),
         ))
     } else {
-        Arc::new(Keys::fixed(KeyRing::ephemeral(clock.now())?))
+        Arc::new(Keys::none())
     };
 
     let embedded = match &config.store {

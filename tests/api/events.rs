@@ -270,15 +270,24 @@ async fn health_and_openapi_answer_without_reading_the_keys_secret() {
         4,
         "backup-tables ran with no secret"
     );
+    let answer = |config: Config, name: &'static str| {
+        let aws = aws.clone();
+        async move {
+            let cold = latch_core::wiring::ColdStart::new(config, Some(aws)).await;
+            let route = latch_core::http::routes::by_name(name).unwrap();
+            let (_, text) = event_files()
+                .into_iter()
+                .find(|(file, _)| file.starts_with(&format!("{name}.200")))
+                .unwrap_or_else(|| panic!("no 200 sample for {name}"));
+            let request = lambda_http::request::from_str(&text).unwrap();
+            latch_functions::lambda::handle_cold(&cold, route, request).await
+        }
+    };
     for name in latch_core::http::routes::KEYLESS {
-        let cold = latch_core::wiring::ColdStart::new(as_built(name), Some(aws.clone())).await;
-        let route = latch_core::http::routes::by_name(name).unwrap();
-        let (_, text) = event_files()
-            .into_iter()
-            .find(|(file, _)| file.starts_with(&format!("{name}.200")))
-            .unwrap_or_else(|| panic!("no 200 sample for {name}"));
-        let request = lambda_http::request::from_str(&text).unwrap();
-        let response = latch_functions::lambda::handle_cold(&cold, route, request).await;
-        assert_eq!(response.status(), 200, "{name}");
+        assert_eq!(answer(as_built(name), name).await.status(), 200, "{name}");
     }
+    // A route that uses keys, were it built keyless, fails loudly: no JWKS of made-up keys.
+    let mut jwks_keyless = as_built("jwks");
+    jwks_keyless.keys_needed = false;
+    assert_eq!(answer(jwks_keyless, "jwks").await.status(), 500);
 }

@@ -342,3 +342,80 @@ async fn a_queue_that_is_down_answers_alike_for_known_and_unknown_addresses() {
         assert_eq!(reply.status, StatusCode::ACCEPTED, "{who}: {}", reply.body);
     }
 }
+
+/// The login that locks an email mails its owner a notice; an unknown email rehearses it, so
+/// both enqueue one message of one size, and with the queue down both answer alike (a notice
+/// that cannot go out fails the request, for either).
+#[tokio::test]
+async fn the_login_that_locks_enqueues_alike_and_fails_alike_for_known_and_unknown_emails() {
+    let aws = moto::aws().await;
+    let sqs = Client::new(&aws);
+    let q = queues(3).await;
+    let app = spawn_app_with(
+        &[
+            ("LATCH_MAIL", "sqs"),
+            ("LATCH_MAIL_QUEUE_URL", &q.url),
+            ("LATCH_LOCKOUT_THRESHOLD", "2"),
+        ],
+        Some(aws.clone()),
+    )
+    .await;
+    let pair = || {
+        let known = format!("{}@example.com", moto::unique("lk"));
+        let unknown = format!("{}@example.com", moto::unique("lu"));
+        assert_eq!(known.len(), unknown.len());
+        (known, unknown)
+    };
+    let (known, unknown) = pair();
+    let (known_later, unknown_later) = pair();
+    for who in [&known, &known_later] {
+        assert_eq!(
+            app.register(who, STRONG_PASSWORD).await.status,
+            StatusCode::ACCEPTED
+        );
+    }
+    sqs.purge_queue().queue_url(&q.url).send().await.unwrap();
+    assert!(peek(&q.sqs, &q.url).await.is_empty());
+
+    let lock = |who: String| {
+        let app = &app;
+        async move {
+            let first = app.login(&who, "wrong password 1").await;
+            first.assert_problem(401, "invalid_credentials");
+            app.login(&who, "wrong password 2").await
+        }
+    };
+    for who in [&known, &unknown] {
+        lock(who.clone())
+            .await
+            .assert_problem(401, "invalid_credentials");
+    }
+    let waiting = peek(&q.sqs, &q.url).await;
+    assert_eq!(
+        waiting.len(),
+        2,
+        "one notice enqueued for each: {waiting:?}"
+    );
+    assert_eq!(waiting[0].len(), waiting[1].len(), "of the same size");
+    assert!(waiting.iter().all(|b| !b.contains(&unknown)));
+    for who in [&known, &unknown] {
+        app.login(who, STRONG_PASSWORD)
+            .await
+            .assert_problem(423, "account_locked");
+    }
+
+    sqs.delete_queue().queue_url(&q.url).send().await.unwrap();
+    let locked = app
+        .audited(latch_core::domain::AuditType::AccountLocked)
+        .await;
+    assert_eq!(locked, 2);
+    for who in [known_later, unknown_later] {
+        lock(who).await.assert_problem(503, "unavailable");
+    }
+    assert_eq!(
+        app.audited(latch_core::domain::AuditType::AccountLocked)
+            .await,
+        locked + 2,
+        "each lock is in the trail though its notice did not go out"
+    );
+}

@@ -221,12 +221,6 @@ pub struct KeyRing {
 }
 
 impl KeyRing {
-    /// Keys made up for a process that uses none (`Config::keys_needed` false): they sign
-    /// nothing anyone trusts and open nothing sealed, and are never stored.
-    pub fn ephemeral(now: OffsetDateTime) -> Result<Self, Error> {
-        Self::from_material(&SecretMaterial::generate(now)?)
-    }
-
     pub fn from_material(material: &SecretMaterial) -> Result<Self, Error> {
         let bad = |what: String| Error::internal(format!("secret material: {what}"));
         if material.version != 1 {

@@ -51,7 +51,7 @@ pub async fn authenticate(
     let token = bearer.ok_or(Error::InvalidToken)?;
     let claims = deps
         .keys
-        .ring()
+        .ring()?
         .verify_access(token, &s.issuer, &s.audience, now)
         .map_err(|_| Error::InvalidToken)?;
     let sid = SessionId::parse(&claims.sid).ok_or(Error::InvalidToken)?;

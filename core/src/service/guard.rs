@@ -167,8 +167,10 @@ fn valid_sessions<'a>(
 }
 
 /// Counts a failed password for the email and the address; the failure that reaches the
-/// threshold locks the email, mails the owner (if any) and is audited.
-/// A known and an unknown email do the same store work (the notice is never rationed).
+/// threshold locks the email, is audited, and mails the owner (an unknown email rehearses that
+/// mail). A known and an unknown email do the same store and mail work (the notice is never
+/// rationed), so with the outbox or the mail queue neither the answer nor its time tells them
+/// apart, even with the queue down (with `LATCH_MAIL=ses` a rehearsal makes no call).
 pub async fn record_failure(
     deps: &Deps,
     caller: &Caller,
@@ -195,19 +197,22 @@ pub async fn record_failure(
     };
     deps.locks.lock(&email, &lock).await?;
     let minutes = rules.duration.whole_minutes();
-    if let Some(user) = user {
-        mail::send(deps, caller, &Mail::lockout(user.email.clone(), minutes)).await?;
-    }
-    let minutes = minutes.to_string();
+    // Audited before the mail, so a lock stands in the trail even when its notice fails.
     audit::record(
         deps,
         caller,
         AuditType::AccountLocked,
         user.map(|u| &u.id),
         Outcome::Success,
-        &[("kind", "automatic"), ("minutes", &minutes)],
+        &[("kind", "automatic"), ("minutes", &minutes.to_string())],
     )
-    .await
+    .await?;
+    // An unknown address rehearses the notice: the same work, and a mailer that is down fails
+    // this request for both alike (a security notice that cannot go out fails the request).
+    match user {
+        Some(user) => mail::send(deps, caller, &Mail::lockout(user.email.clone(), minutes)).await,
+        None => mail::rehearse(deps, caller, &Mail::lockout(email, minutes)).await,
+    }
 }
 
 /// After a successful password: the email's failure count starts again.

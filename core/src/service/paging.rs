@@ -75,16 +75,18 @@ pub fn request(
 }
 
 /// The cursor of the page after `position` (none when nothing follows).
-pub fn seal(keys: &Keys, scope: &str, position: Option<String>) -> Option<String> {
-    let position = position?;
+pub fn seal(keys: &Keys, scope: &str, position: Option<String>) -> Result<Option<String>, Error> {
+    let Some(position) = position else {
+        return Ok(None);
+    };
     let body = URL_SAFE_NO_PAD.encode(position.as_bytes());
-    Some(format!("{body}.{}", mac(keys, scope, &body)))
+    Ok(Some(format!("{body}.{}", mac(keys, scope, &body)?)))
 }
 
 fn open(keys: &Keys, scope: &str, cursor: &str) -> Result<String, Error> {
     let forged = || Error::BadRequest("The cursor is not one this list gave out.".into());
     let (body, tag) = cursor.split_once('.').ok_or_else(forged)?;
-    let expected = mac(keys, scope, body);
+    let expected = mac(keys, scope, body)?;
     if !bool::from(expected.as_bytes().ct_eq(tag.as_bytes())) {
         return Err(forged());
     }
@@ -92,9 +94,9 @@ fn open(keys: &Keys, scope: &str, cursor: &str) -> Result<String, Error> {
     String::from_utf8(bytes).map_err(|_| forged())
 }
 
-fn mac(keys: &Keys, scope: &str, body: &str) -> String {
-    let full = keys.keyed_hash(&format!("cursor\n{scope}\n{body}"));
-    full.chars().take(32).collect()
+fn mac(keys: &Keys, scope: &str, body: &str) -> Result<String, Error> {
+    let full = keys.ring()?.keyed_hash(&format!("cursor\n{scope}\n{body}"));
+    Ok(full.chars().take(32).collect())
 }
 
 #[cfg(test)]
@@ -112,7 +114,9 @@ mod tests {
         let deps = test_keys();
         let scope_a = scope("users", &[("role", Some("ADMIN"))]);
         let scope_b = scope("users", &[("role", None)]);
-        let cursor = seal(&deps, &scope_a, Some("01JZ#x".into())).unwrap();
+        let cursor = seal(&deps, &scope_a, Some("01JZ#x".into()))
+            .unwrap()
+            .unwrap();
         let page = request(&deps, &scope_a, Some("10"), Some(&cursor), MAX_LIMIT).unwrap();
         assert_eq!(page.after.as_deref(), Some("01JZ#x"));
         assert_eq!(page.limit, 10);
@@ -126,7 +130,14 @@ mod tests {
         ));
         assert!(matches!(bad(body, &scope_a), Error::BadRequest(_)));
         assert!(matches!(bad("", &scope_a), Error::BadRequest(_)));
-        assert_eq!(seal(&deps, &scope_a, None), None);
+        assert_eq!(seal(&deps, &scope_a, None).unwrap(), None);
+        // Without keys a cursor is neither made nor opened (never one under a made-up key).
+        let keyless = Keys::none();
+        assert!(seal(&keyless, &scope_a, Some("01JZ#x".into())).is_err());
+        assert!(matches!(
+            request(&keyless, &scope_a, None, Some(&cursor), MAX_LIMIT),
+            Err(Error::Internal(_))
+        ));
     }
 
     #[test]

@@ -83,7 +83,7 @@ pub async fn list(
     }
     Ok(SessionList {
         items,
-        next_cursor: paging::seal(&deps.keys, &scope, after),
+        next_cursor: paging::seal(&deps.keys, &scope, after)?,
     })
 }
 

@@ -87,7 +87,7 @@ pub fn pair(
         jti: crate::crypto::random::ulid(now),
     };
     Ok(TokenPair {
-        access_token: deps.keys.ring().sign_access(&claims)?,
+        access_token: deps.keys.ring()?.sign_access(&claims)?,
         refresh_token: refresh.secret().to_owned(),
         token_type: "Bearer",
         expires_in: s.access_ttl.whole_seconds(),

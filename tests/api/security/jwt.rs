@@ -123,7 +123,7 @@ async fn wrong_issuer_audience_and_stale_times_are_refused_even_with_our_key() {
         ),
     ];
     for (name, forged) in cases {
-        let token = app.deps.keys.ring().sign_access(&forged).unwrap();
+        let token = app.deps.keys.ring().unwrap().sign_access(&forged).unwrap();
         let res = app.me(&token).await;
         assert_eq!(res.status, StatusCode::UNAUTHORIZED, "{name}: {}", res.body);
         assert_eq!(res.body["code"], "invalid_token", "{name}");
@@ -133,7 +133,13 @@ async fn wrong_issuer_audience_and_stale_times_are_refused_even_with_our_key() {
         ..claims.clone()
     };
     assert_eq!(
-        app.me(&app.deps.keys.ring().sign_access(&within_skew).unwrap())
+        app.me(&app
+            .deps
+            .keys
+            .ring()
+            .unwrap()
+            .sign_access(&within_skew)
+            .unwrap())
             .await
             .status,
         StatusCode::OK,

@@ -153,7 +153,7 @@ pub async fn search(
         .await?;
     Ok(EventList {
         items: found.items.into_iter().map(EventView::of).collect(),
-        next_cursor: paging::seal(&deps.keys, &scope, found.next),
+        next_cursor: paging::seal(&deps.keys, &scope, found.next)?,
     })
 }
 
@@ -225,7 +225,7 @@ pub async fn export(
     }
     Ok(ExportPage {
         csv: csv.finish(),
-        next_cursor: paging::seal(&deps.keys, &scope, next),
+        next_cursor: paging::seal(&deps.keys, &scope, next)?,
     })
 }
 

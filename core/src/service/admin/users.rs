@@ -207,7 +207,7 @@ pub async fn list(deps: &Deps, q: ListQuery<'_>) -> Result<UserList, Error> {
     }
     Ok(UserList {
         items,
-        next_cursor: paging::seal(&deps.keys, &scope, after),
+        next_cursor: paging::seal(&deps.keys, &scope, after)?,
     })
 }
 

@@ -59,7 +59,7 @@ fn context(user: &User) -> &[u8] {
 
 /// Seals a TOTP secret for `user`.
 pub fn seal_secret(deps: &Deps, user: &User, secret: &[u8]) -> Result<Sealed, Error> {
-    deps.keys.ring().data_keys().seal(secret, context(user))
+    deps.keys.ring()?.data_keys().seal(secret, context(user))
 }
 
 /// Opens `user`'s sealed TOTP secret, with its renewed seal when it was under an older key.
@@ -68,7 +68,7 @@ pub fn open_secret(
     user: &User,
     sealed: &Sealed,
 ) -> Result<(Vec<u8>, Option<Sealed>), Error> {
-    let opened = deps.keys.ring().data_keys().open(sealed, context(user))?;
+    let opened = deps.keys.ring()?.data_keys().open(sealed, context(user))?;
     let resealed = if opened.stale {
         Some(seal_secret(deps, user, &opened.plaintext)?)
     } else {

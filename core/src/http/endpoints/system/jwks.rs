@@ -29,5 +29,5 @@ pub const ROUTE: Route = Route {
 };
 
 fn handler(deps: &Deps, _call: Call) -> BoxFuture<'_, Result<Reply, Error>> {
-    Box::pin(async move { Reply::json(StatusCode::OK, deps.keys.ring().jwks()) })
+    Box::pin(async move { Reply::json(StatusCode::OK, deps.keys.ring()?.jwks()) })
 }
