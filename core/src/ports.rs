@@ -351,7 +351,14 @@ pub trait Resources: Send + Sync {
         created_before: time::OffsetDateTime,
         limit: usize,
     ) -> Result<Vec<crate::domain::provisioning::Resource>, Error>;
-    /// The owner's resources of `kind`, oldest first.
+    /// The id of the resource holding `name` within `kind`, read consistently: what a check
+    /// made after one's own write must read (the owner's list may lag behind on DynamoDB).
+    async fn holder_of(
+        &self,
+        kind: crate::domain::provisioning::ResourceKind,
+        name: &str,
+    ) -> Result<Option<String>, Error>;
+    /// The owner's resources of `kind`, oldest first (possibly a moment behind).
     async fn resources_of(
         &self,
         owner: &UserId,

@@ -514,3 +514,54 @@ fn the_keys_rotate_on_a_schedule_through_a_function_allowed_only_that_secret() {
             && format!("{:?}", p["Properties"]["FunctionName"]).contains("RotateKeysFunction")
     }));
 }
+
+/// The statements of `f`'s policies whose effect is `effect` and whose actions include `action`.
+fn statements_with<'a>(f: &'a Value, effect: &str, action: &str) -> Vec<&'a Value> {
+    f["Properties"]["Policies"]
+        .as_sequence()
+        .into_iter()
+        .flatten()
+        .flat_map(|p| p["Statement"].as_sequence().into_iter().flatten())
+        .filter(|st| st["Effect"].as_str() == Some(effect))
+        .filter(|st| serde_yaml_ng::to_string(&st["Action"]).is_ok_and(|a| a.contains(action)))
+        .collect()
+}
+
+/// Tenants' SES identities are tagged, and tagging or deleting is allowed only on tagged ones;
+/// the operator's own sending identity is denied outright to every function that may tag or
+/// delete, so no tag put on it can make it deletable. The recovery job undoes and never makes.
+#[test]
+fn no_provisioning_function_may_tag_or_delete_the_operator_s_identity_and_recovery_makes_no_zone() {
+    let operator = "identity/${MailIdentity}";
+    let mut guarded = 0;
+    for (logical, f) in functions() {
+        let risky = ["ses:TagResource", "ses:DeleteEmailIdentity"]
+            .iter()
+            .any(|a| !statements_with(&f, "Allow", a).is_empty());
+        if !risky {
+            continue;
+        }
+        let denied = statements_with(&f, "Deny", "ses:TagResource");
+        let names_it = |st: &&Value| {
+            serde_yaml_ng::to_string(&st["Resource"]).is_ok_and(|r| r.contains(operator))
+        };
+        assert!(
+            denied.iter().any(names_it)
+                && statements_with(&f, "Deny", "ses:DeleteEmailIdentity")
+                    .iter()
+                    .any(names_it),
+            "{logical} may tag or delete SES identities but is not denied the operator's"
+        );
+        guarded += 1;
+    }
+    assert_eq!(
+        guarded, 5,
+        "the provisioning functions that touch SES identities"
+    );
+    let (_, recovery) = functions()
+        .into_iter()
+        .find(|(_, f)| f["Metadata"]["BuildProperties"]["Binary"] == "recover-provisioning")
+        .unwrap();
+    assert!(statements_with(&recovery, "Allow", "route53:CreateHostedZone").is_empty());
+    assert!(!statements_with(&recovery, "Allow", "route53:DeleteHostedZone").is_empty());
+}

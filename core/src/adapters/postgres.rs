@@ -128,8 +128,16 @@ fn outage(what: &str, e: &tokio_postgres::Error) -> Error {
     crate::telemetry::outage_of(what, false, e)
 }
 
-fn literal(password: &str) -> String {
-    format!("'{}'", password.replace('\'', "''"))
+/// The SQL literal that sets `password`: its SCRAM-SHA-256 verifier under a fresh salt, so the
+/// password itself never reaches the server (nor a statement log there).
+fn password_literal(password: &str) -> Result<String, Error> {
+    let mut salt = [0u8; 16];
+    crate::crypto::random::fill(&mut salt);
+    let verifier =
+        crate::crypto::scram::verifier(password, &salt, crate::crypto::scram::ITERATIONS)
+            .ok_or_else(|| Error::internal("a tenant password must be printable ASCII"))?;
+    // The verifier's alphabet (base64, `$`, `:`, digits, letters, `-`) holds no quote.
+    Ok(format!("'{verifier}'"))
 }
 
 fn is(e: &tokio_postgres::Error, state: &SqlState) -> bool {
@@ -139,7 +147,7 @@ fn is(e: &tokio_postgres::Error, state: &SqlState) -> bool {
 #[async_trait]
 impl Databases for PostgresDatabases {
     async fn create(&self, name: &DatabaseName, password: &str) -> Result<Creation, Error> {
-        let (id, secret) = (name.quoted(), literal(password));
+        let (id, secret) = (name.quoted(), password_literal(password)?);
         self.within("postgres create database", async |client| {
             // Tenants reach their own database alone: not even the maintenance database (where
             // the catalog would list the others). Idempotent; a warning where the admin may not.
@@ -265,6 +273,21 @@ mod tests {
         assert!(!format!("{pg:?}").contains("s3cret"));
         let bad = PostgresDatabases::new("mysql://x", Duration::from_secs(1)).unwrap_err();
         assert!(!bad.contains("mysql"), "the reason never repeats the URL");
-        assert_eq!(literal("a'b"), "'a''b'");
+    }
+
+    #[test]
+    fn a_role_s_password_is_sent_as_a_salted_verifier_never_as_itself() {
+        let password = crate::domain::provisioning::generate_password();
+        let one = password_literal(&password).unwrap();
+        assert!(one.starts_with("'SCRAM-SHA-256$4096:") && one.ends_with('\''));
+        assert!(!one.contains(&password));
+        assert_eq!(one.matches('\'').count(), 2, "no quote inside: {one}");
+        assert_ne!(
+            one,
+            password_literal(&password).unwrap(),
+            "a fresh salt each time"
+        );
+        assert!(password_literal("it's").is_ok());
+        assert!(password_literal("naïve").is_err());
     }
 }

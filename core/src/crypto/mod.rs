@@ -5,6 +5,7 @@ pub mod jwt;
 pub mod keys;
 pub mod password;
 pub mod random;
+pub mod scram;
 pub mod sealing;
 pub mod totp;
 

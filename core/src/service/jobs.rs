@@ -157,12 +157,16 @@ pub struct RecoverReport {
     pub failed: usize,
 }
 
-/// Finds resources a call left `Creating` or `Deleting` more than `PROVISIONING_GRACE` ago and
-/// finishes them: creations undone, deletions completed, each audited.
+/// Finds resources a call left `Creating` (made) or `Deleting` (marked) more than
+/// `PROVISIONING_GRACE` ago and finishes them: creations undone, deletions completed, each
+/// audited.
 pub async fn recover_provisioning(deps: &Deps, run_id: &str) -> Result<RecoverReport, Error> {
     let cut = deps.clock.now() - PROVISIONING_GRACE;
     let (mut recovered, mut failed) = (0, 0);
     for resource in deps.resources.pending(cut, BATCH).await? {
+        if super::provisioning::deleting_since_after(&resource, cut) {
+            continue; // a delete still within its grace
+        }
         let result = super::provisioning::recover(deps, run_id, &resource).await;
         match result {
             Ok(()) => recovered += 1,

@@ -162,6 +162,16 @@ async fn a_hosting_account_is_a_zone_a_database_and_a_mail_domain_made_and_remov
                 .await
                 .assert_problem(409, "conflict");
         }
+        // Its zone takes no mail domain beside the account's own.
+        let other_mail = app
+            .post_bearer(
+                "/v1/provisioning/mail-domains",
+                &access,
+                &json!({"domain": domain}),
+            )
+            .await;
+        other_mail.assert_problem(422, "validation_failed");
+        assert_eq!(other_mail.body["errors"][0]["code"], "not_your_zone");
         let listed = app.bearer(Method::GET, HOSTING, &access).await;
         assert_eq!(listed.body["items"][0]["id"], b["id"]);
         assert_eq!(listed.body["items"][0]["databaseName"], json!(name));

@@ -5,5 +5,6 @@ mod databases;
 mod dns;
 mod hosting;
 mod mail_domains;
+mod races;
 mod rollback;
 mod zones;

@@ -31,11 +31,23 @@ pub async fn resources_are_reserved_with_their_name_and_count_and_released_whole
     let name = moto::unique("res");
     let r = resource(&u, &name);
     let next = counted(&u, 1);
+    let holder = |kind| s.resources.holder_of(kind, &name);
+    assert_eq!(holder(ResourceKind::Database).await.unwrap(), None);
     assert_eq!(
         s.resources.reserve(&r, &next, u.version).await.unwrap(),
         Reserve::Reserved
     );
     assert_eq!(s.resources.resource(&r.id).await.unwrap(), Some(r.clone()));
+    assert_eq!(
+        holder(ResourceKind::Database).await.unwrap(),
+        Some(r.id.clone()),
+        "the name's holder, read at once"
+    );
+    assert_eq!(
+        holder(ResourceKind::DnsZone).await.unwrap(),
+        None,
+        "names are claimed per kind"
+    );
     let stored = s.users.user_by_id(&u.id).await.unwrap().unwrap();
     assert_eq!(stored.billing.resources.databases, 1);
     // The same name again, by anyone: nothing written.
@@ -112,6 +124,7 @@ pub async fn resources_are_reserved_with_their_name_and_count_and_released_whole
             .unwrap(),
         Release::Released
     );
+    assert_eq!(holder(ResourceKind::Database).await.unwrap(), None);
     // A second release (a racing delete) finds it gone and lowers no count.
     let now_stored = s.users.user_by_id(&u.id).await.unwrap().unwrap();
     let again = counted(&now_stored, -1);

@@ -21,8 +21,8 @@ fn resource_pk(id: &str) -> String {
     format!("RESOURCE#{id}")
 }
 
-fn name_pk(r: &Resource) -> String {
-    format!("RESNAME#{}#{}", r.kind.as_str(), r.name)
+fn name_pk(kind: ResourceKind, name: &str) -> String {
+    format!("RESNAME#{}#{name}", kind.as_str())
 }
 
 fn owner_key(owner: &UserId, kind: ResourceKind) -> String {
@@ -56,7 +56,7 @@ impl Resources for DynamoStore {
             .map_err(build_err)?;
         let claim = Put::builder()
             .table_name(table)
-            .item("pk", s(name_pk(resource)))
+            .item("pk", s(name_pk(resource.kind, &resource.name)))
             .item("resourceId", s(resource.id.as_str()))
             .condition_expression("attribute_not_exists(pk)")
             .build()
@@ -125,6 +125,13 @@ impl Resources for DynamoStore {
             .transpose()
     }
 
+    async fn holder_of(&self, kind: ResourceKind, name: &str) -> Result<Option<String>, Error> {
+        Ok(self
+            .get(&self.tables.users, name_pk(kind, name))
+            .await?
+            .and_then(|item| item.get("resourceId")?.as_s().ok().cloned()))
+    }
+
     async fn pending(
         &self,
         created_before: time::OffsetDateTime,
@@ -191,7 +198,7 @@ impl Resources for DynamoStore {
             .map_err(build_err)?;
         let claim = Delete::builder()
             .table_name(table)
-            .key("pk", s(name_pk(resource)))
+            .key("pk", s(name_pk(resource.kind, &resource.name)))
             .build()
             .map_err(build_err)?;
         let items = vec![

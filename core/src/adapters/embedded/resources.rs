@@ -19,8 +19,8 @@ pub(crate) const RESOURCE_NAMES: TableDefinition<&str, &str> =
 pub(crate) const OWNER_RESOURCES: TableDefinition<&str, ()> =
     TableDefinition::new("owner_resources");
 
-fn name_key(r: &Resource) -> String {
-    format!("{}#{}", r.kind.as_str(), r.name)
+fn name_key(kind: ResourceKind, name: &str) -> String {
+    format!("{}#{name}", kind.as_str())
 }
 
 fn owner_key(r: &Resource) -> String {
@@ -51,14 +51,17 @@ impl Resources for EmbeddedStore {
             }
             let mut names = txn.open_table(RESOURCE_NAMES).map_err(db_err)?;
             if names
-                .get(name_key(&resource).as_str())
+                .get(name_key(resource.kind, &resource.name).as_str())
                 .map_err(db_err)?
                 .is_some()
             {
                 return Ok(Reserve::NameTaken);
             }
             names
-                .insert(name_key(&resource).as_str(), resource.id.as_str())
+                .insert(
+                    name_key(resource.kind, &resource.name).as_str(),
+                    resource.id.as_str(),
+                )
                 .map_err(db_err)?;
             put(
                 &mut txn.open_table(RESOURCES).map_err(db_err)?,
@@ -93,6 +96,16 @@ impl Resources for EmbeddedStore {
         let id = id.to_owned();
         self.read(move |txn| get(&txn.open_table(RESOURCES).map_err(db_err)?, &id))
             .await
+    }
+
+    async fn holder_of(&self, kind: ResourceKind, name: &str) -> Result<Option<String>, Error> {
+        let key = name_key(kind, name);
+        self.read(move |txn| {
+            let names = txn.open_table(RESOURCE_NAMES).map_err(db_err)?;
+            let held = names.get(key.as_str()).map_err(db_err)?;
+            Ok(held.map(|id| id.value().to_owned()))
+        })
+        .await
     }
 
     async fn pending(
@@ -171,7 +184,7 @@ impl Resources for EmbeddedStore {
             records.remove(resource.id.as_str()).map_err(db_err)?;
             txn.open_table(RESOURCE_NAMES)
                 .map_err(db_err)?
-                .remove(name_key(&resource).as_str())
+                .remove(name_key(resource.kind, &resource.name).as_str())
                 .map_err(db_err)?;
             txn.open_table(OWNER_RESOURCES)
                 .map_err(db_err)?

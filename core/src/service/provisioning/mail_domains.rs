@@ -89,6 +89,12 @@ fn domain_of(resource: &Resource) -> Result<DomainName, Error> {
         .map_err(|_| Error::internal("a stored mail domain does not parse"))
 }
 
+/// Whether `zone` can take a mail domain of its own: ready, and not a hosting account's part
+/// (whose mail domain is the account's).
+fn takes_mail(zone: &Resource) -> bool {
+    zone.status == ResourceStatus::Ready && !zone.detail.contains_key(super::hosting::PART_OF)
+}
+
 /// The caller's ready zone of `domain`: 422 `not_your_zone` when there is none.
 async fn zone_for(
     deps: &Deps,
@@ -101,7 +107,7 @@ async fn zone_for(
         .await?;
     zones
         .into_iter()
-        .find(|z| z.name == domain.as_str() && z.status == ResourceStatus::Ready)
+        .find(|z| z.name == domain.as_str() && takes_mail(z))
         .ok_or_else(|| {
             Error::Validation(vec![FieldError::new(
                 "domain",
@@ -167,7 +173,15 @@ pub async fn create(
     let domain = DomainName::parse(&req.domain).map_err(|e| Error::Validation(vec![e]))?;
     let zone = zone_for(deps, auth, &domain).await?;
     let (mut resource, price) = super::reserve(deps, auth, KIND, domain.as_str()).await?;
-    let make = async |r: &mut Resource| make(deps, r, &zone).await;
+    // The zone read again now that this reservation stands: a delete of it that began
+    // meanwhile is seen here, or sees this reservation (`zones::delete`); 409 either way.
+    let make = async |r: &mut Resource| {
+        let zone = deps.resources.resource(&zone.id).await?;
+        match zone.filter(takes_mail) {
+            Some(zone) => make(deps, r, &zone).await,
+            None => Err(Error::Conflict),
+        }
+    };
     super::complete(deps, caller, &mut resource, price, make).await?;
     Ok(view(&resource))
 }

@@ -19,6 +19,10 @@ use crate::ports::{Release, Reserve};
 /// How often a write that lost a race for the account reads it again.
 const ATTEMPTS: usize = 3;
 
+/// When a delete marked the resource `Deleting` (Unix seconds), in its detail: the recovery job
+/// leaves a delete alone until it has stood that long, whatever the resource's age.
+const DELETING_SINCE: &str = "deletingSince";
+
 /// Refuses a caller whose address is not confirmed (403 `email_not_verified`).
 pub fn verified(auth: &Authenticated) -> Result<(), Error> {
     if auth.user.email_verified {
@@ -254,6 +258,8 @@ pub async fn deleting(deps: &Deps, resource: &mut Resource) -> Result<(), Error>
         return Err(Error::Conflict);
     }
     resource.status = ResourceStatus::Deleting;
+    let since = deps.clock.now().unix_timestamp();
+    resource.detail.insert(DELETING_SINCE.into(), since.into());
     if deps
         .resources
         .update(resource, ResourceStatus::Ready)
@@ -265,6 +271,17 @@ pub async fn deleting(deps: &Deps, resource: &mut Resource) -> Result<(), Error>
     }
 }
 
+/// Whether `resource` is a delete marked after `cut`: one a call may still be carrying out
+/// (an old resource's delete is as young as its mark).
+pub fn deleting_since_after(resource: &Resource, cut: time::OffsetDateTime) -> bool {
+    resource.status == ResourceStatus::Deleting
+        && resource
+            .detail
+            .get(DELETING_SINCE)
+            .and_then(serde_json::Value::as_i64)
+            .is_some_and(|since| since > cut.unix_timestamp())
+}
+
 /// A string the provider answered, kept in `resource.detail`.
 pub fn detail<'a>(resource: &'a Resource, key: &str) -> Option<&'a str> {
     resource.detail.get(key).and_then(|v| v.as_str())
@@ -273,7 +290,24 @@ pub fn detail<'a>(resource: &'a Resource, key: &str) -> Option<&'a str> {
 /// Finishes what a call that stopped half-way left of `resource` (the recovery job): a
 /// creation is undone (what it made at its provider removed, the record and its count
 /// released), a deletion is finished. Safe to run twice.
-pub async fn recover(deps: &Deps, run_id: &str, resource: &Resource) -> Result<(), Error> {
+pub async fn recover(deps: &Deps, run_id: &str, listed: &Resource) -> Result<(), Error> {
+    // The record as it stands (the job's list may lag behind a call that moved it on).
+    let Some(mut resource) = deps.resources.resource(&listed.id).await? else {
+        return Ok(());
+    };
+    if resource.status == ResourceStatus::Ready {
+        return Ok(());
+    }
+    if resource.status == ResourceStatus::Deleting
+        && resource.kind == ResourceKind::DnsZone
+        && zone_in_use(deps, &resource).await?
+    {
+        // A zone delete that stopped before it could undo its mark: the zone stays.
+        undelete(deps, &mut resource).await;
+        tracing::warn!(target: "latch::provisioning", resourceId = %resource.id, "a zone a mail domain uses was left marked for deletion; moved back to ready");
+        return Ok(());
+    }
+    let resource = &resource;
     unmake(deps, resource).await?;
     release(deps, resource).await?;
     let (kind, reason) = match resource.status {
@@ -353,10 +387,44 @@ pub async fn complete(
 /// finished), removed at its providers, its record and count released, audited.
 pub async fn remove(deps: &Deps, caller: &Caller, mut resource: Resource) -> Result<(), Error> {
     deleting(deps, &mut resource).await?;
-    unmake(deps, &resource).await?;
-    release(deps, &resource).await?;
-    audited(deps, caller, AuditType::ProvisioningDeleted, &resource, &[]).await;
+    remove_marked(deps, caller, &resource).await
+}
+
+/// The rest of `remove` once `resource` is marked `Deleting`.
+pub async fn remove_marked(deps: &Deps, caller: &Caller, resource: &Resource) -> Result<(), Error> {
+    unmake(deps, resource).await?;
+    release(deps, resource).await?;
+    audited(deps, caller, AuditType::ProvisioningDeleted, resource, &[]).await;
     Ok(())
+}
+
+/// Moves `resource`, marked `Deleting`, back to `Ready`: a delete that found, after its mark,
+/// that it must not go on. Tried a few times; one that still fails is logged and left to the
+/// recovery job, which makes the same check (`recover`).
+pub async fn undelete(deps: &Deps, resource: &mut Resource) {
+    resource.status = ResourceStatus::Ready;
+    resource.detail.remove(DELETING_SINCE);
+    for _ in 0..ATTEMPTS {
+        match deps
+            .resources
+            .update(resource, ResourceStatus::Deleting)
+            .await
+        {
+            Ok(true) => return,
+            Ok(false) => break,
+            Err(_) => continue,
+        }
+    }
+    tracing::error!(target: "latch::provisioning", resourceId = %resource.id, "a delete's mark could not be undone; the recovery job will");
+}
+
+/// Whether a mail domain holds the name of `zone` (read consistently).
+pub async fn zone_in_use(deps: &Deps, zone: &Resource) -> Result<bool, Error> {
+    let holder = deps
+        .resources
+        .holder_of(ResourceKind::MailDomain, &zone.name)
+        .await?;
+    Ok(holder.is_some())
 }
 
 /// 402 `plan_quota_exceeded` when `user` holds as many of `kind` as the plan allows.
@@ -366,4 +434,44 @@ pub(super) fn within_quota(deps: &Deps, user: &User, kind: ResourceKind) -> Resu
         return Err(Error::PlanQuotaExceeded);
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::UserId;
+    use time::{Duration, OffsetDateTime};
+
+    #[test]
+    fn a_delete_counts_from_its_mark_not_from_the_resource_s_age() {
+        let now = OffsetDateTime::now_utc();
+        let cut = now - Duration::minutes(15);
+        let mut zone = Resource {
+            id: "01JZZZZZZZZZZZZZZZZZZZZZZZ".into(),
+            owner: UserId::new(now),
+            kind: ResourceKind::DnsZone,
+            name: "example.com".into(),
+            status: ResourceStatus::Deleting,
+            created_at: now - Duration::days(300),
+            detail: serde_json::Map::new(),
+        };
+        assert!(
+            !deleting_since_after(&zone, cut),
+            "unmarked: its age counts"
+        );
+        let mark = |z: &mut Resource, at: OffsetDateTime| {
+            z.detail
+                .insert(DELETING_SINCE.into(), at.unix_timestamp().into());
+        };
+        mark(&mut zone, now - Duration::minutes(1));
+        assert!(deleting_since_after(&zone, cut), "marked a minute ago");
+        mark(&mut zone, now - Duration::minutes(16));
+        assert!(!deleting_since_after(&zone, cut), "marked before the cut");
+        mark(&mut zone, now);
+        zone.status = ResourceStatus::Creating;
+        assert!(
+            !deleting_since_after(&zone, cut),
+            "only deletes have a mark"
+        );
+    }
 }

@@ -290,20 +290,26 @@ pub async fn delete_record(
 }
 
 /// DELETE /v1/provisioning/dns-zones/{id}: its records, then the zone (409 while a mail domain
-/// of the caller's still uses it).
+/// uses it).
+///
+/// The zone is marked `Deleting` first and the mail domain of its name looked for after, read
+/// consistently; a mail domain's creation reserves first and reads the zone after
+/// (`mail_domains::create`). So of a delete and a creation that overlap, at least one sees the
+/// other and stops: a mail domain is never left on a zone that went.
 pub async fn delete(
     deps: &Deps,
     caller: &Caller,
     auth: &Authenticated,
     id: Option<&str>,
 ) -> Result<(), Error> {
-    let resource = super::owned(deps, auth, KIND, id).await?;
-    let mail = deps
-        .resources
-        .resources_of(&auth.user.id, ResourceKind::MailDomain)
-        .await?;
-    if mail.iter().any(|m| m.name == resource.name) {
-        return Err(Error::Conflict);
+    let mut resource = super::owned(deps, auth, KIND, id).await?;
+    super::deleting(deps, &mut resource).await?;
+    match super::zone_in_use(deps, &resource).await {
+        Ok(false) => super::remove_marked(deps, caller, &resource).await,
+        // In use, or unknown whether it is: the zone stays, as it was.
+        in_use => {
+            super::undelete(deps, &mut resource).await;
+            Err(in_use.err().unwrap_or(Error::Conflict))
+        }
     }
-    super::remove(deps, caller, resource).await
 }
