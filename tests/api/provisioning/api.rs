@@ -8,6 +8,17 @@ use latch_core::domain::provisioning::DatabaseName;
 use reqwest::Method;
 use serde_json::json;
 
+/// A caller from the loopback address with the tests' User-Agent, for service-level calls.
+pub fn caller(request_id: &str) -> latch_core::service::Caller {
+    latch_core::service::Caller {
+        request_id: request_id.into(),
+        client: latch_core::domain::ClientInfo {
+            ip: "127.0.0.1".parse().unwrap(),
+            user_agent: crate::support::UA.into(),
+        },
+    }
+}
+
 pub async fn apps() -> Vec<(TestApp, std::sync::Arc<crate::support::clock::TestClock>)> {
     let url = postgres().admin_url();
     on_both_stores(&[("LATCH_PG_ADMIN_URL", url.as_str())]).await

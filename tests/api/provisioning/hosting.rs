@@ -3,15 +3,14 @@
 //! a failure injected at every step in turn (each provider call, each record write, the
 //! charge) leaves nothing behind; a call killed half-way is undone by the recovery job.
 
-use super::api::{apps, db_name, leftovers};
+use super::api::{apps, caller, db_name, leftovers};
 use super::rollback::{Break, broken};
 use crate::support::postgres::{connect, postgres};
-use crate::support::{TestApp, UA, moto, s};
+use crate::support::{TestApp, moto, s};
 use latch_core::Error;
+use latch_core::domain::AuditType;
 use latch_core::domain::dns::DomainName;
 use latch_core::domain::provisioning::ResourceKind;
-use latch_core::domain::{AuditType, ClientInfo};
-use latch_core::service::Caller;
 use latch_core::service::provisioning::hosting::{self, CreateRequest};
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -20,16 +19,6 @@ const HOSTING: &str = "/v1/provisioning/hosting-accounts";
 
 fn a_domain() -> String {
     format!("{}.example.com", moto::unique("host").to_lowercase())
-}
-
-fn caller() -> Caller {
-    Caller {
-        request_id: "hosting".into(),
-        client: ClientInfo {
-            ip: "127.0.0.1".parse().unwrap(),
-            user_agent: UA.into(),
-        },
-    }
 }
 
 async fn pro(app: &TestApp, access: &str, cap: u64) {
@@ -303,7 +292,7 @@ async fn a_failure_at_every_step_of_the_saga_leaves_nothing_behind() {
         let (email, tokens) = app.signed_in().await;
         let access = s(&tokens, "accessToken");
         pro(&app, &access, 10_000).await;
-        let caller = caller();
+        let caller = caller("hosting");
         for &at in &breaks {
             let deps = broken(&app, at);
             let auth = latch_core::service::authn::authenticate(&deps, &caller, Some(&access))
@@ -352,7 +341,7 @@ async fn a_saga_killed_half_way_is_undone_by_the_recovery_job() {
     for (app, clock) in apps().await {
         let (email, tokens) = app.signed_in().await;
         let access = s(&tokens, "accessToken");
-        let caller = caller();
+        let caller = caller("hosting");
         // Killed at the 7th write (the mail domain's `started`): zone and database stand.
         let deps = broken(&app, Break::Hang(6));
         let auth = latch_core::service::authn::authenticate(&deps, &caller, Some(&access))

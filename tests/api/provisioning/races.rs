@@ -4,12 +4,12 @@
 //! stops with 409, and a mail domain is never left on a zone that went.
 
 use super::rollback::broken_with;
-use crate::support::{TestApp, UA, on_both_stores, s};
+use crate::support::{TestApp, on_both_stores, s};
 use async_trait::async_trait;
 use futures_util::future::BoxFuture;
 use latch_core::Error;
 use latch_core::domain::provisioning::{Resource, ResourceKind, ResourceStatus};
-use latch_core::domain::{ClientInfo, User, UserId};
+use latch_core::domain::{User, UserId};
 use latch_core::ports::{Release, Reserve, Resources};
 use latch_core::service::provisioning;
 use latch_core::service::provisioning::{mail_domains, zones};
@@ -88,13 +88,22 @@ impl Resources for Interleaved {
 }
 
 fn caller() -> Caller {
-    Caller {
-        request_id: "race".into(),
-        client: ClientInfo {
-            ip: "127.0.0.1".parse().unwrap(),
-            user_agent: UA.into(),
-        },
-    }
+    super::api::caller("race")
+}
+
+/// A hook that runs `call` and keeps its outcome, and where that is found once it ran.
+fn recorded<T: Send + 'static>(
+    call: impl FnOnce() -> BoxFuture<'static, T> + Send + 'static,
+) -> (Hook, Arc<Mutex<Option<T>>>) {
+    let slot = Arc::new(Mutex::new(None));
+    let kept = Arc::clone(&slot);
+    let hook: Hook = Box::new(move || {
+        Box::pin(async move {
+            let out = call().await;
+            *kept.lock().unwrap() = Some(out);
+        })
+    });
+    (hook, slot)
 }
 
 /// `app`'s dependencies with `hook` run at `at`.
@@ -157,21 +166,9 @@ async fn a_mail_domain_made_while_its_zone_is_being_deleted_keeps_the_zone() {
     for (app, _clock) in on_both_stores(&[]).await {
         // The mail domain is made in full between the delete's start and its mark.
         let (access, domain, zone) = with_zone(&app).await;
-        let made = Arc::new(Mutex::new(None));
-        let hook: Hook = {
-            let (deps, access, domain, made) = (
-                Arc::clone(&app.deps),
-                access.clone(),
-                domain.clone(),
-                Arc::clone(&made),
-            );
-            Box::new(move || {
-                Box::pin(async move {
-                    let id = create_mail(&deps, &access, &domain).await;
-                    *made.lock().unwrap() = Some(id);
-                })
-            })
-        };
+        let (deps, access2, domain2) = (Arc::clone(&app.deps), access.clone(), domain.clone());
+        let (hook, made) =
+            recorded(move || Box::pin(async move { create_mail(&deps, &access2, &domain2).await }));
         let deps = interleaved(&app, At::BeforeZoneMark, hook);
         let deleted = delete_zone(&deps, &access, &zone).await;
         let mail = made.lock().unwrap().take().expect("the hook ran");
@@ -250,21 +247,9 @@ async fn a_zone_delete_begun_after_the_reservation_leaves_the_zone() {
     for (app, _clock) in on_both_stores(&[]).await {
         // The whole delete runs between the creation's reservation and its zone read.
         let (access, domain, zone) = with_zone(&app).await;
-        let deleted = Arc::new(Mutex::new(None));
-        let hook: Hook = {
-            let (deps, access, zone, deleted) = (
-                Arc::clone(&app.deps),
-                access.clone(),
-                zone.clone(),
-                Arc::clone(&deleted),
-            );
-            Box::new(move || {
-                Box::pin(async move {
-                    let out = delete_zone(&deps, &access, &zone).await;
-                    *deleted.lock().unwrap() = Some(out);
-                })
-            })
-        };
+        let (deps, access2, zone2) = (Arc::clone(&app.deps), access.clone(), zone.clone());
+        let (hook, deleted) =
+            recorded(move || Box::pin(async move { delete_zone(&deps, &access2, &zone2).await }));
         let deps = interleaved(&app, At::AfterMailReserve, hook);
         let made = create_mail(&deps, &access, &domain).await;
         let deleted = deleted.lock().unwrap().take().expect("the hook ran");

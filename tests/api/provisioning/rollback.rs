@@ -2,20 +2,20 @@
 //! each leaves nothing behind (no database, role, secret, record, count or charge), and the
 //! rollback is audited.
 
-use super::api::{apps, db_name, leftovers};
-use crate::support::{TestApp, UA, s};
+use super::api::{apps, caller, db_name, leftovers};
+use crate::support::{TestApp, s};
 use async_trait::async_trait;
 use latch_core::Error;
 use latch_core::crypto::dkim::DkimKey;
 use latch_core::domain::dns::{DnsRecord, DomainName};
 use latch_core::domain::provisioning::{DatabaseName, Resource, ResourceKind, ResourceStatus};
-use latch_core::domain::{AuditType, Charge, ClientInfo, User, UserId};
+use latch_core::domain::{AuditType, Charge, User, UserId};
 use latch_core::ports::{
     ChargeOutcome, Creation, Databases, HostedZone, MailDomains, Release, Reserve, Resources,
     SpendLedger, TenantSecrets, ZoneOf, Zones,
 };
+use latch_core::service::Deps;
 use latch_core::service::provisioning::databases::{self, CreateRequest};
-use latch_core::service::{Caller, Deps};
 use std::sync::Arc;
 
 /// The step a run breaks.
@@ -279,13 +279,7 @@ async fn a_failure_at_any_step_leaves_nothing_behind() {
             &serde_json::json!({"monthlySpendCapCents": 5000}),
         )
         .await;
-        let caller = Caller {
-            request_id: "rollback".into(),
-            client: ClientInfo {
-                ip: "127.0.0.1".parse().unwrap(),
-                user_agent: UA.into(),
-            },
-        };
+        let caller = caller("rollback");
         for at in [
             Break::Secret,
             Break::DatabaseRefused,
@@ -355,13 +349,7 @@ async fn the_recovery_job_undoes_a_creation_that_stopped_half_way_and_finishes_a
     for (app, clock) in apps().await {
         let (email, tokens) = app.signed_in().await;
         let access = s(&tokens, "accessToken");
-        let caller = Caller {
-            request_id: "crash".into(),
-            client: ClientInfo {
-                ip: "127.0.0.1".parse().unwrap(),
-                user_agent: UA.into(),
-            },
-        };
+        let caller = caller("crash");
         let auth = latch_core::service::authn::authenticate(&app.deps, &caller, Some(&access))
             .await
             .unwrap();
@@ -452,13 +440,7 @@ async fn a_zone_or_mail_domain_failing_at_any_step_leaves_nothing_behind() {
         ] {
             assert_eq!(app.post_bearer(path, &access, &body).await.status, 200);
         }
-        let caller = Caller {
-            request_id: "rollback".into(),
-            client: ClientInfo {
-                ip: "127.0.0.1".parse().unwrap(),
-                user_agent: UA.into(),
-            },
-        };
+        let caller = caller("rollback");
         let period = latch_core::domain::billing::period_of(app.deps.clock.now());
         let no_charge = |user: &User| {
             let (deps, id) = (&app.deps, user.id.clone());
