@@ -1,6 +1,6 @@
 //! `Databases` on a PostgreSQL server (`LATCH_PG_ADMIN_URL`): a role and a database per tenant,
 //! CONNECT revoked from PUBLIC. DDL cannot take bind parameters: names are `DatabaseName`s
-//! (parsed, then quoted) and passwords 43 base64url characters, escaped all the same.
+//! (parsed, then quoted), and a password goes only as its SCRAM-SHA-256 verifier.
 
 use crate::Error;
 use crate::domain::provisioning::DatabaseName;
@@ -136,7 +136,7 @@ fn password_literal(password: &str) -> Result<String, Error> {
     let verifier =
         crate::crypto::scram::verifier(password, &salt, crate::crypto::scram::ITERATIONS)
             .ok_or_else(|| Error::internal("a tenant password must be printable ASCII"))?;
-    // The verifier's alphabet (base64, `$`, `:`, digits, letters, `-`) holds no quote.
+    // The verifier's alphabet (letters, digits, `+/=`, `$`, `:`, `-`) holds no quote.
     Ok(format!("'{verifier}'"))
 }
 

@@ -155,6 +155,8 @@ pub struct RecoverReport {
     pub recovered: usize,
     /// Pending resources this run could not finish (the next run tries again).
     pub failed: usize,
+    /// Deletes marked less than the grace ago, left to the call that may still be running them.
+    pub waiting: usize,
 }
 
 /// Finds resources a call left `Creating` (made) or `Deleting` (marked) more than
@@ -162,22 +164,25 @@ pub struct RecoverReport {
 /// audited.
 pub async fn recover_provisioning(deps: &Deps, run_id: &str) -> Result<RecoverReport, Error> {
     let cut = deps.clock.now() - PROVISIONING_GRACE;
-    let (mut recovered, mut failed) = (0, 0);
+    let (mut recovered, mut failed, mut waiting) = (0, 0, 0);
     for resource in deps.resources.pending(cut, BATCH).await? {
-        if super::provisioning::deleting_since_after(&resource, cut) {
-            continue; // a delete still within its grace
-        }
-        let result = super::provisioning::recover(deps, run_id, &resource).await;
-        match result {
-            Ok(()) => recovered += 1,
+        use super::provisioning::Recovery;
+        match super::provisioning::recover(deps, run_id, &resource, cut).await {
+            Ok(Recovery::Finished | Recovery::ZoneKept) => recovered += 1,
+            Ok(Recovery::Waiting) => waiting += 1,
+            Ok(Recovery::Settled) => {}
             Err(err) => {
                 failed += 1;
                 tracing::error!(target: "latch::job", job = "recover-provisioning", resourceId = %resource.id, error = %err, "could not recover");
             }
         }
     }
-    tracing::info!(target: "latch::job", job = "recover-provisioning", recovered, failed, "run finished");
-    Ok(RecoverReport { recovered, failed })
+    tracing::info!(target: "latch::job", job = "recover-provisioning", recovered, failed, waiting, "run finished");
+    Ok(RecoverReport {
+        recovered,
+        failed,
+        waiting,
+    })
 }
 
 #[cfg(test)]

@@ -286,7 +286,11 @@ async fn a_zone_delete_that_stopped_after_its_mark_is_undone_by_recovery_while_m
                 .await
                 .unwrap()
         };
-        job("run-early").await;
+        let early = job("run-early").await;
+        assert_eq!(
+            (&early["recovered"], &early["waiting"]),
+            (&json!(0), &json!(1))
+        );
         assert_eq!(
             zone_now(&app, &zone).await.0,
             ResourceStatus::Deleting,

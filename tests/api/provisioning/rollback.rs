@@ -383,7 +383,10 @@ async fn the_recovery_job_undoes_a_creation_that_stopped_half_way_and_finishes_a
         let report = latch_functions::job::handle(&app.deps, "recover-provisioning", "run-2")
             .await
             .unwrap();
-        assert_eq!(report, serde_json::json!({"recovered": 1, "failed": 0}));
+        assert_eq!(
+            report,
+            serde_json::json!({"recovered": 1, "failed": 0, "waiting": 0})
+        );
         assert_eq!(
             leftovers(&app, &name, Some(&resource.id)).await,
             Vec::<&str>::new()
@@ -404,7 +407,7 @@ async fn the_recovery_job_undoes_a_creation_that_stopped_half_way_and_finishes_a
         assert_eq!(made.status, 201, "{}", made.body);
         let id = s(&made.body, "id");
         let mut record = app.deps.resources.resource(&id).await.unwrap().unwrap();
-        record.status = ResourceStatus::Deleting;
+        latch_core::service::provisioning::mark_deleting(&mut record, app.deps.clock.now());
         assert!(
             app.deps
                 .resources

@@ -271,8 +271,9 @@ pub async fn unmake(deps: &Deps, account: &Resource) -> Result<(), Error> {
             ));
         }
         if part.status == ResourceStatus::Ready {
-            // Marked first, so a delete that stops here is finished by the recovery job.
-            part.status = ResourceStatus::Deleting;
+            // Marked first, so a delete that stops here is finished by the recovery job (and
+            // not while this call may still be at it).
+            super::mark_deleting(&mut part, deps.clock.now());
             deps.resources.update(&part, ResourceStatus::Ready).await?;
         }
         super::unmake_single(deps, &part).await?;

@@ -257,9 +257,7 @@ pub async fn deleting(deps: &Deps, resource: &mut Resource) -> Result<(), Error>
     if resource.detail.contains_key(hosting::PART_OF) {
         return Err(Error::Conflict);
     }
-    resource.status = ResourceStatus::Deleting;
-    let since = deps.clock.now().unix_timestamp();
-    resource.detail.insert(DELETING_SINCE.into(), since.into());
+    mark_deleting(resource, deps.clock.now());
     if deps
         .resources
         .update(resource, ResourceStatus::Ready)
@@ -269,6 +267,13 @@ pub async fn deleting(deps: &Deps, resource: &mut Resource) -> Result<(), Error>
     } else {
         Err(Error::Conflict)
     }
+}
+
+/// Marks `resource` `Deleting` as of `now`, in memory (the caller writes it).
+pub fn mark_deleting(resource: &mut Resource, now: time::OffsetDateTime) {
+    resource.status = ResourceStatus::Deleting;
+    let since = now.unix_timestamp();
+    resource.detail.insert(DELETING_SINCE.into(), since.into());
 }
 
 /// Whether `resource` is a delete marked after `cut`: one a call may still be carrying out
@@ -287,25 +292,56 @@ pub fn detail<'a>(resource: &'a Resource, key: &str) -> Option<&'a str> {
     resource.detail.get(key).and_then(|v| v.as_str())
 }
 
-/// Finishes what a call that stopped half-way left of `resource` (the recovery job): a
-/// creation is undone (what it made at its provider removed, the record and its count
-/// released), a deletion is finished. Safe to run twice.
-pub async fn recover(deps: &Deps, run_id: &str, listed: &Resource) -> Result<(), Error> {
+/// What the recovery job did with one pending resource.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recovery {
+    /// Its creation undone or its deletion finished, and audited.
+    Finished,
+    /// A zone delete that stopped before it could undo its mark, while a ready mail domain
+    /// holds the zone: the zone is ready again.
+    ZoneKept,
+    /// A delete marked after `cut`, or a zone whose mail domain is itself pending: left for
+    /// the call still running it, or for a later run.
+    Waiting,
+    /// Nothing to do: the record is gone or ready again.
+    Settled,
+}
+
+/// Finishes what a call that stopped half-way left of `listed` (the recovery job), judged on
+/// the record as it stands: a creation is undone (what it made at its provider removed, the
+/// record and its count released), a deletion marked before `cut` is finished. Safe to run
+/// twice.
+pub async fn recover(
+    deps: &Deps,
+    run_id: &str,
+    listed: &Resource,
+    cut: time::OffsetDateTime,
+) -> Result<Recovery, Error> {
     // The record as it stands (the job's list may lag behind a call that moved it on).
     let Some(mut resource) = deps.resources.resource(&listed.id).await? else {
-        return Ok(());
+        return Ok(Recovery::Settled);
     };
     if resource.status == ResourceStatus::Ready {
-        return Ok(());
+        return Ok(Recovery::Settled);
     }
-    if resource.status == ResourceStatus::Deleting
-        && resource.kind == ResourceKind::DnsZone
-        && zone_in_use(deps, &resource).await?
-    {
-        // A zone delete that stopped before it could undo its mark: the zone stays.
-        undelete(deps, &mut resource).await;
-        tracing::warn!(target: "latch::provisioning", resourceId = %resource.id, "a zone a mail domain uses was left marked for deletion; moved back to ready");
-        return Ok(());
+    if deleting_since_after(&resource, cut) {
+        return Ok(Recovery::Waiting);
+    }
+    if resource.status == ResourceStatus::Deleting && resource.kind == ResourceKind::DnsZone {
+        let holder = deps
+            .resources
+            .holder_of(ResourceKind::MailDomain, &resource.name)
+            .await?;
+        if let Some(holder) = holder {
+            let mail = deps.resources.resource(&holder).await?;
+            if mail.is_none_or(|m| m.status != ResourceStatus::Ready) {
+                return Ok(Recovery::Waiting); // that mail domain is settled first
+            }
+            // A zone delete that stopped before it could undo its mark: the zone stays.
+            undelete(deps, &mut resource).await;
+            tracing::warn!(target: "latch::provisioning", resourceId = %resource.id, "a zone a mail domain uses was left marked for deletion; moved back to ready");
+            return Ok(Recovery::ZoneKept);
+        }
     }
     let resource = &resource;
     unmake(deps, resource).await?;
@@ -331,7 +367,8 @@ pub async fn recover(deps: &Deps, run_id: &str, listed: &Resource) -> Result<(),
         Outcome::Success,
         &meta,
     )
-    .await
+    .await?;
+    Ok(Recovery::Finished)
 }
 
 /// Removes what `resource` has at its providers, by its kind's undoing (a hosting account's:
