@@ -308,10 +308,11 @@ impl Config {
             _ => return Err(v.bad("LATCH_MAIL_DOMAINS", "one of embedded, ses")),
         };
         let mail_from = v.string("LATCH_MAIL_FROM")?;
-        crate::adapters::mime::mailbox(&mail_from).map_err(|problem| ConfigError {
+        let sender = crate::adapters::mime::mailbox(&mail_from).map_err(|problem| ConfigError {
             var: "LATCH_MAIL_FROM".into(),
             problem,
         })?;
+        settings.sending_domain = sender.email.domain().to_ascii_lowercase();
         let secrets = match v.string("LATCH_SECRETS")?.as_str() {
             "local" => SecretsChoice::Local,
             "secretsmanager" => SecretsChoice::SecretsManager {

@@ -48,7 +48,7 @@ pub const VARIABLES: &[(&str, Option<&str>, &str)] = &[
     (
         "LATCH_MAIL_FROM",
         Some("Latch <no-reply@latch.localhost>"),
-        "sender mailbox",
+        "sender mailbox (its domain, and names under it, no tenant may take as a zone or hosting account)",
     ),
     (
         "LATCH_SECRETS",

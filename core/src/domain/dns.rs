@@ -47,6 +47,15 @@ impl DomainName {
         &self.0
     }
 
+    /// Whether this is `domain` or a name under it (`domain` in lower case).
+    pub fn is_within(&self, domain: &str) -> bool {
+        self.0 == domain
+            || self
+                .0
+                .strip_suffix(domain)
+                .is_some_and(|head| head.ends_with('.'))
+    }
+
     /// Whether `name` is this domain or below it.
     pub fn contains(&self, name: &str) -> bool {
         name == self.0 || name.ends_with(&format!(".{}", self.0))
@@ -272,6 +281,22 @@ mod tests {
 
     fn zone() -> DomainName {
         DomainName::parse("Example.COM.").unwrap()
+    }
+
+    #[test]
+    fn a_domain_is_within_itself_and_its_parents_only() {
+        let d = |raw| DomainName::parse(raw).unwrap();
+        assert!(d("mail.example.com").is_within("mail.example.com"));
+        assert!(d("a.b.mail.example.com").is_within("mail.example.com"));
+        assert!(d("MAIL.example.com.").is_within("mail.example.com"));
+        for outside in [
+            "example.com",
+            "xmail.example.com",
+            "mail.example.co",
+            "mail.example.com.au",
+        ] {
+            assert!(!d(outside).is_within("mail.example.com"), "{outside}");
+        }
     }
 
     #[test]

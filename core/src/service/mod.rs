@@ -71,6 +71,8 @@ pub struct Settings {
     pub request_deadline: std::time::Duration,
     /// Audit events per CSV export response (`LATCH_AUDIT_EXPORT_ROWS`).
     pub audit_export_rows: usize,
+    /// The domain of `LATCH_MAIL_FROM`, lower case: no tenant may claim it or a name under it.
+    pub sending_domain: String,
 }
 
 /// The most rows one export response carries: 10,000 rows of the widest events stay under the
@@ -267,6 +269,7 @@ impl Settings {
             captcha_hostnames: Vec::new(),
             request_deadline: crate::deadlines::Deadlines::default().request,
             audit_export_rows: MAX_EXPORT_ROWS,
+            sending_domain: "latch.localhost".into(),
         }
     }
 }

@@ -296,3 +296,37 @@ async fn unconfirmed_callers_quotas_and_the_cap_are_refused_before_anything_is_m
         }
     }
 }
+
+#[tokio::test]
+async fn the_deployment_s_sending_domain_and_names_under_it_are_no_tenant_s() {
+    let own = format!("mail.{}", a_domain());
+    let from = format!("Latch <no-reply@{own}>");
+    for (app, _clock) in on_both_stores(&[("LATCH_MAIL_FROM", from.as_str())]).await {
+        let (_, tokens) = app.signed_in().await;
+        let access = s(&tokens, "accessToken");
+        for reserved in [own.clone(), format!("dkim.{own}"), own.to_uppercase()] {
+            let refused = app
+                .post_bearer(ZONES, &access, &json!({"domain": reserved}))
+                .await;
+            refused.assert_problem(422, "validation_failed");
+            assert_eq!(refused.body["errors"][0]["code"], "reserved_name");
+            assert!(
+                zones_at_provider(&app, &reserved.to_lowercase())
+                    .await
+                    .is_empty()
+            );
+            let hosting = app
+                .post_bearer(
+                    "/v1/provisioning/hosting-accounts",
+                    &access,
+                    &json!({"domain": reserved, "databaseName": "tenant_db"}),
+                )
+                .await;
+            hosting.assert_problem(422, "validation_failed");
+            assert_eq!(hosting.body["errors"][0]["code"], "reserved_name");
+        }
+        // The parent domain is not the deployment's own.
+        let parent = own.strip_prefix("mail.").unwrap();
+        zone(&app, &access, parent).await;
+    }
+}

@@ -182,7 +182,8 @@ pub async fn create(
     req: CreateRequest,
 ) -> Result<CreatedHosting, Error> {
     super::verified(auth)?;
-    let domain = DomainName::parse(&req.domain);
+    let domain = DomainName::parse(&req.domain)
+        .and_then(|d| super::not_the_deployment_s(deps, &d).map(|()| d));
     let name = DatabaseName::parse(&req.database_name).map_err(|mut e| {
         e.field = "databaseName".into();
         e

@@ -23,6 +23,22 @@ const ATTEMPTS: usize = 3;
 /// leaves a delete alone until it has stood that long, whatever the resource's age.
 const DELETING_SINCE: &str = "deletingSince";
 
+/// 422 `reserved_name` for the deployment's own sending domain or a name under it: a tenant's
+/// zone or SES identity there would stand in the operator's way, or send as the operator.
+pub fn not_the_deployment_s(
+    deps: &Deps,
+    domain: &crate::domain::dns::DomainName,
+) -> Result<(), crate::domain::FieldError> {
+    if domain.is_within(&deps.settings.sending_domain) {
+        return Err(crate::domain::FieldError::new(
+            "domain",
+            "reserved_name",
+            "This domain is the deployment's own.",
+        ));
+    }
+    Ok(())
+}
+
 /// Refuses a caller whose address is not confirmed (403 `email_not_verified`).
 pub fn verified(auth: &Authenticated) -> Result<(), Error> {
     if auth.user.email_verified {

@@ -178,7 +178,9 @@ pub async fn create(
     req: CreateRequest,
 ) -> Result<ZoneView, Error> {
     super::verified(auth)?;
-    let domain = DomainName::parse(&req.domain).map_err(|e| Error::Validation(vec![e]))?;
+    let domain = DomainName::parse(&req.domain)
+        .and_then(|d| super::not_the_deployment_s(deps, &d).map(|()| d))
+        .map_err(|e| Error::Validation(vec![e]))?;
     let (mut resource, price) = super::reserve(deps, auth, KIND, domain.as_str()).await?;
     super::complete(deps, caller, &mut resource, price, async |r| {
         make(deps, r).await
