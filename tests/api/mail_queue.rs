@@ -19,15 +19,9 @@ struct Queues {
 /// A queue with its dead-letter queue after `max_receives`; a message not deleted is visible
 /// again at once (a visibility timeout of 0), so the test need not wait for retries.
 async fn queues(max_receives: u32) -> Queues {
-    let sqs = Client::new(&moto::aws().await);
-    let dead_letters = sqs
-        .create_queue()
-        .queue_name(moto::unique("mail-dlq"))
-        .send()
-        .await
-        .unwrap()
-        .queue_url
-        .unwrap();
+    let aws = moto::aws().await;
+    let sqs = Client::new(&aws);
+    let dead_letters = moto::queue(&aws, "mail-dlq").await;
     let dlq_arn = arn_of(&sqs, &dead_letters).await;
     let url = sqs
         .create_queue()

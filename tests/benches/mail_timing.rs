@@ -23,15 +23,7 @@ async fn main() {
     let aws = moto::aws_at(&own.endpoint).await;
     let names = moto::tables(&aws_sdk_dynamodb::Client::new(&aws)).await;
     let from = moto::verified_sender(&aws, "timing").await;
-    let sqs = aws_sdk_sqs::Client::new(&aws);
-    let queue = sqs
-        .create_queue()
-        .queue_name(moto::unique("mail"))
-        .send()
-        .await
-        .unwrap()
-        .queue_url
-        .unwrap();
+    let queue = moto::queue(&aws, "mail").await;
     let on = |mail: &'static str| {
         let mut settings = moto::dynamodb_settings(&names).to_vec();
         settings.extend([

@@ -274,7 +274,9 @@ impl Settings {
     }
 }
 
-/// Everything a use case may touch, built once per process.
+/// Everything a use case may touch, built once per process. A clone shares the same stores and
+/// providers (tests swap one part with `Deps { part, ..deps.clone() }`).
+#[derive(Clone)]
 pub struct Deps {
     pub settings: Settings,
     pub users: Arc<dyn UserStore>,

@@ -78,28 +78,13 @@ async fn a_key_rotation_still_opens_old_secrets_and_reseals_them_on_next_use() {
     material
         .data_keys
         .insert(0, StoredDataKey::generate("d-rotated"));
-    let d = &app.deps;
     let rotated = latch_core::service::Deps {
-        settings: d.settings.clone(),
-        users: Arc::clone(&d.users),
-        sessions: Arc::clone(&d.sessions),
-        audit: Arc::clone(&d.audit),
-        counters: Arc::clone(&d.counters),
-        locks: Arc::clone(&d.locks),
-        ledger: Arc::clone(&d.ledger),
-        resources: Arc::clone(&d.resources),
-        tenant_secrets: Arc::clone(&d.tenant_secrets),
         captcha: None,
         databases: None,
-        zones: Arc::clone(&d.zones),
-        mail_domains: Arc::clone(&d.mail_domains),
-        mailer: Arc::clone(&d.mailer),
-        backups: Arc::clone(&d.backups),
         keys: Arc::new(latch_core::keys::Keys::fixed(
             KeyRing::from_material(&material).unwrap(),
         )),
-        clock: Arc::clone(&d.clock),
-        hasher: d.hasher.clone(),
+        ..latch_core::service::Deps::clone(&app.deps)
     };
     // The client the test's HTTP requests come from, which the mfaToken is bound to.
     let caller = latch_core::service::Caller {

@@ -3,7 +3,6 @@
 //! creation reserves, then reads the zone. Whichever way they overlap, at least one of them
 //! stops with 409, and a mail domain is never left on a zone that went.
 
-use super::rollback::broken_with;
 use crate::support::{TestApp, on_both_stores, s};
 use async_trait::async_trait;
 use futures_util::future::BoxFuture;
@@ -113,7 +112,10 @@ fn interleaved(app: &TestApp, at: At, hook: Hook) -> Deps {
         at,
         hook: Mutex::new(Some(hook)),
     };
-    broken_with(app, Arc::new(resources))
+    Deps {
+        resources: Arc::new(resources),
+        ..Deps::clone(&app.deps)
+    }
 }
 
 async fn create_mail(deps: &Deps, access: &str, domain: &str) -> Result<String, Error> {

@@ -221,9 +221,9 @@ impl Resources for Records {
 /// `app`'s dependencies with step `at` broken.
 pub(super) fn broken(app: &TestApp, at: Break) -> Deps {
     let d = &app.deps;
-    let records = Records(Arc::clone(&d.resources), at, Default::default());
     Deps {
         ledger: Arc::new(Ledger(Arc::clone(&d.ledger), at)),
+        resources: Arc::new(Records(Arc::clone(&d.resources), at, Default::default())),
         tenant_secrets: Arc::new(Secrets(Arc::clone(&d.tenant_secrets), at)),
         databases: d
             .databases
@@ -232,32 +232,7 @@ pub(super) fn broken(app: &TestApp, at: Break) -> Deps {
         zones: Arc::new(ZoneHost(Arc::clone(&d.zones), at)),
         mail_domains: Arc::new(MailHost(Arc::clone(&d.mail_domains), at)),
         captcha: None,
-        ..broken_with(app, Arc::new(records))
-    }
-}
-
-/// `app`'s dependencies with `resources` in place of its own.
-pub(super) fn broken_with(app: &TestApp, resources: Arc<dyn Resources>) -> Deps {
-    let d = &app.deps;
-    Deps {
-        settings: d.settings.clone(),
-        users: Arc::clone(&d.users),
-        sessions: Arc::clone(&d.sessions),
-        audit: Arc::clone(&d.audit),
-        counters: Arc::clone(&d.counters),
-        locks: Arc::clone(&d.locks),
-        ledger: Arc::clone(&d.ledger),
-        resources,
-        tenant_secrets: Arc::clone(&d.tenant_secrets),
-        databases: d.databases.clone(),
-        zones: Arc::clone(&d.zones),
-        mail_domains: Arc::clone(&d.mail_domains),
-        captcha: d.captcha.clone(),
-        mailer: Arc::clone(&d.mailer),
-        backups: Arc::clone(&d.backups),
-        keys: Arc::clone(&d.keys),
-        clock: Arc::clone(&d.clock),
-        hasher: d.hasher.clone(),
+        ..Deps::clone(d)
     }
 }
 

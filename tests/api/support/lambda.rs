@@ -27,14 +27,7 @@ impl Stack {
             latch_core::crypto::SecretMaterial::generate(time::OffsetDateTime::now_utc()).unwrap();
         let (_, secret_id) =
             moto::secret_holding_on(&aws, &serde_json::to_string(&material).unwrap()).await;
-        let queue_url = aws_sdk_sqs::Client::new(&aws)
-            .create_queue()
-            .queue_name(moto::unique("lambda-mail"))
-            .send()
-            .await
-            .unwrap()
-            .queue_url
-            .unwrap();
+        let queue_url = moto::queue(&aws, "lambda-mail").await;
         let data = tempfile::tempdir().unwrap();
         let mut env: Vec<(String, String)> = moto::dynamodb_settings(&names)
             .iter()

@@ -205,6 +205,18 @@ pub async fn verified_sender(aws: &SdkConfig, prefix: &str) -> String {
     format!("no-reply@{domain}")
 }
 
+/// A fresh SQS queue named after `prefix`, with the defaults: its URL.
+pub async fn queue(aws: &SdkConfig, prefix: &str) -> String {
+    aws_sdk_sqs::Client::new(aws)
+        .create_queue()
+        .queue_name(unique(prefix))
+        .send()
+        .await
+        .unwrap()
+        .queue_url
+        .unwrap()
+}
+
 /// Fresh tables (with their indexes) under names no other test uses.
 pub async fn tables(client: &aws_sdk_dynamodb::Client) -> latch_core::adapters::dynamo::TableNames {
     let names = latch_core::adapters::dynamo::TableNames {

@@ -294,7 +294,7 @@ pub fn mark_deleting(resource: &mut Resource, now: time::OffsetDateTime) {
 
 /// Whether `resource` is a delete marked after `cut`: one a call may still be carrying out
 /// (an old resource's delete is as young as its mark).
-pub fn deleting_since_after(resource: &Resource, cut: time::OffsetDateTime) -> bool {
+fn deleting_since_after(resource: &Resource, cut: time::OffsetDateTime) -> bool {
     resource.status == ResourceStatus::Deleting
         && resource
             .detail
