@@ -1,6 +1,8 @@
-//! Latch's entry points: the Lambda runner every function binary calls, the jobs, the key
-//! rotation function, the first administrator's seed function, and the local server that mounts the whole route table on one port.
+//! Latch's entry points: the one Lambda bootstrap every function runs (`bootstrap`), with the
+//! route runner, the jobs, mail-sender, key rotation and the first administrator's seed function,
+//! and the local server that mounts the whole route table on one port.
 
+pub mod bootstrap;
 pub mod job;
 pub mod lambda;
 pub mod local;

@@ -93,18 +93,12 @@ fn every_event_belongs_to_a_route_and_every_route_to_a_binary() {
             "events/{name} names no function of the route table or the jobs"
         );
     }
-    let bins = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../functions/src/bin");
+    use latch_functions::bootstrap::{Function, function_named};
     for route in ROUTES {
-        let bin = std::fs::read_to_string(bins.join(format!("{}.rs", route.name)))
-            .unwrap_or_else(|_| panic!("no binary for {}", route.name));
-        assert!(
-            bin.contains(&format!("run(\"{}\")", route.name)),
-            "functions/src/bin/{}.rs serves another route",
-            route.name
-        );
-        assert!(
-            bin.lines().count() <= 6,
-            "functions/src/bin/{}.rs should stay a few lines",
+        assert_eq!(
+            function_named(Some(route.name)),
+            Ok(Function::Route(route.name)),
+            "the bootstrap serves {} as its route",
             route.name
         );
     }
@@ -131,12 +125,10 @@ async fn every_job_has_a_scheduled_event_and_runs_through_its_handler() {
                 .unwrap();
             assert!(report.is_object(), "{name}: {report}");
         }
-        let bin = std::fs::read_to_string(
-            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-                .join(format!("../functions/src/bin/{job}.rs")),
-        )
-        .unwrap();
-        assert!(bin.contains(&format!("run(\"{job}\")")));
+        assert_eq!(
+            latch_functions::bootstrap::function_named(Some(job)),
+            Ok(latch_functions::bootstrap::Function::Job(job))
+        );
     }
 }
 
@@ -196,11 +188,10 @@ async fn the_seed_sample_makes_one_administrator_however_often_it_runs() {
     let missing =
         latch_functions::seed_admin::handle(&deps, &serde_json::json!({}), None, "r").await;
     assert!(missing.is_err(), "no address, no administrator");
-    let bin = std::fs::read_to_string(
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../functions/src/bin/seed-admin.rs"),
-    )
-    .unwrap();
-    assert!(bin.contains("seed_admin::run()"));
+    assert_eq!(
+        latch_functions::bootstrap::function_named(Some("seed-admin")),
+        Ok(latch_functions::bootstrap::Function::SeedAdmin)
+    );
 }
 
 #[tokio::test]
@@ -228,11 +219,10 @@ async fn the_queue_sample_sends_its_mail_drops_its_rehearsal_and_reports_its_poi
     );
     let files: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
     assert_eq!(files.len(), 1, "the mail was sent, the rehearsal was not");
-    let bin = std::fs::read_to_string(
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../functions/src/bin/mail-sender.rs"),
-    )
-    .unwrap();
-    assert!(bin.contains("mail_sender::run()"));
+    assert_eq!(
+        latch_functions::bootstrap::function_named(Some("mail-sender")),
+        Ok(latch_functions::bootstrap::Function::MailSender)
+    );
 }
 
 /// A keyless route's function starts and answers without its secret: here the keys secret does

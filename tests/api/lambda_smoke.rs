@@ -1,12 +1,13 @@
-//! The function binaries invoked as Lambda invokes them: `cargo lambda watch --only-lambda-apis`
-//! is the Lambda Runtime API, each built binary (`target/debug/<function>`) runs against it as
-//! Lambda runs a `provided.al2023` bootstrap, and `cargo lambda invoke --data-file` sends each
+//! The functions invoked as Lambda invokes them: `cargo lambda watch --only-lambda-apis` is the
+//! Lambda Runtime API, and every function runs the same built file (`target/debug/latch-lambda`,
+//! the one bootstrap, told its function by `LATCH_FUNCTION`) as Lambda runs a `provided.al2023`
+//! bootstrap, and `cargo lambda invoke --data-file` sends each
 //! event, on DynamoDB, SQS, SES and Secrets Manager in moto: register, mail-sender (on the SQS
 //! event of the queued mail), verify-email (with the mailed token), login, me, refresh and
 //! unlock-accounts. Every answer is checked.
 //!
-//! `#[ignore]`d in the default run (it builds every function binary first): run it with
-//! `scripts/lambda-smoke.sh`, which installs cargo-lambda into `.venv-lambda` and builds them.
+//! `#[ignore]`d in the default run (it needs cargo-lambda and the bootstrap built): run it with
+//! `scripts/lambda-smoke.sh`, which installs cargo-lambda into `.venv-lambda` and builds it.
 
 use crate::support::lambda::{Lambda, Stack, http, root};
 use crate::support::moto;

@@ -48,14 +48,76 @@ fn role_of(function: &Value) -> Option<String> {
     Some(role.to_owned())
 }
 
+/// The function a template function serves: its `LATCH_FUNCTION`.
+fn function_name<'a>(logical: &str, f: &'a Value) -> &'a str {
+    f["Properties"]["Environment"]["Variables"]["LATCH_FUNCTION"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{logical} sets no LATCH_FUNCTION"))
+}
+
+/// One build for every function: the same artifact (the one `latch-lambda` bootstrap) through
+/// the same `CodeUri`, `Metadata`, handler, runtime and architecture, which is what SAM's build
+/// graph groups by (`samcli/lib/build/build_graph.py`, `FunctionBuildDefinition.__eq__`), and
+/// each function named by `LATCH_FUNCTION`, every name one the bootstrap serves, once.
+#[test]
+fn every_function_shares_one_build_and_names_what_it_serves() {
+    let template: Value =
+        serde_yaml_ng::from_str(&std::fs::read_to_string(template_path()).unwrap()).unwrap();
+    let globals = &template["Globals"]["Function"];
+    assert_eq!(globals["CodeUri"].as_str(), Some(".."));
+    assert_eq!(globals["Handler"].as_str(), Some("bootstrap"));
+    assert_eq!(globals["Runtime"].as_str(), Some("provided.al2023"));
+    assert_eq!(globals["Architectures"][0].as_str(), Some("arm64"));
+    let mut served = BTreeSet::new();
+    for (logical, f) in functions() {
+        for own in [
+            "CodeUri",
+            "Handler",
+            "Runtime",
+            "Architectures",
+            "PackageType",
+        ] {
+            assert!(
+                f["Properties"].get(own).is_none(),
+                "{logical} sets its own {own}: SAM would build it apart"
+            );
+        }
+        assert_eq!(
+            serde_yaml_ng::to_string(&f["Metadata"]).unwrap(),
+            "BuildMethod: rust-cargolambda\nBuildProperties:\n  Binary: latch-lambda\n",
+            "{logical}"
+        );
+        assert!(
+            served.insert(function_name(&logical, &f).to_owned()),
+            "{logical} serves a function another one serves"
+        );
+    }
+    let bootstrap: BTreeSet<String> = latch_functions::bootstrap::names()
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(
+        served, bootstrap,
+        "the template's functions (left) and the bootstrap's (right)"
+    );
+    let bins = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../functions/src/bin");
+    let mut sources: Vec<String> = std::fs::read_dir(bins)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    sources.sort();
+    assert_eq!(
+        sources,
+        ["latch-lambda.rs", "latch-local.rs"],
+        "one bootstrap for every function, and the local server"
+    );
+}
+
 #[test]
 fn the_template_routes_exactly_the_route_table_and_schedules_exactly_the_jobs() {
     let mut routed = BTreeSet::new();
     let mut scheduled = BTreeSet::new();
     for (logical, f) in functions() {
-        let binary = f["Metadata"]["BuildProperties"]["Binary"]
-            .as_str()
-            .unwrap_or_else(|| panic!("{logical} names no Binary"));
+        let binary = function_name(&logical, &f);
         assert_eq!(
             f["Metadata"]["BuildMethod"].as_str(),
             Some("rust-cargolambda"),
@@ -185,7 +247,7 @@ fn handlers_enqueue_mail_and_only_mail_sender_sends_it_with_a_dead_letter_queue_
     );
     for (logical, f) in functions() {
         let policies = serde_yaml_ng::to_string(&f["Properties"]["Policies"]).unwrap();
-        let binary = f["Metadata"]["BuildProperties"]["Binary"].as_str().unwrap();
+        let binary = function_name(&logical, &f);
         assert_eq!(
             policies.contains("ses:SendEmail"),
             binary == "mail-sender",
@@ -219,7 +281,7 @@ fn handlers_enqueue_mail_and_only_mail_sender_sends_it_with_a_dead_letter_queue_
     }
     for (logical, f) in functions() {
         let policies = serde_yaml_ng::to_string(&f["Properties"]["Policies"]).unwrap();
-        let binary = f["Metadata"]["BuildProperties"]["Binary"].as_str().unwrap();
+        let binary = function_name(&logical, &f);
         let handles_mail = policies.contains("sqs:SendMessage") || binary == "mail-sender";
         assert_eq!(
             policies.contains("MailQueueKey"),
@@ -350,7 +412,7 @@ fn sam_validate_lint_accepts_the_template_with_the_samconfig() {
 #[test]
 fn only_the_functions_that_use_keys_may_read_the_keys_secret() {
     for (logical, f) in functions() {
-        let binary = f["Metadata"]["BuildProperties"]["Binary"].as_str().unwrap();
+        let binary = function_name(&logical, &f);
         let policies = serde_yaml_ng::to_string(&f["Properties"]["Policies"]).unwrap();
         let reads_keys = policies.contains("secretsmanager:")
             && (policies.contains("${KeysSecretName}") || policies.contains("Resource: '*'"));
@@ -560,7 +622,7 @@ fn no_provisioning_function_may_tag_or_delete_the_operator_s_identity_and_recove
     );
     let (_, recovery) = functions()
         .into_iter()
-        .find(|(_, f)| f["Metadata"]["BuildProperties"]["Binary"] == "recover-provisioning")
+        .find(|(logical, f)| function_name(logical, f) == "recover-provisioning")
         .unwrap();
     assert!(statements_with(&recovery, "Allow", "route53:CreateHostedZone").is_empty());
     assert!(!statements_with(&recovery, "Allow", "route53:DeleteHostedZone").is_empty());

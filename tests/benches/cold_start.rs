@@ -1,11 +1,11 @@
-//! Cold starts of the `health`, `me` and `login` functions (release binaries, on this machine's
-//! architecture) under cargo lambda's Runtime API emulator, on DynamoDB, SQS and Secrets
-//! Manager in a moto of their own: each of 11 fresh processes is started as Lambda starts a
-//! bootstrap and sent one event; the report gives, per function, the median init (from the
+//! Cold starts of the `health`, `me` and `login` functions (the release `latch-lambda`
+//! bootstrap every function runs, on this machine's architecture) under cargo lambda's Runtime
+//! API emulator, on DynamoDB, SQS and Secrets Manager in a moto of their own: each of 11 fresh
+//! processes is started as Lambda starts a bootstrap and sent one event; the report gives, per function, the median init (from the
 //! process's start of `ColdStart` to its dependencies built, its own `latch::cold_start` log
 //! line), the secret fetch within it, and the time from spawning the process to its first answer.
 //!
-//! Run: `scripts/cold-start.sh` (builds the release binaries first; the report is on stderr).
+//! Run: `scripts/cold-start.sh` (builds the release bootstrap first; the report is on stderr).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 #[path = "../api/support/mod.rs"]
@@ -43,7 +43,7 @@ async fn main() {
             &std::fs::read_to_string(root().join("events").join(sample)).unwrap(),
         )
         .unwrap();
-        let bin = root().join("target/release").join(name);
+        let bin = root().join("target/release/latch-lambda");
         let (mut init, mut fetch, mut first) = (Vec::new(), Vec::new(), Vec::new());
         let mut status = 0;
         for _ in 0..STARTS {

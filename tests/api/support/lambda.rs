@@ -145,20 +145,22 @@ impl Lambda {
         }
     }
 
-    /// Starts `target/debug/<name>` against the emulator, for as long as the emulator runs.
+    /// Starts function `name` from `target/debug/latch-lambda`, the one bootstrap every
+    /// function runs, against the emulator, for as long as the emulator runs.
     pub fn run(&mut self, name: &str) {
-        let bin = root().join("target/debug").join(name);
+        let bin = root().join("target/debug/latch-lambda");
         let (child, _) = self.spawn(&bin, name);
         self.functions.push(child);
     }
 
     /// Starts `bin` as function `name` the way Lambda starts a bootstrap: the Runtime API's
-    /// address and the function's name in its environment, beside the function's own settings.
+    /// address and the function's name in its environment (`LATCH_FUNCTION`, as the template
+    /// sets it), beside the function's own settings.
     /// Its output goes to the log file returned; dropping the process kills it.
     pub fn spawn(&self, bin: &Path, name: &str) -> (Running, PathBuf) {
         assert!(
             bin.exists(),
-            "{} is not built: run scripts/lambda-smoke.sh (cargo build -p latch-functions --bins)",
+            "{} is not built: run scripts/lambda-smoke.sh (cargo build -p latch-functions --bin latch-lambda)",
             bin.display()
         );
         let log = self.events.path().join(format!(
@@ -173,6 +175,7 @@ impl Lambda {
                 format!("http://127.0.0.1:{}/.rt/{name}", self.port),
             )
             .env("AWS_LAMBDA_FUNCTION_NAME", name)
+            .env("LATCH_FUNCTION", name)
             .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
             .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
             .stdout(out.try_clone().unwrap())

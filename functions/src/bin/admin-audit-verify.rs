@@ -1,5 +1,0 @@
-//! Lambda function for GET /v1/admin/audit-logs/verify.
-#[tokio::main]
-async fn main() -> Result<(), lambda_http::Error> {
-    latch_functions::lambda::run("admin-audit-verify").await
-}

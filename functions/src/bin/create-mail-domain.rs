@@ -1,5 +1,0 @@
-//! Lambda function for POST /v1/provisioning/mail-domains.
-#[tokio::main]
-async fn main() -> Result<(), lambda_http::Error> {
-    latch_functions::lambda::run("create-mail-domain").await
-}

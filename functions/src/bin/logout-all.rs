@@ -1,5 +1,0 @@
-//! Lambda function for POST /v1/auth/logout-all.
-#[tokio::main]
-async fn main() -> Result<(), lambda_http::Error> {
-    latch_functions::lambda::run("logout-all").await
-}

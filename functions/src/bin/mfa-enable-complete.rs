@@ -1,5 +1,0 @@
-//! Lambda function for POST /v1/auth/2fa/enable-complete.
-#[tokio::main]
-async fn main() -> Result<(), lambda_http::Error> {
-    latch_functions::lambda::run("mfa-enable-complete").await
-}
