@@ -35,20 +35,20 @@ pub fn function_named(value: Option<&str>) -> Result<Function, String> {
             "{FUNCTION_VARIABLE} is not set: it names the function this bootstrap serves"
         ));
     };
-    let known = names().find(|n| *n == name).ok_or_else(|| {
-        format!("{FUNCTION_VARIABLE}={name:?} names no function of Latch's (a route, a job, mail-sender, rotate-keys or seed-admin)")
-    })?;
-    Ok(match known {
-        "mail-sender" => Function::MailSender,
-        "rotate-keys" => Function::RotateKeys,
-        "seed-admin" => Function::SeedAdmin,
-        job if latch_core::service::jobs::JOBS
-            .iter()
-            .any(|(n, _)| *n == job) =>
-        {
-            Function::Job(job)
+    let job = latch_core::service::jobs::JOBS
+        .iter()
+        .find(|(n, _)| *n == name);
+    Ok(match (latch_core::http::routes::by_name(name), job, name) {
+        (Some(route), _, _) => Function::Route(route.name),
+        (None, Some((job, _)), _) => Function::Job(job),
+        (None, None, "mail-sender") => Function::MailSender,
+        (None, None, "rotate-keys") => Function::RotateKeys,
+        (None, None, "seed-admin") => Function::SeedAdmin,
+        (None, None, _) => {
+            return Err(format!(
+                "{FUNCTION_VARIABLE}={name:?} names no function of Latch's (a route, a job, mail-sender, rotate-keys or seed-admin)"
+            ));
         }
-        route => Function::Route(route),
     })
 }
 

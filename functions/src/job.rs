@@ -7,12 +7,10 @@ use latch_core::telemetry;
 use latch_core::wiring::ColdStart;
 use std::sync::Arc;
 
-/// The whole life of a job function: logs, dependencies once per cold start, then runs.
+/// The whole life of a job function (`name` one of `jobs::JOBS`, as the bootstrap resolved it):
+/// logs, dependencies once per cold start, then runs; `handle` refuses any other name.
 pub async fn run(name: &str) -> Result<(), lambda_runtime::Error> {
     telemetry::init();
-    if !jobs::JOBS.iter().any(|(job, _)| *job == name) {
-        return Err(format!("no job named {name:?}").into());
-    }
     let name = name.to_owned();
     let mut config = Config::from_env()?;
     config.keys_needed = crate::needs_keys(&name);
