@@ -56,6 +56,33 @@ async fn pyjwt_verifies_our_access_tokens_with_only_our_jwks() {
     );
 }
 
+// Multi-threaded: the script calls back into the app while this test waits on it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pyjwt_finds_the_keys_through_oidc_discovery_from_the_issuer_alone() {
+    let app = spawn_app().await;
+    let (_, tokens) = app.signed_in().await;
+    let token = tokens["accessToken"].as_str().unwrap();
+    let request = json!({ "issuer": app.base, "token": token, "audience": "latch" });
+    let (ok, found, err) = python("oidc_discovery.py", request.to_string().as_bytes());
+    assert!(ok, "PyJWT through discovery refused our token: {err}");
+    assert_eq!(found["claims"]["iss"], app.base.as_str());
+    let metadata = &found["metadata"];
+    assert_eq!(
+        metadata["jwks_uri"],
+        format!("{}/.well-known/jwks.json", app.base)
+    );
+    assert_eq!(
+        metadata["id_token_signing_alg_values_supported"],
+        json!(["ES256"])
+    );
+    assert_eq!(metadata["subject_types_supported"], json!(["public"]));
+    let wrong_audience = json!({ "issuer": app.base, "token": token, "audience": "other" });
+    assert!(
+        !python("oidc_discovery.py", wrong_audience.to_string().as_bytes()).0,
+        "the audience is still checked"
+    );
+}
+
 #[tokio::test]
 async fn argon2_cffi_verifies_our_password_hashes() {
     let app = crate::support::spawn_app_with(crate::support::CONTRACT_ARGON2, None).await;

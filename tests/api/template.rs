@@ -338,6 +338,54 @@ fn cfn_lint_accepts_the_template() {
     );
 }
 
+/// The documented way to put API Gateway in front of a team's own REST API: its JWT authorizer
+/// accepts the algorithm Latch's discovery document names and checks Latch's default audience.
+/// cfn-lint (1.51 here, and 1.58, the newest) predates the REST API JWT authorizer: its one
+/// finding must be the unknown `JwtConfiguration`, so anything else wrong in the snippet fails.
+#[test]
+fn the_rest_api_jwt_authorizer_snippet_lints_and_matches_discovery() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let snippet = root.join("infra/examples/rest-api-jwt-authorizer.yaml");
+    let lint = root.join(".venv/bin/cfn-lint");
+    assert!(
+        lint.exists(),
+        "cfn-lint is missing from .venv: run scripts/test.sh, which installs it"
+    );
+    let out = std::process::Command::new(lint)
+        .args(["-f", "parseable"])
+        .arg(&snippet)
+        .output()
+        .unwrap();
+    let findings: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| l.split(':').skip(5).collect::<Vec<_>>().join(":"))
+        .collect();
+    assert_eq!(
+        findings,
+        ["E3002:Additional properties are not allowed ('JwtConfiguration' was unexpected)"],
+        "cfn-lint on the snippet: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(&snippet).unwrap();
+    let t: Value = serde_yaml_ng::from_str(&text.replace('!', "")).unwrap();
+    let jwt = &t["Resources"]["LatchAuthorizer"]["Properties"]["JwtConfiguration"];
+    let settings = latch_core::service::Settings::defaults("https://id.example.com");
+    let discovery = latch_core::http::endpoints::system::discovery::Discovery::of(&settings);
+    let algorithms: Vec<&str> = jwt["DefaultAlgorithms"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap())
+        .collect();
+    assert_eq!(algorithms, discovery.id_token_signing_alg_values_supported);
+    assert_eq!(
+        t["Parameters"]["LatchAudience"]["Default"].as_str(),
+        Some(settings.audience.as_str())
+    );
+    let method = &t["Resources"]["GetOrders"]["Properties"];
+    assert_eq!(method["AuthorizationType"].as_str(), Some("JWT"));
+}
+
 /// samconfig.toml holds every template parameter that has a default, at that default; the
 /// others are the ones `sam deploy --guided` asks for.
 #[test]

@@ -160,12 +160,13 @@ pub static ROUTES: &[Route] = &[
     provisioning::delete_hosting_account::ROUTE,
     system::health::ROUTE,
     system::jwks::ROUTE,
+    system::discovery::ROUTE,
     system::openapi::ROUTE,
 ];
 
 /// The routes whose functions hold no key (`Config::keys_needed` false): their answers use
 /// neither the signing keys nor the HMAC key, so their policies have no `GetSecretValue`.
-pub const KEYLESS: &[&str] = &["health", "openapi"];
+pub const KEYLESS: &[&str] = &["health", "openapi", "openid-configuration"];
 
 /// The route a Lambda binary serves.
 pub fn by_name(name: &str) -> Option<&'static Route> {

@@ -96,7 +96,10 @@ impl Fixture {
 
 /// Whether the route answers without the store (nothing to fail when DynamoDB hangs).
 pub fn needs_no_store(route: &Route) -> bool {
-    matches!(route.name, "jwks" | "openapi" | "password-strength")
+    matches!(
+        route.name,
+        "jwks" | "openapi" | "openid-configuration" | "password-strength"
+    )
 }
 
 /// Sends `route` the request that succeeds on a healthy store.
@@ -330,7 +333,9 @@ pub async fn send(app: &TestApp, route: &Route, f: &Fixture) -> Reply {
             bearer,
             None,
         ),
-        "health" | "jwks" | "openapi" => (Method::GET, route.path.into(), None, None),
+        "health" | "jwks" | "openapi" | "openid-configuration" => {
+            (Method::GET, route.path.into(), None, None)
+        }
         other => panic!("no request for route {other:?}: add one to support/every_route.rs"),
     };
     app.call(method, &path, token, json).await
