@@ -112,10 +112,7 @@ fn requests(c: &mut Criterion) {
         ip: "127.0.0.1".parse().unwrap(),
         user_agent: "bench/1".into(),
     };
-    let caller = Caller {
-        request_id: "bench".into(),
-        client: client.clone(),
-    };
+    let caller = Caller::new("bench", client.clone());
     let request =
         |method: Method, path: &str, bearer: Option<&str>, body: Option<String>| -> Request {
             let mut b = http::Request::builder()

@@ -64,6 +64,37 @@ pub enum SaveRoles {
     LastAdmin,
 }
 
+/// An audit event linked after `expected` (its partition's head as last read), to be stored in
+/// the same write as the change it records, with the head moved to it, only while the head is
+/// still `expected`.
+#[derive(Debug, Clone, Copy)]
+pub struct AuditAppend<'a> {
+    pub event: &'a AuditEvent,
+    pub expected: Option<&'a ChainHead>,
+}
+
+/// What a change that carries an audit event did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Audited<T> {
+    /// The change and its event are stored; `T` is what the change reports.
+    Stored(T),
+    /// The change's own conditions refused it (`T` says how): nothing was written, the event
+    /// neither.
+    Refused(T),
+    /// The event's partition head moved on: nothing was written; link to a newer head, retry.
+    HeadMoved,
+}
+
+impl<T> Audited<T> {
+    /// The outcome of a write that carried no event (which no head can refuse).
+    fn unaudited(self) -> Result<T, Error> {
+        match self {
+            Audited::Stored(t) | Audited::Refused(t) => Ok(t),
+            Audited::HeadMoved => Err(Error::internal("a write without an audit event")),
+        }
+    }
+}
+
 /// Accounts, the email-uniqueness claim and one-time tokens.
 #[async_trait]
 pub trait UserStore: Send + Sync {
@@ -72,10 +103,25 @@ pub trait UserStore: Send + Sync {
         &self,
         user: &User,
         verification: &OneTimeTokenRecord,
-    ) -> Result<CreateUser, Error>;
+    ) -> Result<CreateUser, Error> {
+        self.create_user_audited(user, verification, None)
+            .await?
+            .unaudited()
+    }
+    /// `create_user`, storing `audit` in the same write: `Stored(Created)`, or
+    /// `Refused(EmailTaken)` with nothing written.
+    async fn create_user_audited(
+        &self,
+        user: &User,
+        verification: &OneTimeTokenRecord,
+        audit: Option<AuditAppend<'_>>,
+    ) -> Result<Audited<CreateUser>, Error>;
     /// The account holding `email`, read consistently; an unclaimed address costs the same
     /// reads as a claimed one.
     async fn user_by_email(&self, email: &Email) -> Result<Option<User>, Error>;
+    /// The id of the account holding `email`, read consistently (one read: a login reads the
+    /// account by id next, beside other reads that need only the id).
+    async fn holder_of_email(&self, email: &Email) -> Result<Option<UserId>, Error>;
     /// The account with `id`, read consistently.
     async fn user_by_id(&self, id: &UserId) -> Result<Option<User>, Error>;
     /// Spends a live email-verification token and marks its user verified in the same write.
@@ -150,9 +196,26 @@ pub trait SessionStore: Send + Sync {
         &self,
         session: &Session,
         refresh: &RefreshTokenRecord,
-    ) -> Result<bool, Error>;
+    ) -> Result<bool, Error> {
+        let created = self.create_session_audited(session, refresh, None).await?;
+        Ok(matches!(created, Audited::Stored(())))
+    }
+    /// `create_session`, storing `audit` in the same write (`Refused` when the password changed).
+    async fn create_session_audited(
+        &self,
+        session: &Session,
+        refresh: &RefreshTokenRecord,
+        audit: Option<AuditAppend<'_>>,
+    ) -> Result<Audited<()>, Error>;
     /// The session with `id`, read consistently (revocations take effect at once).
     async fn session(&self, id: &SessionId) -> Result<Option<Session>, Error>;
+    /// The session with `id` and the account `user`, read consistently in one call (a bearer
+    /// call and a refresh authenticate with it).
+    async fn session_with_user(
+        &self,
+        id: &SessionId,
+        user: &UserId,
+    ) -> Result<(Option<Session>, Option<User>), Error>;
     /// Marks the session revoked at `now`; revoking twice keeps the first time.
     async fn revoke_session(&self, id: &SessionId, now: OffsetDateTime) -> Result<(), Error>;
     /// The refresh token with this hash, spent or not.

@@ -32,11 +32,15 @@ async fn a_new_user_registers_verifies_signs_in_and_reads_its_account() {
     assert_eq!(tokens.status, StatusCode::OK, "{}", tokens.body);
     assert_eq!(tokens.body["tokenType"], "Bearer");
     assert_eq!(tokens.body["expiresIn"], 900);
-    assert_eq!(
-        tokens.body["refreshToken"].as_str().unwrap().len(),
-        43,
-        "256-bit base64url"
-    );
+    // `<sessionId>.<userId>.<secret>`: two ULIDs naming where it is kept, then the secret.
+    let refresh: Vec<&str> = tokens.body["refreshToken"]
+        .as_str()
+        .unwrap()
+        .split('.')
+        .collect();
+    assert_eq!(refresh.len(), 3);
+    assert_eq!((refresh[0].len(), refresh[1].len()), (26, 26), "two ULIDs");
+    assert_eq!(refresh[2].len(), 43, "a 256-bit base64url secret");
 
     let me = app.me(tokens.body["accessToken"].as_str().unwrap()).await;
     assert_eq!(me.status, StatusCode::OK, "{}", me.body);

@@ -9,6 +9,7 @@ mod backups;
 mod bad_input;
 mod billing;
 mod contract_fuzz;
+mod cost_model;
 mod events;
 mod faults;
 mod flows;

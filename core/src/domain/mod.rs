@@ -30,7 +30,7 @@ pub use mail::{Mail, MailClass, MailKind};
 pub use mfa::Mfa;
 pub use password::{Password, PasswordHash, PasswordPolicy};
 pub use role::{Plan, Role};
-pub use session::{RefreshTokenRecord, Session};
+pub use session::{PresentedRefresh, RefreshTokenRecord, Session};
 pub use token::{ClientBinding, OneTimeToken, OneTimeTokenRecord, TokenHash, TokenPurpose};
 pub use user::User;
 

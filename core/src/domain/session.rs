@@ -110,6 +110,39 @@ pub struct RefreshTokenRecord {
     pub spent_at: Option<OffsetDateTime>,
 }
 
+/// A refresh token as handed out: `<session id>.<user id>.<secret>`. The ids route a refresh to
+/// its session and account in one read; what proves the token is its secret (256 random bits)
+/// hashing to the session's current `refresh_hash`, or to a record of that very session. A
+/// bare secret (a token issued before the ids were added) is still accepted, found by its hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PresentedRefresh {
+    pub route: Option<(SessionId, UserId)>,
+    pub hash: TokenHash,
+}
+
+impl PresentedRefresh {
+    /// The token a client was given, for `session` of `user` with `secret`.
+    pub fn handed_out(session: &SessionId, user: &UserId, secret: &str) -> String {
+        format!("{session}.{user}.{secret}")
+    }
+
+    /// A token as a client presents it; `None` when it cannot be one of ours.
+    pub fn parse(raw: &str) -> Option<Self> {
+        let mut parts = raw.split('.');
+        match (parts.next(), parts.next(), parts.next(), parts.next()) {
+            (Some(secret), None, None, None) => Some(Self {
+                route: None,
+                hash: TokenHash::of_presented(secret)?,
+            }),
+            (Some(sid), Some(uid), Some(secret), None) => Some(Self {
+                route: Some((SessionId::parse(sid)?, UserId::parse(uid)?)),
+                hash: TokenHash::of_presented(secret)?,
+            }),
+            _ => None,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -143,5 +176,29 @@ mod tests {
             user_agent: "Other/1".into(),
             ..client
         }));
+    }
+
+    #[test]
+    fn a_refresh_token_routes_to_its_session_and_proves_itself_by_its_secret() {
+        let now = OffsetDateTime::now_utc();
+        let (sid, uid) = (SessionId::new(now), UserId::new(now));
+        let token = crate::domain::OneTimeToken::generate();
+        let raw = PresentedRefresh::handed_out(&sid, &uid, token.secret());
+        let parsed = PresentedRefresh::parse(&raw).unwrap();
+        assert_eq!(parsed.route, Some((sid.clone(), uid.clone())));
+        assert_eq!(parsed.hash, token.hash);
+        // A bare secret (issued before routing) still parses, without a route.
+        let bare = PresentedRefresh::parse(token.secret()).unwrap();
+        assert_eq!((bare.route, bare.hash), (None, token.hash.clone()));
+        for bad in [
+            String::new(),
+            format!("{sid}.{uid}"),
+            format!("{sid}.{uid}.{}.x", token.secret()),
+            format!("{sid}.not-an-id.{}", token.secret()),
+            format!("{}.{uid}.{}", sid.as_str().to_lowercase(), token.secret()),
+            format!("{sid}.{uid}.{}", &token.secret()[..42]),
+        ] {
+            assert_eq!(PresentedRefresh::parse(&bad), None, "{bad:?}");
+        }
     }
 }

@@ -5,8 +5,8 @@ use super::routes::{Access, Cache, Route};
 use super::{BODY_LIMIT, extract, headers, problem};
 use crate::Error;
 use crate::service::authn::{self, Authenticated};
-use crate::service::guard;
 use crate::service::{Caller, Deps};
+use crate::service::{audit, guard};
 use lambda_http::http::{HeaderMap, HeaderValue, StatusCode, header};
 use lambda_http::{Body, Request, Response};
 use serde::Serialize;
@@ -188,12 +188,14 @@ async fn run(deps: &Deps, route: &Route, req: Request, request_id: &str) -> Resu
         return Err(Error::PayloadTooLarge);
     }
     let client = extract::client_info(&req)?;
-    let caller = Caller {
-        request_id: request_id.to_owned(),
-        client,
-    };
+    let caller = Caller::new(request_id, client);
     if let Some(limit) = route.limit {
-        guard::rate_limit(deps, &caller, limit).await?;
+        let counted = guard::rate_limit(deps, &caller, limit);
+        if limit.audits() {
+            tokio::try_join!(counted, audit::prefetch(deps, &caller))?;
+        } else {
+            counted.await?;
+        }
     }
     let bearer = extract::bearer(&req);
     let auth = match route.access {

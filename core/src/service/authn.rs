@@ -56,8 +56,7 @@ pub async fn authenticate(
         .map_err(|_| Error::InvalidToken)?;
     let sid = SessionId::parse(&claims.sid).ok_or(Error::InvalidToken)?;
     let uid = UserId::parse(&claims.sub).ok_or(Error::InvalidToken)?;
-    let (session, user) =
-        tokio::try_join!(deps.sessions.session(&sid), deps.users.user_by_id(&uid))?;
+    let (session, user) = deps.sessions.session_with_user(&sid, &uid).await?;
     let session = session
         .filter(|s| s.user_id == uid && s.is_active(now))
         .ok_or(Error::InvalidToken)?;

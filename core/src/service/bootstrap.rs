@@ -154,13 +154,13 @@ async fn create(deps: &Deps, user: &User) -> Result<bool, Error> {
 }
 
 fn local_caller(request_id: &str, agent: &str) -> Caller {
-    Caller {
-        request_id: request_id.to_owned(),
-        client: ClientInfo {
+    Caller::new(
+        request_id.to_owned(),
+        ClientInfo {
             ip: std::net::IpAddr::from([127, 0, 0, 1]),
             user_agent: agent.to_owned(),
         },
-    }
+    )
 }
 
 /// What `seed_admin` did.

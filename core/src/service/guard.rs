@@ -27,6 +27,19 @@ pub enum RateLimit {
 }
 
 impl RateLimit {
+    /// Whether the routes under this limit record an audit event on nearly every request:
+    /// `serve` reads an audit head beside their counter, so the event costs no step.
+    pub fn audits(self) -> bool {
+        matches!(
+            self,
+            Self::Register
+                | Self::Login
+                | Self::ResetPassword
+                | Self::ChangePassword
+                | Self::SecondFactor
+        )
+    }
+
     /// The counter's name, its limit under `limits` (0 = off) and its window.
     fn rule(self, limits: &super::Limits) -> (&'static str, u64, Duration) {
         let minute = Duration::minutes(1);
@@ -117,42 +130,42 @@ pub(super) fn ip_key(caller: &Caller) -> String {
     format!("fail:ip:{}", caller.client.rate_key())
 }
 
+/// The recent sessions of the account `id` (for `refusing` and `notify_new_sign_in`); a login
+/// reads them beside the account itself, by an id nobody holds when there is no account.
+pub async fn recent_sessions(deps: &Deps, id: &UserId) -> Result<Vec<Session>, Error> {
+    let page = deps
+        .sessions
+        .sessions_of(id, None, super::sessions::RECENT)
+        .await?;
+    Ok(page.items)
+}
+
 /// Whether `lock` refuses this caller: an expired lock refuses nobody, an admin's lock refuses
-/// everyone, an automatic one spares clients that held a valid session of the account recently.
-/// An active lock always costs the sessions query, account or not, so a 423 says nothing.
-pub async fn refusing(
+/// everyone, an automatic one spares clients that held a valid session of the account recently
+/// (`recent`: read for every login, account or not, so a 423 says nothing).
+pub fn refusing(
     deps: &Deps,
     caller: &Caller,
     lock: Lock,
     user: Option<&User>,
-) -> Result<Option<Lock>, Error> {
+    recent: &[Session],
+) -> Option<Lock> {
     if !lock.is_active(deps.clock.now()) {
-        return Ok(None);
+        return None;
     }
-    let known = known_client(deps, caller, user).await?;
+    let known = known_client(deps, caller, user, recent);
     let spared = lock.kind == LockKind::Automatic && known;
-    Ok((!spared).then_some(lock))
+    (!spared).then_some(lock)
 }
 
 /// Whether the caller (User-Agent and network prefix) held a still-valid session of `user`
-/// recently. With no account it runs the same query for an id nobody holds.
-pub async fn known_client(
-    deps: &Deps,
-    caller: &Caller,
-    user: Option<&User>,
-) -> Result<bool, Error> {
-    let now = deps.clock.now();
-    let since = now - deps.settings.lockout.known_client_for;
-    let id = user.map_or_else(|| UserId::new(now), |u| u.id.clone());
+/// recently, among its `recent` sessions.
+fn known_client(deps: &Deps, caller: &Caller, user: Option<&User>, recent: &[Session]) -> bool {
+    let since = deps.clock.now() - deps.settings.lockout.known_client_for;
     let (ua, prefix) = (caller.client.user_agent_hash(), caller.client.ip_prefix());
-    let sessions = deps
-        .sessions
-        .sessions_of(&id, None, super::sessions::RECENT)
-        .await?
-        .items;
-    Ok(user.is_some_and(|user| {
-        valid_sessions(user, &sessions).any(|s| s.last_used_at >= since && s.held_by(&ua, &prefix))
-    }))
+    user.is_some_and(|user| {
+        valid_sessions(user, recent).any(|s| s.last_used_at >= since && s.held_by(&ua, &prefix))
+    })
 }
 
 /// The sessions that still count as the owner's: not revoked (logout, binding mismatch, token
@@ -240,17 +253,17 @@ pub async fn lift_automatic_lock(deps: &Deps, email: &Email) -> Result<(), Error
 }
 
 /// Mails "new sign-in" unless the caller's User-Agent and prefix hold a valid session of `user`
-/// already (the first sign-in of an account is not news; a revoked or voided session is no
+/// among `sessions` (its `recent_sessions`) already (the first sign-in of an account is not news; a revoked or voided session is no
 /// proof). Called before the login's session exists, so a failed send leaves no session behind
 /// that would make this client known.
-pub async fn notify_new_sign_in(deps: &Deps, caller: &Caller, user: &User) -> Result<(), Error> {
-    let sessions = deps
-        .sessions
-        .sessions_of(&user.id, None, super::sessions::RECENT)
-        .await?
-        .items;
+pub async fn notify_new_sign_in(
+    deps: &Deps,
+    caller: &Caller,
+    user: &User,
+    sessions: &[Session],
+) -> Result<(), Error> {
     let (ua, prefix) = (caller.client.user_agent_hash(), caller.client.ip_prefix());
-    if sessions.is_empty() || valid_sessions(user, &sessions).any(|s| s.held_by(&ua, &prefix)) {
+    if sessions.is_empty() || valid_sessions(user, sessions).any(|s| s.held_by(&ua, &prefix)) {
         return Ok(());
     }
     let display = caller.client.user_agent_display();

@@ -5,7 +5,7 @@ use super::mfa::challenge::{self, MfaChallenge};
 use super::tokens::{self, TokenPair};
 use super::{Caller, Deps, accounts, audit, guard};
 use crate::Error;
-use crate::domain::{AuditType, Email, Outcome};
+use crate::domain::{AuditType, Email, Outcome, UserId};
 use serde::Deserialize;
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -32,16 +32,35 @@ pub async fn login(deps: &Deps, caller: &Caller, req: LoginRequest) -> Result<Lo
     // lock, password, verified address, MFA.
     let token = req.captcha_token.as_deref();
     captcha::required(deps, caller, &req.email, token, CaptchaAction::Login).await?;
-    // An unparsable email is treated as an unknown one: same answer, same work.
+    // An unparsable email is treated as an unknown one: same answer, same work. The store
+    // work is two steps of reads whatever the address: its claim, its lock and an audit head;
+    // then the account and its recent sessions (the lock's known-client check, the sign-in
+    // notice), by an id nobody holds when there is no account.
     let email = Email::parse(&req.email).ok();
-    let (user, lock) = match &email {
+    let (claim, lock) = match &email {
         Some(email) => {
-            tokio::try_join!(accounts::by_email(deps, email), deps.locks.lock_of(email))?
+            let (claim, lock, ()) = tokio::try_join!(
+                deps.users.holder_of_email(email),
+                deps.locks.lock_of(email),
+                audit::prefetch(deps, caller)
+            )?;
+            (claim, lock)
         }
-        None => (None, None),
+        None => {
+            audit::prefetch(deps, caller).await?;
+            (None, None)
+        }
     };
+    let id = claim
+        .clone()
+        .unwrap_or_else(|| UserId::new(deps.clock.now()));
+    let (user, recent) = tokio::try_join!(
+        deps.users.user_by_id(&id),
+        guard::recent_sessions(deps, &id)
+    )?;
+    let user = accounts::live(deps, user.filter(|_| claim.is_some()));
     if let Some(lock) = lock
-        && let Some(lock) = guard::refusing(deps, caller, lock, user.as_ref()).await?
+        && let Some(lock) = guard::refusing(deps, caller, lock, user.as_ref(), &recent)
     {
         let reason = [("reason", "locked")];
         audit::record(
@@ -64,72 +83,60 @@ pub async fn login(deps: &Deps, caller: &Caller, req: LoginRequest) -> Result<Lo
     let user = match user {
         Some(user) if password_ok => user,
         other => {
-            guard::record_failure(deps, caller, &req.email, other.as_ref()).await?;
             let id = other.as_ref().map(|u| &u.id);
             let reason = if other.is_some() {
                 "wrong_password"
             } else {
                 "unknown_email"
             };
-            audit::record(
-                deps,
-                caller,
-                AuditType::LoginFailed,
-                id,
-                Outcome::Failure,
-                &[("reason", reason)],
-            )
-            .await?;
+            // The counters and the event are one step: issued together, and each runs to its
+            // end whatever the other does (a failed event must not drop the lock the count
+            // reaches, nor a failed count the event).
+            let meta = [("reason", reason)];
+            let kind = AuditType::LoginFailed;
+            let (counted, recorded) = tokio::join!(
+                guard::record_failure(deps, caller, &req.email, other.as_ref()),
+                audit::record(deps, caller, kind, id, Outcome::Failure, &meta)
+            );
+            counted?;
+            recorded?;
             return Err(Error::InvalidCredentials);
         }
     };
     crate::telemetry::note_user(deps.keys.keyed_hash(user.id.as_str()));
-    guard::clear_failures(deps, &user.email).await?;
+    let uid = Some(&user.id);
     if !user.email_verified {
         let reason = [("reason", "email_not_verified")];
-        audit::record(
-            deps,
-            caller,
-            AuditType::LoginFailed,
-            Some(&user.id),
-            Outcome::Failure,
-            &reason,
-        )
-        .await?;
+        let kind = AuditType::LoginFailed;
+        tokio::try_join!(
+            guard::clear_failures(deps, &user.email),
+            audit::record(deps, caller, kind, uid, Outcome::Failure, &reason)
+        )?;
         return Err(Error::EmailNotVerified);
     }
     rehash_if_outdated(deps, &user, &req.password).await;
     if user.mfa_enabled {
         // No session and no sign-in notice yet: those follow the second factor.
-        let mfa = challenge::challenge(deps, caller, &user).await?;
+        let (mfa, ()) = tokio::try_join!(
+            challenge::challenge(deps, caller, &user),
+            guard::clear_failures(deps, &user.email)
+        )?;
         return Ok(LoginOutcome::MfaRequired(mfa));
     }
-    // Before the session exists: a login that then loses to a reset still proved the password.
-    guard::notify_new_sign_in(deps, caller, &user).await?;
-    let Some(tokens) = tokens::start_session(deps, caller, &user).await? else {
+    // The notice goes before the session exists (a login that then loses to a reset still
+    // proved the password); the session is written with its `login.succeeded` event.
+    let signed_in = async {
+        guard::notify_new_sign_in(deps, caller, &user, &recent).await?;
+        tokens::start_session(deps, caller, &user).await
+    };
+    let (tokens, ()) = tokio::try_join!(signed_in, guard::clear_failures(deps, &user.email))?;
+    let Some(tokens) = tokens else {
         // A reset or change landed after this login read the password: it proved the old one.
         let reason = [("reason", "password_changed")];
-        let uid = Some(&user.id);
-        audit::record(
-            deps,
-            caller,
-            AuditType::LoginFailed,
-            uid,
-            Outcome::Failure,
-            &reason,
-        )
-        .await?;
+        let kind = AuditType::LoginFailed;
+        audit::record(deps, caller, kind, uid, Outcome::Failure, &reason).await?;
         return Err(Error::InvalidCredentials);
     };
-    audit::record(
-        deps,
-        caller,
-        AuditType::LoginSucceeded,
-        Some(&user.id),
-        Outcome::Success,
-        &[],
-    )
-    .await?;
     Ok(LoginOutcome::Tokens(tokens))
 }
 

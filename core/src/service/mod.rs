@@ -323,4 +323,16 @@ pub async fn after_commit(
 pub struct Caller {
     pub request_id: String,
     pub client: ClientInfo,
+    /// Where the request's next audit event links (see `audit`).
+    pub audit: audit::AuditCursor,
+}
+
+impl Caller {
+    pub fn new(request_id: impl Into<String>, client: ClientInfo) -> Self {
+        Caller {
+            request_id: request_id.into(),
+            client,
+            audit: audit::AuditCursor::default(),
+        }
+    }
 }

@@ -5,7 +5,9 @@
 use super::tokens::{self, TokenPair};
 use super::{Caller, Deps, audit};
 use crate::Error;
-use crate::domain::{AuditType, OneTimeToken, Outcome, Session, TokenHash};
+use crate::domain::{
+    AuditType, OneTimeToken, Outcome, PresentedRefresh, RefreshTokenRecord, Session, User,
+};
 use serde::Deserialize;
 use time::OffsetDateTime;
 
@@ -21,18 +23,15 @@ pub async fn refresh(
     req: RefreshRequest,
 ) -> Result<TokenPair, Error> {
     let now = deps.clock.now();
-    let hash = TokenHash::of_presented(&req.refresh_token).ok_or(Error::InvalidToken)?;
-    let record = deps
-        .sessions
-        .refresh_token(&hash)
-        .await?
-        .ok_or(Error::InvalidToken)?;
-    let (session, user) = tokio::try_join!(
-        deps.sessions.session(&record.session_id),
-        deps.users.user_by_id(&record.user_id)
-    )?;
+    let presented = PresentedRefresh::parse(&req.refresh_token).ok_or(Error::InvalidToken)?;
+    let hash = presented.hash.clone();
+    let Found {
+        session,
+        user,
+        record,
+    } = find(deps, presented).await?;
     let session = session
-        .filter(|s| s.is_active(now) && now < record.expires_at)
+        .filter(|s| s.is_active(now) && record.as_ref().is_none_or(|r| now < r.expires_at))
         .ok_or(Error::InvalidToken)?;
     let user = user
         .filter(|u| u.allows(&session))
@@ -43,10 +42,11 @@ pub async fn refresh(
     if !bound {
         return binding_mismatch(deps, caller, &session, now).await;
     }
-    if record.spent_at.is_some() || session.refresh_hash != hash {
+    let spent = record.as_ref().and_then(|r| r.spent_at);
+    if spent.is_some() || session.refresh_hash != hash {
         // The record may have been read just before a concurrent rotation spent it (and the
         // session just after): read it again, so that rotation counts as the spend it was.
-        let spent_at = match record.spent_at {
+        let spent_at = match spent {
             Some(at) => Some(at),
             None => deps
                 .sessions
@@ -72,6 +72,64 @@ pub async fn refresh(
         return Err(Error::TokenReused);
     }
     tokens::pair(deps, &user, &session.id, &next, now)
+}
+
+/// What a presented token leads to: its session and account, and its stored record when it had
+/// to be read (a token that is not the session's current one, or one without a route).
+struct Found {
+    session: Option<Session>,
+    user: Option<User>,
+    record: Option<RefreshTokenRecord>,
+}
+
+/// One read for a routed token that is its session's current one: the session and account
+/// together, the secret proved by the session's hash. Any other routed token must be a record of
+/// that very session (a spent one: reuse), or it is not ours; a token without a route (issued
+/// before routes) is found by its hash first, as before.
+async fn find(deps: &Deps, presented: PresentedRefresh) -> Result<Found, Error> {
+    let PresentedRefresh { route, hash } = presented;
+    if let Some((sid, uid)) = route {
+        let (session, user) = deps.sessions.session_with_user(&sid, &uid).await?;
+        let session = session
+            .filter(|s| s.user_id == uid)
+            .ok_or(Error::InvalidToken)?;
+        if session.refresh_hash == hash {
+            let session = Some(session);
+            let record = None;
+            return Ok(Found {
+                session,
+                user,
+                record,
+            });
+        }
+        let record = deps
+            .sessions
+            .refresh_token(&hash)
+            .await?
+            .filter(|r| r.session_id == session.id)
+            .ok_or(Error::InvalidToken)?;
+        let (session, record) = (Some(session), Some(record));
+        return Ok(Found {
+            session,
+            user,
+            record,
+        });
+    }
+    let record = deps
+        .sessions
+        .refresh_token(&hash)
+        .await?
+        .ok_or(Error::InvalidToken)?;
+    let (session, user) = tokio::try_join!(
+        deps.sessions.session(&record.session_id),
+        deps.users.user_by_id(&record.user_id)
+    )?;
+    let record = Some(record);
+    Ok(Found {
+        session,
+        user,
+        record,
+    })
 }
 
 async fn binding_mismatch(

@@ -60,7 +60,22 @@ pub async fn register(
         now,
         deps.settings.verification_ttl,
     );
-    let mut outcome = deps.users.create_user(&user, &record).await?;
+    // The account is written with its `user.registered` event, in one transaction.
+    let (users, user_ref, record_ref) = (&deps.users, &user, &record);
+    let event = (
+        AuditType::UserRegistered,
+        Some(&user.id),
+        Outcome::Success,
+        &[][..],
+    );
+    let create = || {
+        audit::record_in(deps, caller, event, |linked| async move {
+            users
+                .create_user_audited(user_ref, record_ref, Some(linked.append()))
+                .await
+        })
+    };
+    let mut outcome = create().await?.unwrap_or_else(|refused| refused);
     if let CreateUser::EmailTaken(existing) = &outcome {
         // An abandoned (never verified, past its time) account gives its address back.
         let stale = deps
@@ -71,7 +86,7 @@ pub async fn register(
         if let Some(stale) = stale
             && deps.users.delete_unverified(&stale).await?
         {
-            outcome = deps.users.create_user(&user, &record).await?;
+            outcome = create().await?.unwrap_or_else(|refused| refused);
         }
     }
     match outcome {
@@ -83,30 +98,17 @@ pub async fn register(
             );
             let hours = deps.settings.verification_ttl.whole_hours();
             mail::send(deps, caller, &Mail::verification(email, &link, hours)).await?;
-            audit::record(
-                deps,
-                caller,
-                AuditType::UserRegistered,
-                Some(&user.id),
-                Outcome::Success,
-                &[],
-            )
-            .await?;
         }
         CreateUser::EmailTaken(existing) => {
             let hint = format!(" at {}", deps.settings.app_url);
             let notice = Mail::registration_attempt(email, &hint);
-            mail::send(deps, caller, &notice).await?;
             let reason = [("reason", "email_taken")];
-            audit::record(
-                deps,
-                caller,
-                AuditType::UserRegistered,
-                Some(&existing),
-                Outcome::Failure,
-                &reason,
-            )
-            .await?;
+            let (kind, uid) = (AuditType::UserRegistered, Some(&existing));
+            // One step, as the new account's mail is.
+            tokio::try_join!(
+                mail::send(deps, caller, &notice),
+                audit::record(deps, caller, kind, uid, Outcome::Failure, &reason)
+            )?;
         }
     }
     Ok(Accepted { message: ACCEPTED })

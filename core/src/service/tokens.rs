@@ -1,9 +1,12 @@
 //! Issuing token pairs: a session's first at login, and each rotation at refresh.
 
-use super::{Caller, Deps};
+use super::{Caller, Deps, audit};
 use crate::Error;
 use crate::crypto::AccessClaims;
-use crate::domain::{OneTimeToken, RefreshTokenRecord, Session, SessionId, User};
+use crate::domain::{
+    AuditType, OneTimeToken, Outcome, PresentedRefresh, RefreshTokenRecord, Session, SessionId,
+    User,
+};
 use serde::Serialize;
 use time::OffsetDateTime;
 
@@ -38,7 +41,8 @@ pub fn refresh_record(
 
 /// Creates a session bound to the caller and issues its first token pair, if `user` is still at
 /// the password the caller proved (`None` when a reset or change landed meanwhile: the store
-/// checks the credential epoch in the same write that creates the session).
+/// checks the credential epoch in the same write that creates the session). The sign-in's
+/// `login.succeeded` event is stored in that same write.
 pub async fn start_session(
     deps: &Deps,
     caller: &Caller,
@@ -55,11 +59,21 @@ pub async fn start_session(
         s.session_absolute,
         refresh.hash.clone(),
     );
-    if !deps
-        .sessions
-        .create_session(&session, &refresh_record(&refresh, &session, now))
-        .await?
-    {
+    let record = refresh_record(&refresh, &session, now);
+    let event = (
+        AuditType::LoginSucceeded,
+        Some(&user.id),
+        Outcome::Success,
+        &[][..],
+    );
+    let (sessions, session_ref, record_ref) = (&deps.sessions, &session, &record);
+    let created = audit::record_in(deps, caller, event, |linked| async move {
+        sessions
+            .create_session_audited(session_ref, record_ref, Some(linked.append()))
+            .await
+    })
+    .await?;
+    if created.is_err() {
         return Ok(None);
     }
     pair(deps, user, &session.id, &refresh, now).map(Some)
@@ -88,7 +102,7 @@ pub fn pair(
     };
     Ok(TokenPair {
         access_token: deps.keys.ring()?.sign_access(&claims)?,
-        refresh_token: refresh.secret().to_owned(),
+        refresh_token: PresentedRefresh::handed_out(session, &user.id, refresh.secret()),
         token_type: "Bearer",
         expires_in: s.access_ttl.whole_seconds(),
     })

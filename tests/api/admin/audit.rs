@@ -12,13 +12,13 @@ use serde_json::Value;
 use time::format_description::well_known::Rfc3339;
 
 pub fn caller(user_agent: &str) -> Caller {
-    Caller {
-        request_id: "seed".into(),
-        client: ClientInfo {
+    Caller::new(
+        "seed",
+        ClientInfo {
             ip: "203.0.113.7".parse().unwrap(),
             user_agent: user_agent.into(),
         },
-    }
+    )
 }
 
 /// Appends one event through the service, as a route would.

@@ -87,13 +87,13 @@ async fn a_key_rotation_still_opens_old_secrets_and_reseals_them_on_next_use() {
         ..latch_core::service::Deps::clone(&app.deps)
     };
     // The client the test's HTTP requests come from, which the mfaToken is bound to.
-    let caller = latch_core::service::Caller {
-        request_id: "rotation".into(),
-        client: latch_core::domain::ClientInfo {
+    let caller = latch_core::service::Caller::new(
+        "rotation",
+        latch_core::domain::ClientInfo {
             ip: "127.0.0.1".parse().unwrap(),
             user_agent: crate::support::UA.into(),
         },
-    };
+    );
     clock.advance(STEP);
     let token = app.mfa_login(&user.email).await;
     let req = latch_core::service::mfa::challenge::VerifyRequest {
@@ -114,13 +114,13 @@ async fn the_administrators_reset_turns_mfa_off_voids_the_codes_and_mails_the_ow
     for (app, _clock) in on_both_stores(&[]).await {
         let user = app.mfa_user().await;
         let id = app.account(&user.email).await.id;
-        let caller = latch_core::service::Caller {
-            request_id: "admin-reset".into(),
-            client: latch_core::domain::ClientInfo {
+        let caller = latch_core::service::Caller::new(
+            "admin-reset",
+            latch_core::domain::ClientInfo {
                 ip: "127.0.0.1".parse().unwrap(),
                 user_agent: crate::support::UA.into(),
             },
-        };
+        );
         latch_core::service::mfa::enroll::reset_by_admin(&app.deps, &caller, &id, &id)
             .await
             .unwrap();

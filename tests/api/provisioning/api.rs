@@ -10,13 +10,13 @@ use serde_json::json;
 
 /// A caller from the loopback address with the tests' User-Agent, for service-level calls.
 pub fn caller(request_id: &str) -> latch_core::service::Caller {
-    latch_core::service::Caller {
-        request_id: request_id.into(),
-        client: latch_core::domain::ClientInfo {
+    latch_core::service::Caller::new(
+        request_id,
+        latch_core::domain::ClientInfo {
             ip: "127.0.0.1".parse().unwrap(),
             user_agent: crate::support::UA.into(),
         },
-    }
+    )
 }
 
 pub async fn apps() -> Vec<(TestApp, std::sync::Arc<crate::support::clock::TestClock>)> {

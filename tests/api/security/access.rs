@@ -353,13 +353,13 @@ async fn csv_exports_neutralize_formulas() {
     let app = spawn_app().await;
     let (_, admin, _) = app.signed_in_with(&[Role::Admin]).await;
     for ua in hostile {
-        let caller = latch_core::service::Caller {
-            request_id: "gate".into(),
-            client: latch_core::domain::ClientInfo {
+        let caller = latch_core::service::Caller::new(
+            "gate",
+            latch_core::domain::ClientInfo {
                 ip: "203.0.113.9".parse().unwrap(),
                 user_agent: ua.into(),
             },
-        };
+        );
         latch_core::service::audit::record(
             &app.deps,
             &caller,

@@ -4,7 +4,7 @@ use super::*;
 use latch_core::domain::audit_chain::{self, ChainHead};
 use latch_core::domain::{AuditQuery, UserId};
 
-fn event_at(at: OffsetDateTime, kind: AuditType) -> AuditEvent {
+pub fn event_at(at: OffsetDateTime, kind: AuditType) -> AuditEvent {
     AuditEvent {
         id: latch_core::crypto::random::ulid(at),
         at,

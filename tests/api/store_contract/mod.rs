@@ -1,6 +1,7 @@
 //! The store contract: one suite of cases, run on the embedded store and on DynamoDB (moto).
 
 mod audit;
+mod audited;
 mod directory;
 mod guards;
 mod ledger;
@@ -9,6 +10,7 @@ mod sessions;
 mod users;
 
 pub use audit::*;
+pub use audited::*;
 pub use directory::*;
 pub use guards::*;
 pub use ledger::*;
@@ -154,7 +156,10 @@ contract_suite!(
     the_last_administrator_cannot_be_demoted_even_by_racing_writes,
     an_automatic_lock_never_replaces_an_administrators,
     an_unverified_administrator_is_never_deleted_as_abandoned,
-    resources_are_reserved_with_their_name_and_count_and_released_whole
+    resources_are_reserved_with_their_name_and_count_and_released_whole,
+    a_session_and_its_event_are_one_write,
+    an_account_and_its_event_are_one_write,
+    a_session_and_its_account_are_read_in_one_call
 );
 
 #[tokio::test]

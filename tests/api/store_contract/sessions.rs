@@ -98,7 +98,7 @@ pub async fn sessions_are_stored_and_revoked_once(s: Stores) {
     assert_eq!(s.sessions.session(&absent.id).await.unwrap(), None);
 }
 
-fn session_for(u: &User) -> (Session, RefreshTokenRecord) {
+pub fn session_for(u: &User) -> (Session, RefreshTokenRecord) {
     let client = ClientInfo {
         ip: "2001:db8:1:2::9".parse().unwrap(),
         user_agent: "UA/1".into(),

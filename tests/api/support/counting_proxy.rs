@@ -1,15 +1,34 @@
 //! A loopback proxy in front of moto that records the operation of every AWS call passing
 //! through (`X-Amz-Target`, e.g. `DynamoDB_20120810.GetItem`), so a test can count the store
-//! round trips of one request exactly. It can also lose answers: pass a call on to moto, which
-//! carries it out, and never answer it, the way a timeout after the request left looks.
+//! round trips of one request exactly, and when each call began and ended, so calls issued
+//! together (one step) tell apart from calls in sequence. It can also lose answers: pass a call
+//! on to moto, which carries it out, and never answer it, the way a timeout after the request
+//! left looks.
 
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// One call through the proxy: its `X-Amz-Target`, when it arrived and when its answer left.
+#[derive(Debug, Clone)]
+pub struct Call {
+    pub target: String,
+    pub start: Instant,
+    pub end: Instant,
+}
+
+/// The calls recorded, and how long each answer is held back (so calls issued together overlap
+/// by far more than a busy machine's scheduling delay, and calls in sequence never do).
+#[derive(Default)]
+struct Record {
+    calls: Vec<Call>,
+    hold: Duration,
+}
 
 pub struct CountingProxy {
     pub endpoint: String,
-    calls: Arc<Mutex<Vec<String>>>,
+    record: Arc<Mutex<Record>>,
     losses: Losses,
     task: tokio::task::JoinHandle<()>,
 }
@@ -32,11 +51,29 @@ impl CountingProxy {
 
     /// The DynamoDB operations recorded since the last call, in arrival order, and forgets them.
     pub fn take_dynamodb(&self) -> Vec<String> {
-        let calls = std::mem::take(&mut *self.calls.lock().unwrap());
+        self.take_dynamodb_calls()
+            .into_iter()
+            .map(|c| c.target)
+            .collect()
+    }
+
+    /// The DynamoDB calls recorded since the last call, in arrival order (their targets without
+    /// the `DynamoDB_20120810.` prefix), and forgets them.
+    pub fn take_dynamodb_calls(&self) -> Vec<Call> {
+        let mut calls = std::mem::take(&mut self.record.lock().unwrap().calls);
+        calls.sort_by_key(|c| c.start);
         calls
             .into_iter()
-            .filter_map(|t| t.strip_prefix("DynamoDB_20120810.").map(str::to_owned))
+            .filter_map(|c| {
+                let target = c.target.strip_prefix("DynamoDB_20120810.")?.to_owned();
+                Some(Call { target, ..c })
+            })
             .collect()
+    }
+
+    /// From now on every answer waits `hold` before it leaves (zero: at once).
+    pub fn hold_answers(&self, hold: Duration) {
+        self.record.lock().unwrap().hold = hold;
     }
 }
 
@@ -44,9 +81,9 @@ impl CountingProxy {
 pub async fn start(upstream: &str) -> CountingProxy {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let endpoint = format!("http://{}", listener.local_addr().unwrap());
-    let calls = Arc::new(Mutex::new(Vec::new()));
+    let record = Arc::new(Mutex::new(Record::default()));
     let losses: Losses = Arc::default();
-    let (record, upstream) = (Arc::clone(&calls), upstream.to_owned());
+    let (calls, upstream) = (Arc::clone(&record), upstream.to_owned());
     let lose = Arc::clone(&losses);
     let client = reqwest::Client::new();
     let task = tokio::spawn(async move {
@@ -54,8 +91,7 @@ pub async fn start(upstream: &str) -> CountingProxy {
             let Ok((stream, _)) = listener.accept().await else {
                 continue;
             };
-            let (record, upstream, client) =
-                (Arc::clone(&record), upstream.clone(), client.clone());
+            let (record, upstream, client) = (Arc::clone(&calls), upstream.clone(), client.clone());
             let lose = Arc::clone(&lose);
             tokio::spawn(async move {
                 let svc = hyper::service::service_fn(move |req: hyper::Request<Incoming>| {
@@ -73,7 +109,7 @@ pub async fn start(upstream: &str) -> CountingProxy {
     });
     CountingProxy {
         endpoint,
-        calls,
+        record,
         losses,
         task,
     }
@@ -86,21 +122,19 @@ struct Upstream {
 
 async fn forward(
     req: hyper::Request<Incoming>,
-    record: Arc<Mutex<Vec<String>>>,
+    record: Arc<Mutex<Record>>,
     losses: Losses,
     Upstream {
         url: upstream,
         client,
     }: Upstream,
 ) -> Result<hyper::Response<Full<Bytes>>, std::convert::Infallible> {
+    let start = Instant::now();
     let (parts, body) = req.into_parts();
     let target = parts
         .headers
         .get("x-amz-target")
         .map(|t| t.to_str().unwrap_or("?").to_owned());
-    if let Some(target) = &target {
-        record.lock().unwrap().push(target.clone());
-    }
     let lost = target.as_deref().is_some_and(|t| {
         let mut losses = losses.lock().unwrap();
         let op = t.rsplit('.').next().unwrap_or_default();
@@ -127,6 +161,14 @@ async fn forward(
     if lost {
         // moto has done it; the caller never hears so. It gives up on its own deadline.
         drop(res.bytes().await);
+        if let Some(target) = target {
+            let end = Instant::now();
+            record
+                .lock()
+                .unwrap()
+                .calls
+                .push(Call { target, start, end });
+        }
         let never: std::convert::Infallible = std::future::pending().await;
         match never {}
     }
@@ -137,5 +179,15 @@ async fn forward(
         }
     }
     let bytes = res.bytes().await.unwrap();
+    let hold = record.lock().unwrap().hold;
+    tokio::time::sleep(hold).await;
+    if let Some(target) = target {
+        let end = Instant::now();
+        record
+            .lock()
+            .unwrap()
+            .calls
+            .push(Call { target, start, end });
+    }
     Ok(back.body(Full::new(bytes)).unwrap())
 }

@@ -93,6 +93,42 @@ fn head_failed(err: &aws_sdk_dynamodb::error::SdkError<TransactWriteItemsError>)
     }
 }
 
+/// The two writes of an append, for a transaction of their own or of the change they record:
+/// the event (a new id), and its partition's head moved to it while still `expected`.
+pub(crate) fn append_items(
+    table: &str,
+    event: &AuditEvent,
+    expected: Option<&ChainHead>,
+) -> Result<Vec<TransactWriteItem>, Error> {
+    let next = ChainHead::of(event)
+        .ok_or_else(|| Error::internal("an audit event must be linked before it is stored"))?;
+    let put_event = Put::builder()
+        .table_name(table)
+        .set_item(Some(event_item(event)?))
+        .condition_expression("attribute_not_exists(pk)")
+        .build()
+        .map_err(build_err)?;
+    let mut put_head = Put::builder().table_name(table).set_item(Some(to_item(
+        head_pk(next.partition),
+        &next,
+        None,
+    )?));
+    put_head = match expected {
+        None => put_head.condition_expression("attribute_not_exists(pk)"),
+        Some(head) => put_head
+            .condition_expression("seq = :seq AND #hash = :hash")
+            .expression_attribute_names("#hash", "hash")
+            .expression_attribute_values(":seq", AttributeValue::N(head.seq.to_string()))
+            .expression_attribute_values(":hash", s(head.hash.as_str())),
+    };
+    Ok(vec![
+        TransactWriteItem::builder().put(put_event).build(),
+        TransactWriteItem::builder()
+            .put(put_head.build().map_err(build_err)?)
+            .build(),
+    ])
+}
+
 #[async_trait]
 impl AuditLog for DynamoStore {
     async fn head(&self, partition: u16) -> Result<Option<ChainHead>, Error> {
@@ -108,33 +144,7 @@ impl AuditLog for DynamoStore {
         expected: Option<&ChainHead>,
     ) -> Result<bool, Error> {
         let table = &self.tables.audit;
-        let next = ChainHead::of(event)
-            .ok_or_else(|| Error::internal("an audit event must be linked before it is stored"))?;
-        let put_event = Put::builder()
-            .table_name(table)
-            .set_item(Some(event_item(event)?))
-            .condition_expression("attribute_not_exists(pk)")
-            .build()
-            .map_err(build_err)?;
-        let mut put_head = Put::builder().table_name(table).set_item(Some(to_item(
-            head_pk(next.partition),
-            &next,
-            None,
-        )?));
-        put_head = match expected {
-            None => put_head.condition_expression("attribute_not_exists(pk)"),
-            Some(head) => put_head
-                .condition_expression("seq = :seq AND #hash = :hash")
-                .expression_attribute_names("#hash", "hash")
-                .expression_attribute_values(":seq", AttributeValue::N(head.seq.to_string()))
-                .expression_attribute_values(":hash", s(head.hash.as_str())),
-        };
-        let items = vec![
-            TransactWriteItem::builder().put(put_event).build(),
-            TransactWriteItem::builder()
-                .put(put_head.build().map_err(build_err)?)
-                .build(),
-        ];
+        let items = append_items(table, event, expected)?;
         let err = match self
             .client
             .transact_write_items()

@@ -70,6 +70,53 @@ impl DynamoStore {
         }
     }
 
+    /// Runs `change` and, after it, the two writes of `audit` as one transaction. `Refused` when
+    /// one of the change's conditions failed, `HeadMoved` when only the event's head did (or
+    /// another transaction was writing the same items): nothing is written either way.
+    pub(crate) async fn transact_audited(
+        &self,
+        mut change: Vec<aws_sdk_dynamodb::types::TransactWriteItem>,
+        audit: Option<crate::ports::AuditAppend<'_>>,
+        what: &str,
+    ) -> Result<crate::ports::Audited<()>, Error> {
+        use crate::ports::Audited;
+        let own = change.len();
+        if let Some(a) = audit {
+            change.extend(audit::append_items(
+                &self.tables.audit,
+                a.event,
+                a.expected,
+            )?);
+        }
+        let err = match self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(change))
+            .send()
+            .await
+        {
+            Ok(_) => return Ok(Audited::Stored(())),
+            Err(e) => e,
+        };
+        if let Some(TransactWriteItemsError::TransactionCanceledException(e)) =
+            err.as_service_error()
+        {
+            let codes: Vec<Option<&str>> =
+                e.cancellation_reasons().iter().map(|r| r.code()).collect();
+            let failed = |c: &Option<&str>| *c == Some("ConditionalCheckFailed");
+            if codes.iter().take(own).any(failed) {
+                return Ok(Audited::Refused(()));
+            }
+            if audit.is_some() && (raced(&err) || codes.get(own + 1).is_some_and(failed)) {
+                return Ok(Audited::HeadMoved);
+            }
+        }
+        Err(super::sdk_error(
+            &format!("dynamodb TransactWriteItems ({what})"),
+            err,
+        ))
+    }
+
     /// Runs `query` from `start`, following `LastEvaluatedKey`, until `want` items came back or
     /// the results end, reading at most `PAGE_READS` pages (a filter may pass over many items).
     /// `resume` is the last evaluated key when the reads ran out with more to read.
@@ -198,6 +245,17 @@ pub(crate) fn transaction_condition_failed<R>(err: &SdkError<TransactWriteItemsE
             .cancellation_reasons()
             .iter()
             .any(|r| r.code() == Some("ConditionalCheckFailed")),
+        _ => false,
+    }
+}
+
+/// Whether a transaction was cancelled because another one was writing the same items.
+pub(crate) fn raced<R>(err: &SdkError<TransactWriteItemsError, R>) -> bool {
+    match err.as_service_error() {
+        Some(TransactWriteItemsError::TransactionCanceledException(e)) => e
+            .cancellation_reasons()
+            .iter()
+            .any(|r| r.code() == Some("TransactionConflict")),
         _ => false,
     }
 }

@@ -4,11 +4,14 @@
 use super::{DynamoStore, Item, build_err, from_item, s, text, to_item};
 use crate::Error;
 use crate::adapters::sdk_error;
-use crate::domain::{RefreshTokenRecord, Session, SessionId, TokenHash, UserId};
-use crate::ports::{Page, SessionStore};
+use crate::domain::{RefreshTokenRecord, Session, SessionId, TokenHash, User, UserId};
+use crate::ports::{AuditAppend, Audited, Page, SessionStore};
 use async_trait::async_trait;
+use std::collections::HashMap;
 
-use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Put, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{
+    AttributeValue, ConditionCheck, KeysAndAttributes, Put, TransactWriteItem, Update,
+};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
@@ -31,11 +34,12 @@ fn rfc3339(t: OffsetDateTime) -> Result<AttributeValue, Error> {
 
 #[async_trait]
 impl SessionStore for DynamoStore {
-    async fn create_session(
+    async fn create_session_audited(
         &self,
         session: &Session,
         refresh: &RefreshTokenRecord,
-    ) -> Result<bool, Error> {
+        audit: Option<AuditAppend<'_>>,
+    ) -> Result<Audited<()>, Error> {
         let table = &self.tables.sessions;
         let put = |item| {
             Put::builder()
@@ -81,10 +85,15 @@ impl SessionStore for DynamoStore {
         // The session and refresh keys are fresh random values, so a failed condition is the
         // account's epoch having moved on (a reset or change landed), not a collision, unless
         // the session is there: then an earlier attempt of this call landed, its answer lost.
-        if self.transact(items, "create session").await? {
-            return Ok(true);
+        match self
+            .transact_audited(items, audit, "create session")
+            .await?
+        {
+            Audited::Refused(()) if self.session(&session.id).await?.is_some() => {
+                Ok(Audited::Stored(()))
+            }
+            other => Ok(other),
         }
-        Ok(self.session(&session.id).await?.is_some())
     }
 
     async fn session(&self, id: &SessionId) -> Result<Option<Session>, Error> {
@@ -92,6 +101,54 @@ impl SessionStore for DynamoStore {
             .await?
             .map(from_item)
             .transpose()
+    }
+
+    async fn session_with_user(
+        &self,
+        id: &SessionId,
+        user: &UserId,
+    ) -> Result<(Option<Session>, Option<User>), Error> {
+        let key = |pk: String| Item::from([("pk".to_owned(), s(pk))]);
+        let keys = |table: &str, pk: String| {
+            KeysAndAttributes::builder()
+                .keys(key(pk))
+                .consistent_read(true)
+                .build()
+                .map(|k| (table.to_owned(), k))
+                .map_err(build_err)
+        };
+        let (sessions, users) = (&self.tables.sessions, &self.tables.users);
+        let mut want: HashMap<String, KeysAndAttributes> = HashMap::from([
+            keys(sessions, session_pk(id))?,
+            keys(users, super::users::user_pk(user))?,
+        ]);
+        let (mut session, mut account) = (None, None);
+        // Unprocessed keys (throttling) are asked again, a few times, before giving up.
+        for _ in 0..4 {
+            let out = self
+                .client
+                .batch_get_item()
+                .set_request_items(Some(want))
+                .send()
+                .await
+                .map_err(|e| sdk_error("dynamodb BatchGetItem (session and user)", e))?;
+            let mut found = out.responses.unwrap_or_default();
+            if let Some(item) = found.remove(sessions).and_then(|mut v| v.pop()) {
+                session = Some(from_item(item)?);
+            }
+            if let Some(item) = found.remove(users).and_then(|mut v| v.pop()) {
+                account = Some(from_item(item)?);
+            }
+            want = out.unprocessed_keys.unwrap_or_default();
+            if want.is_empty() {
+                return Ok((session, account));
+            }
+        }
+        Err(crate::telemetry::outage(
+            "dynamodb BatchGetItem (session and user)",
+            false,
+            "keys left unprocessed",
+        ))
     }
 
     async fn revoke_session(&self, id: &SessionId, now: OffsetDateTime) -> Result<(), Error> {

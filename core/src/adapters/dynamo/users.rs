@@ -6,7 +6,10 @@ use crate::adapters::sdk_error;
 use crate::domain::{
     Email, OneTimeTokenRecord, Role, SessionId, TokenHash, TokenPurpose, User, UserId,
 };
-use crate::ports::{AdminChange, CreateUser, Page, SaveRoles, UserFilter, UserOrder, UserStore};
+use crate::ports::{
+    AdminChange, AuditAppend, Audited, CreateUser, Page, SaveRoles, UserFilter, UserOrder,
+    UserStore,
+};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
@@ -123,11 +126,12 @@ impl DynamoStore {
 
 #[async_trait]
 impl UserStore for DynamoStore {
-    async fn create_user(
+    async fn create_user_audited(
         &self,
         user: &User,
         verification: &OneTimeTokenRecord,
-    ) -> Result<CreateUser, Error> {
+        audit: Option<AuditAppend<'_>>,
+    ) -> Result<Audited<CreateUser>, Error> {
         let table = &self.tables.users;
         let claim = Put::builder()
             .table_name(table)
@@ -163,6 +167,11 @@ impl UserStore for DynamoStore {
                     .build(),
             );
         }
+        let own = items.len();
+        if let Some(a) = audit {
+            let table = &self.tables.audit;
+            items.extend(super::audit::append_items(table, a.event, a.expected)?);
+        }
         match self
             .client
             .transact_write_items()
@@ -170,7 +179,7 @@ impl UserStore for DynamoStore {
             .send()
             .await
         {
-            Ok(_) => Ok(CreateUser::Created),
+            Ok(_) => Ok(Audited::Stored(CreateUser::Created)),
             Err(err) => match failed_conditions(&err).as_deref() {
                 Some([(true, old), ..]) => {
                     let from_reason = old.as_ref().and_then(|i| match i.get("userId") {
@@ -184,10 +193,16 @@ impl UserStore for DynamoStore {
                     match existing {
                         // The claim is this user's own: an earlier attempt of this very call
                         // landed and its answer was lost (the SDK retried after a timeout).
-                        Some(id) if id == user.id => Ok(CreateUser::Created),
-                        Some(id) => Ok(CreateUser::EmailTaken(id)),
+                        Some(id) if id == user.id => Ok(Audited::Stored(CreateUser::Created)),
+                        Some(id) => Ok(Audited::Refused(CreateUser::EmailTaken(id))),
                         None => Err(Error::internal("email claim vanished during registration")),
                     }
+                }
+                Some(reasons)
+                    if audit.is_some()
+                        && (super::raced(&err) || reasons.get(own + 1).is_some_and(|r| r.0)) =>
+                {
+                    Ok(Audited::HeadMoved)
                 }
                 _ => Err(sdk_error("dynamodb TransactWriteItems (create user)", err)),
             },
@@ -203,6 +218,10 @@ impl UserStore for DynamoStore {
             .unwrap_or_else(|| UserId::new(OffsetDateTime::now_utc()));
         let user = self.user_by_id(&id).await?;
         Ok(user.filter(|_| claimed.is_some()))
+    }
+
+    async fn holder_of_email(&self, email: &Email) -> Result<Option<UserId>, Error> {
+        self.claimed_by(email).await
     }
 
     async fn user_by_id(&self, id: &UserId) -> Result<Option<User>, Error> {

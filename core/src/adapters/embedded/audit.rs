@@ -7,9 +7,9 @@ use super::{
 use crate::Error;
 use crate::domain::audit_chain::{chain_name, chain_position, position, time_key};
 use crate::domain::{AuditEvent, AuditQuery, ChainHead};
-use crate::ports::{AuditLog, Page};
+use crate::ports::{AuditAppend, AuditLog, Page};
 use async_trait::async_trait;
-use redb::{ReadableTable, Table};
+use redb::{ReadableTable, Table, WriteTransaction};
 use time::OffsetDateTime;
 
 fn chain_key(partition: u16, at_or_position: &str) -> String {
@@ -32,6 +32,50 @@ fn index(
     Ok(())
 }
 
+/// An audit event carried by another write, owned so it can move into the write's closure.
+pub(crate) type OwnedAppend = Option<(AuditEvent, Option<ChainHead>)>;
+
+pub(crate) fn owned(audit: Option<AuditAppend<'_>>) -> OwnedAppend {
+    audit.map(|a| (a.event.clone(), a.expected.cloned()))
+}
+
+/// Whether the head of `event`'s partition is still `expected` (checked before any write of
+/// the transaction, so a moved head leaves nothing written).
+pub(crate) fn head_is(
+    txn: &WriteTransaction,
+    event: &AuditEvent,
+    expected: Option<&ChainHead>,
+) -> Result<bool, Error> {
+    let link = event
+        .chain
+        .as_ref()
+        .ok_or_else(|| Error::internal("an audit event must be linked before it is stored"))?;
+    let heads = txn.open_table(AUDIT_HEADS).map_err(db_err)?;
+    let head: Option<ChainHead> = get(&heads, &chain_name(link.partition))?;
+    Ok(head.as_ref() == expected)
+}
+
+/// Stores a linked event (a new id) with its indexes and moves its partition's head to it.
+pub(crate) fn store(txn: &WriteTransaction, event: &AuditEvent) -> Result<(), Error> {
+    let next = ChainHead::of(event).ok_or_else(|| Error::internal("a linked event has a head"))?;
+    let mut events = txn.open_table(AUDIT).map_err(db_err)?;
+    if events.get(event.id.as_str()).map_err(db_err)?.is_some() {
+        return Err(Error::internal(format!(
+            "audit event {} already exists",
+            event.id
+        )));
+    }
+    put(&mut events, &event.id, event)?;
+    let mut by_time = txn.open_table(AUDIT_BY_TIME).map_err(db_err)?;
+    index(&mut by_time, &position(event), &event.id)?;
+    let mut chain = txn.open_table(AUDIT_CHAIN).map_err(db_err)?;
+    let at = chain_position(event).unwrap_or_default();
+    index(&mut chain, &chain_key(next.partition, &at), &event.id)?;
+    let mut heads = txn.open_table(AUDIT_HEADS).map_err(db_err)?;
+    put(&mut heads, &chain_name(next.partition), &next)?;
+    Ok(())
+}
+
 #[async_trait]
 impl AuditLog for EmbeddedStore {
     async fn head(&self, partition: u16) -> Result<Option<ChainHead>, Error> {
@@ -49,38 +93,25 @@ impl AuditLog for EmbeddedStore {
     ) -> Result<bool, Error> {
         let event = event.clone();
         let expected = expected.cloned();
-        let link = event
-            .chain
-            .clone()
-            .ok_or_else(|| Error::internal("an audit event must be linked before it is stored"))?;
         self.write(move |txn| {
-            let mut events = txn.open_table(AUDIT).map_err(db_err)?;
-            if let Some(stored) = events.get(event.id.as_str()).map_err(db_err)? {
-                // The same event again is the same append (a retry): it stays there once.
-                let stored: AuditEvent = decode(stored.value())?;
-                if stored == event {
-                    return Ok(true);
+            {
+                let events = txn.open_table(AUDIT).map_err(db_err)?;
+                if let Some(stored) = events.get(event.id.as_str()).map_err(db_err)? {
+                    // The same event again is the same append (a retry): it stays there once.
+                    let stored: AuditEvent = decode(stored.value())?;
+                    if stored == event {
+                        return Ok(true);
+                    }
+                    return Err(Error::internal(format!(
+                        "audit event {} already exists",
+                        event.id
+                    )));
                 }
-                return Err(Error::internal(format!(
-                    "audit event {} already exists",
-                    event.id
-                )));
             }
-            let mut heads = txn.open_table(AUDIT_HEADS).map_err(db_err)?;
-            let name = chain_name(link.partition);
-            let head: Option<ChainHead> = get(&heads, &name)?;
-            if head != expected {
+            if !head_is(txn, &event, expected.as_ref())? {
                 return Ok(false);
             }
-            put(&mut events, &event.id, &event)?;
-            let mut by_time = txn.open_table(AUDIT_BY_TIME).map_err(db_err)?;
-            index(&mut by_time, &position(&event), &event.id)?;
-            let mut chain = txn.open_table(AUDIT_CHAIN).map_err(db_err)?;
-            let at = chain_position(&event).unwrap_or_default();
-            index(&mut chain, &chain_key(link.partition, &at), &event.id)?;
-            let next = ChainHead::of(&event)
-                .ok_or_else(|| Error::internal("a linked event has a head"))?;
-            put(&mut heads, &name, &next)?;
+            store(txn, &event)?;
             Ok(true)
         })
         .await

@@ -1,27 +1,33 @@
 //! `SessionStore` on the embedded store.
 
-use super::{EmbeddedStore, REFRESH, SESSIONS, USER_SESSIONS, USERS, db_err, get, put};
+use super::{EmbeddedStore, REFRESH, SESSIONS, USER_SESSIONS, USERS, audit, db_err, get, put};
 use crate::Error;
 use crate::domain::{RefreshTokenRecord, Session, SessionId, TokenHash, User, UserId};
-use crate::ports::{Page, SessionStore};
+use crate::ports::{AuditAppend, Audited, Page, SessionStore};
 use async_trait::async_trait;
 use redb::ReadableTable;
 use time::OffsetDateTime;
 
 #[async_trait]
 impl SessionStore for EmbeddedStore {
-    async fn create_session(
+    async fn create_session_audited(
         &self,
         session: &Session,
         refresh: &RefreshTokenRecord,
-    ) -> Result<bool, Error> {
-        let (session, refresh) = (session.clone(), refresh.clone());
+        audit: Option<AuditAppend<'_>>,
+    ) -> Result<Audited<()>, Error> {
+        let (session, refresh, audit) = (session.clone(), refresh.clone(), audit::owned(audit));
         self.write(move |txn| {
+            if let Some((event, expected)) = &audit
+                && !audit::head_is(txn, event, expected.as_ref())?
+            {
+                return Ok(Audited::HeadMoved);
+            }
             let users = txn.open_table(USERS).map_err(db_err)?;
             let epoch_moved = get::<User>(&users, session.user_id.as_str())?
                 .is_none_or(|u| u.credential_epoch != session.credential_epoch);
             if epoch_moved {
-                return Ok(false);
+                return Ok(Audited::Refused(()));
             }
             let mut sessions = txn.open_table(SESSIONS).map_err(db_err)?;
             let mut tokens = txn.open_table(REFRESH).map_err(db_err)?;
@@ -37,7 +43,10 @@ impl SessionStore for EmbeddedStore {
                 .map_err(db_err)?
                 .insert(index.as_str(), ())
                 .map_err(db_err)?;
-            Ok(true)
+            if let Some((event, _)) = &audit {
+                audit::store(txn, event)?;
+            }
+            Ok(Audited::Stored(()))
         })
         .await
     }
@@ -46,6 +55,20 @@ impl SessionStore for EmbeddedStore {
         let id = id.clone();
         self.read(move |txn| get(&txn.open_table(SESSIONS).map_err(db_err)?, id.as_str()))
             .await
+    }
+
+    async fn session_with_user(
+        &self,
+        id: &SessionId,
+        user: &UserId,
+    ) -> Result<(Option<Session>, Option<User>), Error> {
+        let (id, user) = (id.clone(), user.clone());
+        self.read(move |txn| {
+            let session = get(&txn.open_table(SESSIONS).map_err(db_err)?, id.as_str())?;
+            let user = get(&txn.open_table(USERS).map_err(db_err)?, user.as_str())?;
+            Ok((session, user))
+        })
+        .await
     }
 
     async fn revoke_session(&self, id: &SessionId, now: OffsetDateTime) -> Result<(), Error> {

@@ -1,11 +1,14 @@
 //! `UserStore` on the embedded store.
 
-use super::{EMAILS, EmbeddedStore, ROLE_COUNTS, TOKENS, USERS, db_err, get, put};
+use super::{EMAILS, EmbeddedStore, ROLE_COUNTS, TOKENS, USERS, audit, db_err, get, put};
 use crate::Error;
 use crate::domain::{
     Email, OneTimeTokenRecord, Role, SessionId, TokenHash, TokenPurpose, User, UserId,
 };
-use crate::ports::{AdminChange, CreateUser, Page, SaveRoles, UserFilter, UserOrder, UserStore};
+use crate::ports::{
+    AdminChange, AuditAppend, Audited, CreateUser, Page, SaveRoles, UserFilter, UserOrder,
+    UserStore,
+};
 use async_trait::async_trait;
 use redb::ReadableTable;
 use time::OffsetDateTime;
@@ -126,18 +129,24 @@ fn users_page(
 
 #[async_trait]
 impl UserStore for EmbeddedStore {
-    async fn create_user(
+    async fn create_user_audited(
         &self,
         user: &User,
         verification: &OneTimeTokenRecord,
-    ) -> Result<CreateUser, Error> {
-        let (user, token) = (user.clone(), verification.clone());
+        audit: Option<AuditAppend<'_>>,
+    ) -> Result<Audited<CreateUser>, Error> {
+        let (user, token, audit) = (user.clone(), verification.clone(), audit::owned(audit));
         self.write(move |txn| {
+            if let Some((event, expected)) = &audit
+                && !audit::head_is(txn, event, expected.as_ref())?
+            {
+                return Ok(Audited::HeadMoved);
+            }
             let mut emails = txn.open_table(EMAILS).map_err(db_err)?;
             if let Some(existing) = emails.get(user.email.as_str()).map_err(db_err)? {
                 let id = UserId::parse(existing.value())
                     .ok_or_else(|| Error::internal("corrupt email claim"))?;
-                return Ok(CreateUser::EmailTaken(id));
+                return Ok(Audited::Refused(CreateUser::EmailTaken(id)));
             }
             let mut users = txn.open_table(USERS).map_err(db_err)?;
             if users.get(user.id.as_str()).map_err(db_err)?.is_some() {
@@ -155,7 +164,24 @@ impl UserStore for EmbeddedStore {
                 token.hash.as_str(),
                 &token,
             )?;
-            Ok(CreateUser::Created)
+            if let Some((event, _)) = &audit {
+                audit::store(txn, event)?;
+            }
+            Ok(Audited::Stored(CreateUser::Created))
+        })
+        .await
+    }
+
+    async fn holder_of_email(&self, email: &Email) -> Result<Option<UserId>, Error> {
+        let email = email.clone();
+        self.read(move |txn| {
+            let emails = txn.open_table(EMAILS).map_err(db_err)?;
+            let claimed = emails.get(email.as_str()).map_err(db_err)?;
+            claimed
+                .map(|v| {
+                    UserId::parse(v.value()).ok_or_else(|| Error::internal("corrupt email claim"))
+                })
+                .transpose()
         })
         .await
     }

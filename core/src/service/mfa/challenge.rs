@@ -3,7 +3,7 @@
 //! with it starts the session. The token is single use, bound to the login's client and to the
 //! password it followed, and stored only as a hash.
 
-use super::{Accepted, Proof, admit, forget_attempts, judge};
+use super::{Accepted, Proof, admit_counted, count_attempt, forget_attempts, judge};
 use crate::Error;
 use crate::domain::{
     AuditType, Mail, OneTimeToken, OneTimeTokenRecord, Outcome, TokenHash, TokenPurpose, User,
@@ -103,54 +103,74 @@ async fn complete(
     captcha_token: Option<&str>,
 ) -> Result<TokenPair, Error> {
     let hash = TokenHash::of_presented(raw_token).ok_or(Error::InvalidToken)?;
-    let user = pending_login(deps, caller, &hash).await?;
+    let (record, ()) = tokio::try_join!(
+        live_token(deps, caller, &hash),
+        audit::prefetch(deps, caller)
+    )?;
+    let (user, recent) = tokio::try_join!(
+        deps.users.user_by_id(&record.user_id),
+        guard::recent_sessions(deps, &record.user_id)
+    )?;
+    let user = still_pending(&record, user)?;
     // A lock placed since the password step (an administrator's, or failed passwords from
-    // elsewhere) holds here too.
-    if let Some(lock) = deps.locks.lock_of(&user.email).await?
-        && let Some(lock) = guard::refusing(deps, caller, lock, Some(&user)).await?
+    // elsewhere) holds here too. It is read in the same step as the attempt is counted; only
+    // the count is made before the lock is known (it expires with its window), while what a
+    // count past the limit does (the MFA lock, its mail) waits until the account lock is ruled
+    // out, and the account lock answers first.
+    let counted = async {
+        if user.mfa.locks > 0 {
+            captcha::demanded(deps, caller, captcha_token, CaptchaAction::SecondFactor).await?;
+        }
+        count_attempt(deps, &user).await
+    };
+    let (lock, counted) = tokio::join!(deps.locks.lock_of(&user.email), counted);
+    if let Some(lock) = lock?
+        && let Some(lock) = guard::refusing(deps, caller, lock, Some(&user), &recent)
     {
         return Err(Error::AccountLocked {
             retry_after_secs: lock.retry_after(deps.clock.now()),
         });
     }
-    if user.mfa.locks > 0 {
-        captcha::demanded(deps, caller, captcha_token, CaptchaAction::SecondFactor).await?;
-    }
-    let attempt = admit(deps, caller, &user).await?;
-    let (user, accepted) = spend(deps, caller, &hash, user, proof, attempt).await?;
+    let attempt = admit_counted(deps, caller, &user, counted?).await?;
+    let spent = spend(deps, caller, &hash, user, proof, attempt, &recent).await?;
+    let (user, accepted) = spent;
     // The token and the code are spent: what follows must not lose the sign-in they paid for.
-    after_commit(
+    // The attempts are forgotten in the step the factor's event is appended in; the session
+    // (with its `login.succeeded` event) follows the factor's event in the chain.
+    let forget = after_commit(
         deps,
         caller,
         "forget mfa attempts",
         forget_attempts(deps, &user),
-    )
-    .await;
+    );
     let uid = Some(&user.id);
-    if accepted.used_recovery_code() {
-        let left = user.mfa.recovery_codes.len();
-        let notice = Mail::recovery_code_used(user.email.clone(), left);
-        let sent = mail::send(deps, caller, &notice);
-        after_commit(deps, caller, "recovery code notice", sent).await;
-        let left = left.to_string();
-        let meta = [("left", left.as_str())];
-        let kind = AuditType::RecoveryCodeUsed;
-        let event = audit::record(deps, caller, kind, uid, Outcome::Success, &meta);
-        after_commit(deps, caller, "recovery code audit", event).await;
-    } else {
-        let kind = AuditType::MfaSucceeded;
-        let event = audit::record(deps, caller, kind, uid, Outcome::Success, &[]);
-        after_commit(deps, caller, "mfa audit", event).await;
-    }
-    let Some(pair) = tokens::start_session(deps, caller, &user).await? else {
+    let signed_in = async {
+        if accepted.used_recovery_code() {
+            let left = user.mfa.recovery_codes.len();
+            let notice = Mail::recovery_code_used(user.email.clone(), left);
+            let sent = mail::send(deps, caller, &notice);
+            let left = left.to_string();
+            let meta = [("left", left.as_str())];
+            let kind = AuditType::RecoveryCodeUsed;
+            let event = audit::record(deps, caller, kind, uid, Outcome::Success, &meta);
+            tokio::join!(
+                after_commit(deps, caller, "recovery code notice", sent),
+                after_commit(deps, caller, "recovery code audit", event)
+            );
+        } else {
+            let kind = AuditType::MfaSucceeded;
+            let event = audit::record(deps, caller, kind, uid, Outcome::Success, &[]);
+            after_commit(deps, caller, "mfa audit", event).await;
+        }
+        tokens::start_session(deps, caller, &user).await
+    };
+    let ((), started) = tokio::join!(forget, signed_in);
+    let Some(pair) = started? else {
         let meta = [("reason", "password_changed")];
         let kind = AuditType::LoginFailed;
         audit::record(deps, caller, kind, uid, Outcome::Failure, &meta).await?;
         return Err(Error::InvalidToken);
     };
-    let kind = AuditType::LoginSucceeded;
-    let event = audit::record(deps, caller, kind, uid, Outcome::Success, &[]);
-    after_commit(deps, caller, "login audit", event).await;
     Ok(pair)
 }
 
@@ -169,6 +189,7 @@ async fn spend(
     mut user: User,
     proof: Proof<'_>,
     attempt: u64,
+    recent: &[crate::domain::Session],
 ) -> Result<(User, Accepted), Error> {
     let mut notified = false;
     for _ in 0..3 {
@@ -177,7 +198,7 @@ async fn spend(
         }
         let accepted = judge(deps, caller, &user, proof, attempt).await?;
         if !notified {
-            guard::notify_new_sign_in(deps, caller, &user).await?;
+            guard::notify_new_sign_in(deps, caller, &user, recent).await?;
             notified = true;
         }
         let mut next = user.clone();
@@ -197,14 +218,27 @@ async fn spend(
 /// The account a live MFA token of this client names, still at the password the token followed
 /// and with MFA still on; 401 `invalid_token` otherwise, whatever the reason.
 async fn pending_login(deps: &Deps, caller: &Caller, hash: &TokenHash) -> Result<User, Error> {
+    let record = live_token(deps, caller, hash).await?;
+    let user = deps.users.user_by_id(&record.user_id).await?;
+    still_pending(&record, user)
+}
+
+/// The live MFA token of this client with this hash; 401 `invalid_token` otherwise.
+async fn live_token(
+    deps: &Deps,
+    caller: &Caller,
+    hash: &TokenHash,
+) -> Result<OneTimeTokenRecord, Error> {
     let now = deps.clock.now();
-    let record = deps
-        .users
+    deps.users
         .token(hash)
         .await?
         .filter(|t| t.is_live(TokenPurpose::MfaLogin, now) && t.admits(&caller.client))
-        .ok_or(Error::InvalidToken)?;
-    let user = deps.users.user_by_id(&record.user_id).await?;
+        .ok_or(Error::InvalidToken)
+}
+
+/// The account `record` names, if still at the password the token followed with MFA on.
+fn still_pending(record: &OneTimeTokenRecord, user: Option<User>) -> Result<User, Error> {
     user.filter(|u| record.matches_password_of(u) && u.mfa_enabled && u.email_verified)
         .ok_or(Error::InvalidToken)
 }

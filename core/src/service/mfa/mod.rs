@@ -102,16 +102,46 @@ fn attempts_key(user: &User) -> String {
 /// when this attempt is past the limit (which then locks, if no lock is there yet). Returns the
 /// attempt's number.
 pub async fn admit(deps: &Deps, caller: &Caller, user: &User) -> Result<u64, Error> {
+    let counted = count_attempt(deps, user).await?;
+    admit_counted(deps, caller, user, counted).await
+}
+
+/// The counting half of `admit`, for a caller that counts in the same step as another read:
+/// the attempt's number, `None` (nothing counted) while the MFA lock holds.
+pub async fn count_attempt(deps: &Deps, user: &User) -> Result<Option<u64>, Error> {
+    let now = deps.clock.now();
+    if user.mfa.locked_for(now).is_some() {
+        return Ok(None);
+    }
+    let key = attempts_key(user);
+    deps.counters
+        .hit(&key, ATTEMPTS_WINDOW, now)
+        .await
+        .map(Some)
+}
+
+/// The judging half of `admit`, given what `count_attempt` counted: refused (423, audited)
+/// while the MFA lock holds, or when the attempt is past the limit (which then locks).
+pub async fn admit_counted(
+    deps: &Deps,
+    caller: &Caller,
+    user: &User,
+    counted: Option<u64>,
+) -> Result<u64, Error> {
     let now = deps.clock.now();
     let rules = &deps.settings.mfa;
     if let Some(retry_after_secs) = user.mfa.locked_for(now) {
         failed(deps, caller, user, &[("reason", "locked")]).await?;
         return Err(Error::MfaLocked { retry_after_secs });
     }
-    let attempt = deps
-        .counters
-        .hit(&attempts_key(user), ATTEMPTS_WINDOW, now)
-        .await?;
+    let attempt = match counted {
+        Some(attempt) => attempt,
+        // The lock ran out between the count and now: count it now.
+        None => {
+            let key = attempts_key(user);
+            deps.counters.hit(&key, ATTEMPTS_WINDOW, now).await?
+        }
+    };
     if attempt > rules.lock_after {
         let locked = lock(deps, caller, user).await?;
         return Err(Error::MfaLocked {
