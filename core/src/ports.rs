@@ -550,15 +550,23 @@ pub trait MailDomains: Send + Sync {
 #[async_trait]
 pub trait Databases: Send + Sync {
     /// Makes role `name` (LOGIN, `password`) and database `name` owned by it, connectable by
-    /// that role alone; all or nothing (a step that fails undoes the ones before it).
+    /// that role alone; all or nothing (a step that fails undoes the ones before it, as
+    /// `remove` would). The role is marked, in the write that makes it, as made for resource
+    /// `owner`: the proof `remove` asks for.
     async fn create(
         &self,
         name: &crate::domain::provisioning::DatabaseName,
         password: &str,
+        owner: &str,
     ) -> Result<Creation, Error>;
-    /// Ends every connection to database `name`, then drops it and its role; what is already
-    /// gone is fine.
-    async fn remove(&self, name: &crate::domain::provisioning::DatabaseName) -> Result<(), Error>;
+    /// Ends every connection to database `name`, then drops it and its role, only as far as
+    /// they are proven made for resource `owner` (the role carries its mark, the database is
+    /// owned by that role). Anything unproven is left untouched; what is already gone is fine.
+    async fn remove(
+        &self,
+        name: &crate::domain::provisioning::DatabaseName,
+        owner: &str,
+    ) -> Result<(), Error>;
     /// Whether database `name` exists.
     async fn exists(&self, name: &crate::domain::provisioning::DatabaseName)
     -> Result<bool, Error>;

@@ -140,14 +140,69 @@ fn password_literal(password: &str) -> Result<String, Error> {
     Ok(format!("'{verifier}'"))
 }
 
+/// The comment a role Latch made for resource `owner` carries: its proof of ownership.
+fn mark_of(owner: &str) -> Result<String, Error> {
+    if owner.is_empty() || !owner.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        return Err(Error::internal(
+            "a resource id is letters, digits and underscores",
+        ));
+    }
+    Ok(format!("latch:{owner}"))
+}
+
+/// Drops database `name` and role `name`, but only what is proven made by Latch for the
+/// resource `mark` names: the role must carry that mark, and the database must be owned by that
+/// role. Anything else of that name (a role without the mark, a database of another owner) is
+/// foreign and stays as it is: fail closed. What is already gone is fine.
+async fn drop_proven(
+    client: &tokio_postgres::Client,
+    name: &DatabaseName,
+    mark: &str,
+) -> Result<(), Error> {
+    let rows = client
+        .query(
+            "SELECT shobj_description(r.oid, 'pg_authid'), \
+                    EXISTS (SELECT 1 FROM pg_database d WHERE d.datname = $1 AND d.datdba = r.oid) \
+             FROM pg_roles r WHERE r.rolname = $1",
+            &[&name.as_str()],
+        )
+        .await
+        .map_err(|e| outage("postgres SELECT pg_roles", &e))?;
+    let Some(row) = rows.first() else {
+        return Ok(());
+    };
+    let (found, owns_database): (Option<String>, bool) = (row.get(0), row.get(1));
+    if found.as_deref() != Some(mark) {
+        tracing::warn!(target: "latch::provisioning", "a role of a provisioned name is not Latch's for this resource: left as it is");
+        return Ok(());
+    }
+    let id = name.quoted();
+    if owns_database {
+        // FORCE ends every connection to it first (PostgreSQL 13 and later).
+        client
+            .batch_execute(&format!("DROP DATABASE IF EXISTS {id} WITH (FORCE)"))
+            .await
+            .map_err(|e| outage("postgres DROP DATABASE", &e))?;
+    }
+    client
+        .batch_execute(&format!("DROP ROLE IF EXISTS {id}"))
+        .await
+        .map_err(|e| outage("postgres DROP ROLE", &e))
+}
+
 fn is(e: &tokio_postgres::Error, state: &SqlState) -> bool {
     e.code() == Some(state)
 }
 
 #[async_trait]
 impl Databases for PostgresDatabases {
-    async fn create(&self, name: &DatabaseName, password: &str) -> Result<Creation, Error> {
-        let (id, secret) = (name.quoted(), password_literal(password)?);
+    async fn create(
+        &self,
+        name: &DatabaseName,
+        password: &str,
+        owner: &str,
+    ) -> Result<Creation, Error> {
+        let (id, secret, mark) = (name.quoted(), password_literal(password)?, mark_of(owner)?);
         self.within("postgres create database", async |client| {
             // Tenants reach their own database alone: not even the maintenance database (where
             // the catalog would list the others). Idempotent; a warning where the admin may not.
@@ -156,8 +211,11 @@ impl Databases for PostgresDatabases {
                 close_server_databases(client).await?;
                 self.closed.store(true, Ordering::Release);
             }
+            // The role and its mark in one implicit transaction (one simple query): a role
+            // carries the mark only if Latch made it, for this resource. Tenants cannot comment
+            // on roles (that takes CREATEROLE).
             let role = format!(
-                "CREATE ROLE {id} LOGIN PASSWORD {secret} NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS CONNECTION LIMIT {TENANT_CONNECTIONS}"
+                "CREATE ROLE {id} LOGIN PASSWORD {secret} NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS CONNECTION LIMIT {TENANT_CONNECTIONS}; COMMENT ON ROLE {id} IS '{mark}'"
             );
             match client.batch_execute(&role).await {
                 Ok(()) => {}
@@ -196,14 +254,10 @@ impl Databases for PostgresDatabases {
             match made {
                 Ok(()) => Ok(Creation::Created),
                 Err(e) => {
+                    // Undone as a remove is: only what is proven this resource's (a database of
+                    // that name made by someone else stays).
                     let taken = is(&e, &SqlState::DUPLICATE_DATABASE);
-                    if !taken {
-                        let _ = client.batch_execute(&format!("DROP DATABASE IF EXISTS {id} WITH (FORCE)")).await;
-                    }
-                    client
-                        .batch_execute(&format!("DROP ROLE IF EXISTS {id}"))
-                        .await
-                        .map_err(|e| outage("postgres DROP ROLE (undo)", &e))?;
+                    drop_proven(client, name, &mark).await?;
                     if taken {
                         Ok(Creation::Taken)
                     } else {
@@ -215,18 +269,10 @@ impl Databases for PostgresDatabases {
         .await
     }
 
-    async fn remove(&self, name: &DatabaseName) -> Result<(), Error> {
-        let id = name.quoted();
+    async fn remove(&self, name: &DatabaseName, owner: &str) -> Result<(), Error> {
+        let mark = mark_of(owner)?;
         self.within("postgres drop database", async |client| {
-            // FORCE ends every connection to it first (PostgreSQL 13 and later).
-            client
-                .batch_execute(&format!("DROP DATABASE IF EXISTS {id} WITH (FORCE)"))
-                .await
-                .map_err(|e| outage("postgres DROP DATABASE", &e))?;
-            client
-                .batch_execute(&format!("DROP ROLE IF EXISTS {id}"))
-                .await
-                .map_err(|e| outage("postgres DROP ROLE", &e))
+            drop_proven(client, name, &mark).await
         })
         .await
     }

@@ -9,6 +9,9 @@ use latch_core::domain::provisioning::{DatabaseName, generate_password};
 use latch_core::ports::{Creation, Databases};
 use std::time::Duration;
 
+/// The resource the databases of these tests are made for.
+const OWNER: &str = "01JTESTRESOURCE0000000000";
+
 fn provider() -> PostgresDatabases {
     PostgresDatabases::new(&postgres().admin_url(), Duration::from_secs(5)).unwrap()
 }
@@ -35,9 +38,12 @@ async fn a_tenant_reaches_its_own_database_and_no_other() {
     let pg = provider();
     let (mine, theirs) = (fresh_name(), fresh_name());
     let (my_pw, their_pw) = (generate_password(), generate_password());
-    assert_eq!(pg.create(&mine, &my_pw).await.unwrap(), Creation::Created);
     assert_eq!(
-        pg.create(&theirs, &their_pw).await.unwrap(),
+        pg.create(&mine, &my_pw, OWNER).await.unwrap(),
+        Creation::Created
+    );
+    assert_eq!(
+        pg.create(&theirs, &their_pw, OWNER).await.unwrap(),
         Creation::Created
     );
     assert!(pg.exists(&mine).await.unwrap());
@@ -93,8 +99,8 @@ async fn a_tenant_reaches_its_own_database_and_no_other() {
         ),
         (false, false, false)
     );
-    pg.remove(&mine).await.unwrap();
-    pg.remove(&theirs).await.unwrap();
+    pg.remove(&mine, OWNER).await.unwrap();
+    pg.remove(&theirs, OWNER).await.unwrap();
 }
 
 #[tokio::test]
@@ -103,11 +109,11 @@ async fn a_taken_name_makes_nothing_and_leaves_the_owner_as_it_was() {
     let name = fresh_name();
     let password = generate_password();
     assert_eq!(
-        pg.create(&name, &password).await.unwrap(),
+        pg.create(&name, &password, OWNER).await.unwrap(),
         Creation::Created
     );
     assert_eq!(
-        pg.create(&name, &generate_password()).await.unwrap(),
+        pg.create(&name, &generate_password(), OWNER).await.unwrap(),
         Creation::Taken
     );
     let owner = connect(&postgres().url_as(name.as_str(), &password, name.as_str())).await;
@@ -119,7 +125,10 @@ async fn a_taken_name_makes_nothing_and_leaves_the_owner_as_it_was() {
         .batch_execute(&format!("CREATE ROLE {}", stray.quoted()))
         .await
         .unwrap();
-    assert_eq!(pg.create(&stray, &password).await.unwrap(), Creation::Taken);
+    assert_eq!(
+        pg.create(&stray, &password, OWNER).await.unwrap(),
+        Creation::Taken
+    );
     assert!(!pg.exists(&stray).await.unwrap());
     assert!(role_exists(&stray).await);
     // A database of that name without a role: taken, and the role made on the way is undone.
@@ -129,12 +138,30 @@ async fn a_taken_name_makes_nothing_and_leaves_the_owner_as_it_was() {
         .await
         .unwrap();
     assert_eq!(
-        pg.create(&orphan, &password).await.unwrap(),
+        pg.create(&orphan, &password, OWNER).await.unwrap(),
         Creation::Taken
     );
     assert!(!role_exists(&orphan).await, "nothing left behind");
-    pg.remove(&name).await.unwrap();
-    pg.remove(&orphan).await.unwrap();
+    pg.remove(&name, OWNER).await.unwrap();
+    // What Latch did not make is never dropped: the orphan stays through a remove, and a
+    // database Latch made stays through a remove for another resource.
+    pg.remove(&orphan, OWNER).await.unwrap();
+    assert!(
+        pg.exists(&orphan).await.unwrap(),
+        "a foreign database stays"
+    );
+    let other = fresh_name();
+    pg.create(&other, &password, OWNER).await.unwrap();
+    pg.remove(&other, "01JSOMEOTHERRESOURCE00000")
+        .await
+        .unwrap();
+    assert!(pg.exists(&other).await.unwrap(), "another resource's stays");
+    pg.remove(&other, OWNER).await.unwrap();
+    assert!(!pg.exists(&other).await.unwrap() && !role_exists(&other).await);
+    admin
+        .batch_execute(&format!("DROP DATABASE {}", orphan.quoted()))
+        .await
+        .unwrap();
     admin
         .batch_execute(&format!("DROP ROLE {}", stray.quoted()))
         .await
@@ -146,19 +173,19 @@ async fn a_drop_ends_live_connections_and_leaves_no_role() {
     let pg = provider();
     let name = fresh_name();
     let password = generate_password();
-    pg.create(&name, &password).await.unwrap();
+    pg.create(&name, &password, OWNER).await.unwrap();
     let live = connect(&postgres().url_as(name.as_str(), &password, name.as_str()))
         .await
         .unwrap();
     live.batch_execute("SELECT 1").await.unwrap();
-    pg.remove(&name).await.unwrap();
+    pg.remove(&name, OWNER).await.unwrap();
     assert!(
         live.batch_execute("SELECT 1").await.is_err(),
         "the connection was ended"
     );
     assert!(!pg.exists(&name).await.unwrap());
     assert!(!role_exists(&name).await);
-    pg.remove(&name)
+    pg.remove(&name, OWNER)
         .await
         .expect("dropping what is gone is fine");
     pg.ping().await.unwrap();

@@ -3,6 +3,7 @@
 //! rollback is audited.
 
 use super::api::{apps, caller, db_name, leftovers};
+use crate::support::postgres::{connect, postgres};
 use crate::support::{TestApp, s};
 use async_trait::async_trait;
 use latch_core::Error;
@@ -67,18 +68,23 @@ struct Server(Arc<dyn Databases>, Break);
 
 #[async_trait]
 impl Databases for Server {
-    async fn create(&self, name: &DatabaseName, password: &str) -> Result<Creation, Error> {
+    async fn create(
+        &self,
+        name: &DatabaseName,
+        password: &str,
+        owner: &str,
+    ) -> Result<Creation, Error> {
         match self.1 {
             Break::DatabaseRefused => Err(injected()),
             Break::DatabaseLost => {
-                self.0.create(name, password).await?;
+                self.0.create(name, password, owner).await?;
                 Err(injected())
             }
-            _ => self.0.create(name, password).await,
+            _ => self.0.create(name, password, owner).await,
         }
     }
-    async fn remove(&self, name: &DatabaseName) -> Result<(), Error> {
-        self.0.remove(name).await
+    async fn remove(&self, name: &DatabaseName, owner: &str) -> Result<(), Error> {
+        self.0.remove(name, owner).await
     }
     async fn exists(&self, name: &DatabaseName) -> Result<bool, Error> {
         self.0.exists(name).await
@@ -319,6 +325,125 @@ async fn a_failure_at_any_step_leaves_nothing_behind() {
     }
 }
 
+/// A database Latch did not make, with a table in it (and, for the second, its own role of
+/// the same name): what the tenant names it as when it asks for a database.
+async fn foreign_database(with_role_of_its_name: bool) -> String {
+    let name = db_name("foreign");
+    let admin = connect(&postgres().admin_url()).await.unwrap();
+    if with_role_of_its_name {
+        admin
+            .batch_execute(&format!("CREATE ROLE \"{name}\""))
+            .await
+            .unwrap();
+        admin
+            .batch_execute(&format!("CREATE DATABASE \"{name}\" OWNER \"{name}\""))
+            .await
+            .unwrap();
+    } else {
+        admin
+            .batch_execute(&format!("CREATE DATABASE \"{name}\""))
+            .await
+            .unwrap();
+    }
+    let inside = connect(&admin_url_of(&name)).await.unwrap();
+    inside
+        .batch_execute("CREATE TABLE precious (v int); INSERT INTO precious VALUES (42)")
+        .await
+        .unwrap();
+    name
+}
+
+/// The superuser's URL to database `name`.
+fn admin_url_of(name: &str) -> String {
+    let pg = postgres();
+    pg.url_as("latch_admin", &pg.password, name)
+}
+
+/// Whether the foreign database is still there, whole (its table and row).
+async fn intact(name: &str) -> bool {
+    let Ok(inside) = connect(&admin_url_of(name)).await else {
+        return false;
+    };
+    inside
+        .query_one("SELECT v FROM precious", &[])
+        .await
+        .is_ok_and(|row| row.get::<_, i32>(0) == 42)
+}
+
+#[tokio::test]
+async fn a_foreign_database_a_tenant_names_survives_every_failure_and_the_recovery_job() {
+    for (app, clock) in apps().await {
+        let (email, _) = app.signed_in().await;
+        // A fresh access token each time: the clock moves past each one's life.
+        let access = async || {
+            let tokens = app.login(&email, crate::support::STRONG_PASSWORD).await;
+            s(&tokens.body, "accessToken")
+        };
+        let caller = caller("foreign");
+        for with_role in [false, true] {
+            // Refused before the server, the answer lost after it, and every later step.
+            for at in [
+                Break::DatabaseRefused,
+                Break::DatabaseLost,
+                Break::Secret,
+                Break::Charge,
+                Break::Ready,
+            ] {
+                let name = foreign_database(with_role).await;
+                let deps = broken(&app, at);
+                let token = access().await;
+                let auth = latch_core::service::authn::authenticate(&deps, &caller, Some(&token))
+                    .await
+                    .unwrap();
+                let req = CreateRequest { name: name.clone() };
+                assert!(databases::create(&deps, &caller, &auth, req).await.is_err());
+                assert!(intact(&name).await, "{at:?}, own role {with_role}: dropped");
+                // Whatever record is left, the recovery job after the grace drops nothing.
+                clock.advance(time::Duration::minutes(16));
+                latch_functions::job::handle(&app.deps, "recover-provisioning", "foreign")
+                    .await
+                    .unwrap();
+                assert!(
+                    intact(&name).await,
+                    "{at:?}, own role {with_role}: recovery dropped it"
+                );
+            }
+            // A creation that stopped right after its reservation (a crash), then the job.
+            let name = foreign_database(with_role).await;
+            let token = access().await;
+            let auth = latch_core::service::authn::authenticate(&app.deps, &caller, Some(&token))
+                .await
+                .unwrap();
+            let (resource, _) = latch_core::service::provisioning::reserve(
+                &app.deps,
+                &auth,
+                ResourceKind::Database,
+                &name,
+            )
+            .await
+            .unwrap();
+            clock.advance(time::Duration::minutes(16));
+            let report = latch_functions::job::handle(&app.deps, "recover-provisioning", "crash")
+                .await
+                .unwrap();
+            assert_eq!(report["recovered"], 1, "the record is released");
+            assert!(
+                intact(&name).await,
+                "own role {with_role}: recovery dropped it"
+            );
+            assert_eq!(
+                app.deps.resources.resource(&resource.id).await.unwrap(),
+                None
+            );
+            // The adapter alone: a remove for any resource leaves it.
+            let db = DatabaseName::parse(&name).unwrap();
+            let server = app.deps.databases.clone().unwrap();
+            server.remove(&db, &resource.id).await.unwrap();
+            assert!(intact(&name).await);
+        }
+    }
+}
+
 #[tokio::test]
 async fn the_recovery_job_undoes_a_creation_that_stopped_half_way_and_finishes_a_deletion() {
     for (app, clock) in apps().await {
@@ -345,10 +470,8 @@ async fn the_recovery_job_undoes_a_creation_that_stopped_half_way_and_finishes_a
             .unwrap();
         let db = DatabaseName::parse(&name).unwrap();
         let server = app.deps.databases.clone().unwrap();
-        server
-            .create(&db, &latch_core::domain::provisioning::generate_password())
-            .await
-            .unwrap();
+        let password = latch_core::domain::provisioning::generate_password();
+        server.create(&db, &password, &resource.id).await.unwrap();
         // Not yet: a call may still be running.
         let early = latch_functions::job::handle(&app.deps, "recover-provisioning", "run-1")
             .await

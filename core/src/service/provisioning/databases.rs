@@ -144,7 +144,7 @@ pub async fn unmake(deps: &Deps, resource: &Resource) -> Result<(), Error> {
         let databases = server(deps)?;
         let name = DatabaseName::parse(&resource.name)
             .map_err(|_| Error::internal("a stored database name does not parse"))?;
-        databases.remove(&name).await?;
+        databases.remove(&name, &resource.id).await?;
     }
     deps.tenant_secrets.delete(&resource.id).await
 }
@@ -160,7 +160,7 @@ pub async fn make(deps: &Deps, resource: &mut Resource, password: &str) -> Resul
     let name = DatabaseName::parse(&resource.name)
         .map_err(|_| Error::internal("a stored database name does not parse"))?;
     deps.tenant_secrets.put(&resource.id, password).await?;
-    match databases.create(&name, password).await? {
+    match databases.create(&name, password, &resource.id).await? {
         Creation::Created => Ok(()),
         Creation::Taken => {
             resource.detail.insert(FOREIGN.into(), true.into());
