@@ -567,6 +567,14 @@ pub trait Databases: Send + Sync {
         name: &crate::domain::provisioning::DatabaseName,
         owner: &str,
     ) -> Result<(), Error>;
+    /// Gives role `name` the mark of resource `owner` if it has no mark at all and owns the
+    /// database of its name: for a resource that reached `Ready` before marks existed (its
+    /// creation succeeded, so both are Latch's). Anything else is left as it is.
+    async fn adopt(
+        &self,
+        name: &crate::domain::provisioning::DatabaseName,
+        owner: &str,
+    ) -> Result<(), Error>;
     /// Whether database `name` exists.
     async fn exists(&self, name: &crate::domain::provisioning::DatabaseName)
     -> Result<bool, Error>;

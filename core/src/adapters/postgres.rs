@@ -173,7 +173,7 @@ async fn drop_proven(
     };
     let (found, owns_database): (Option<String>, bool) = (row.get(0), row.get(1));
     if found.as_deref() != Some(mark) {
-        tracing::warn!(target: "latch::provisioning", "a role of a provisioned name is not Latch's for this resource: left as it is");
+        tracing::warn!(target: "latch::provisioning", role = name.as_str(), expected = mark, "a role of a provisioned name is not Latch's for this resource: left as it is");
         return Ok(());
     }
     let id = name.quoted();
@@ -184,10 +184,49 @@ async fn drop_proven(
             .await
             .map_err(|e| outage("postgres DROP DATABASE", &e))?;
     }
-    client
+    match client
         .batch_execute(&format!("DROP ROLE IF EXISTS {id}"))
         .await
-        .map_err(|e| outage("postgres DROP ROLE", &e))
+    {
+        Ok(()) => Ok(()),
+        // Another tenant granted this role something (a privilege, a membership): the role
+        // cannot go, so it is made unable to sign in and kept, its mark with it.
+        Err(e) if is(&e, &SqlState::DEPENDENT_OBJECTS_STILL_EXIST) => {
+            client
+                .batch_execute(&format!("ALTER ROLE {id} NOLOGIN PASSWORD NULL"))
+                .await
+                .map_err(|e| outage("postgres ALTER ROLE NOLOGIN", &e))?;
+            tracing::warn!(target: "latch::provisioning", role = name.as_str(), "a dropped database's role is still granted something elsewhere: kept without login");
+            Ok(())
+        }
+        Err(e) => Err(outage("postgres DROP ROLE", &e)),
+    }
+}
+
+/// Marks role `name` as made for `mark`'s resource when it carries no mark at all and owns the
+/// database of its name: a role made before marks existed, for a resource that reached `Ready`
+/// (so Latch's `CREATE ROLE` and `CREATE DATABASE` of that name both succeeded).
+async fn adopt_unmarked(
+    client: &tokio_postgres::Client,
+    name: &DatabaseName,
+    mark: &str,
+) -> Result<(), Error> {
+    let rows = client
+        .query(
+            "SELECT 1 FROM pg_roles r JOIN pg_database d ON d.datname = r.rolname AND d.datdba = r.oid \
+             WHERE r.rolname = $1 AND shobj_description(r.oid, 'pg_authid') IS NULL",
+            &[&name.as_str()],
+        )
+        .await
+        .map_err(|e| outage("postgres SELECT pg_roles", &e))?;
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let id = name.quoted();
+    client
+        .batch_execute(&format!("COMMENT ON ROLE {id} IS '{mark}'"))
+        .await
+        .map_err(|e| outage("postgres COMMENT ON ROLE", &e))
 }
 
 fn is(e: &tokio_postgres::Error, state: &SqlState) -> bool {
@@ -273,6 +312,14 @@ impl Databases for PostgresDatabases {
         let mark = mark_of(owner)?;
         self.within("postgres drop database", async |client| {
             drop_proven(client, name, &mark).await
+        })
+        .await
+    }
+
+    async fn adopt(&self, name: &DatabaseName, owner: &str) -> Result<(), Error> {
+        let mark = mark_of(owner)?;
+        self.within("postgres adopt role", async |client| {
+            adopt_unmarked(client, name, &mark).await
         })
         .await
     }

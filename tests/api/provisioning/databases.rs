@@ -231,3 +231,106 @@ async fn health_reports_the_database_server_when_one_is_configured() {
         res.body
     );
 }
+
+#[tokio::test]
+async fn a_role_made_before_marks_is_adopted_only_when_it_owns_its_database() {
+    let pg = provider();
+    let admin = connect(&postgres().admin_url()).await.unwrap();
+    // Made as Latch made databases before roles were marked.
+    let legacy = fresh_name();
+    let id = legacy.quoted();
+    admin
+        .batch_execute(&format!("CREATE ROLE {id} LOGIN"))
+        .await
+        .unwrap();
+    admin
+        .batch_execute(&format!("CREATE DATABASE {id} OWNER {id}"))
+        .await
+        .unwrap();
+    pg.remove(&legacy, OWNER).await.unwrap();
+    assert!(pg.exists(&legacy).await.unwrap(), "unmarked: never dropped");
+    pg.adopt(&legacy, OWNER).await.unwrap();
+    pg.remove(&legacy, OWNER).await.unwrap();
+    assert!(!pg.exists(&legacy).await.unwrap() && !role_exists(&legacy).await);
+    // A role that owns no database of its name, and one marked for another resource, keep
+    // what they have.
+    let lone = fresh_name();
+    admin
+        .batch_execute(&format!("CREATE ROLE {}", lone.quoted()))
+        .await
+        .unwrap();
+    pg.adopt(&lone, OWNER).await.unwrap();
+    pg.remove(&lone, OWNER).await.unwrap();
+    assert!(role_exists(&lone).await);
+    let marked = fresh_name();
+    let password = generate_password();
+    pg.create(&marked, &password, "01JSOMEOTHERRESOURCE00000")
+        .await
+        .unwrap();
+    pg.adopt(&marked, OWNER).await.unwrap();
+    pg.remove(&marked, OWNER).await.unwrap();
+    assert!(
+        pg.exists(&marked).await.unwrap(),
+        "another resource's mark stands"
+    );
+    // A tenant cannot forge or strip a mark, its own included.
+    let tenant = connect(&postgres().url_as(marked.as_str(), &password, marked.as_str()))
+        .await
+        .unwrap();
+    let forged = tenant
+        .batch_execute(&format!(
+            "COMMENT ON ROLE {} IS 'latch:{OWNER}'",
+            marked.quoted()
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        forged.code(),
+        Some(&tokio_postgres::error::SqlState::INSUFFICIENT_PRIVILEGE)
+    );
+    drop(tenant);
+    pg.remove(&marked, "01JSOMEOTHERRESOURCE00000")
+        .await
+        .unwrap();
+    assert!(!pg.exists(&marked).await.unwrap());
+    admin
+        .batch_execute(&format!("DROP ROLE {}", lone.quoted()))
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_role_another_tenant_granted_something_is_kept_without_login() {
+    let pg = provider();
+    let (x, y) = (fresh_name(), fresh_name());
+    let (x_pw, y_pw) = (generate_password(), generate_password());
+    pg.create(&x, &x_pw, OWNER).await.unwrap();
+    pg.create(&y, &y_pw, OWNER).await.unwrap();
+    let tenant_y = connect(&postgres().url_as(y.as_str(), &y_pw, y.as_str()))
+        .await
+        .unwrap();
+    tenant_y
+        .batch_execute(&format!(
+            "CREATE TABLE t (v int); GRANT SELECT ON t TO {}",
+            x.quoted()
+        ))
+        .await
+        .unwrap();
+    pg.remove(&x, OWNER)
+        .await
+        .expect("a remove another tenant's grant blocks still ends");
+    assert!(!pg.exists(&x).await.unwrap(), "the database is gone");
+    assert!(
+        connect(&postgres().url_as(x.as_str(), &x_pw, y.as_str()))
+            .await
+            .is_err(),
+        "the kept role cannot sign in"
+    );
+    drop(tenant_y);
+    pg.remove(&y, OWNER).await.unwrap();
+    let admin = connect(&postgres().admin_url()).await.unwrap();
+    admin
+        .batch_execute(&format!("DROP ROLE {}", x.quoted()))
+        .await
+        .unwrap();
+}

@@ -86,6 +86,9 @@ impl Databases for Server {
     async fn remove(&self, name: &DatabaseName, owner: &str) -> Result<(), Error> {
         self.0.remove(name, owner).await
     }
+    async fn adopt(&self, name: &DatabaseName, owner: &str) -> Result<(), Error> {
+        self.0.adopt(name, owner).await
+    }
     async fn exists(&self, name: &DatabaseName) -> Result<bool, Error> {
         self.0.exists(name).await
     }

@@ -144,6 +144,11 @@ pub async fn unmake(deps: &Deps, resource: &Resource) -> Result<(), Error> {
         let databases = server(deps)?;
         let name = DatabaseName::parse(&resource.name)
             .map_err(|_| Error::internal("a stored database name does not parse"))?;
+        // A resource that reached Ready was made by Latch whole; one made before roles were
+        // marked gets its mark now, so that its delete drops it instead of leaving it running.
+        if resource.status == crate::domain::provisioning::ResourceStatus::Ready {
+            databases.adopt(&name, &resource.id).await?;
+        }
         databases.remove(&name, &resource.id).await?;
     }
     deps.tenant_secrets.delete(&resource.id).await
