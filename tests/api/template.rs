@@ -675,3 +675,37 @@ fn no_provisioning_function_may_tag_or_delete_the_operator_s_identity_and_recove
     assert!(statements_with(&recovery, "Allow", "route53:CreateHostedZone").is_empty());
     assert!(!statements_with(&recovery, "Allow", "route53:DeleteHostedZone").is_empty());
 }
+
+/// Route 53 grants reach `hostedzone/*`: the operator's own zones too. Every function that may
+/// change or delete a zone is denied both on the zones the operator names
+/// (`OperatorHostedZoneArns`), and an explicit Deny wins over the Allow.
+#[test]
+fn no_provisioning_function_may_change_or_delete_the_operator_s_zones() {
+    let template: Value =
+        serde_yaml_ng::from_str(&std::fs::read_to_string(template_path()).unwrap()).unwrap();
+    assert_eq!(
+        template["Parameters"]["OperatorHostedZoneArns"]["Type"].as_str(),
+        Some("CommaDelimitedList")
+    );
+    let mut guarded = 0;
+    for (logical, f) in functions() {
+        for action in [
+            "route53:ChangeResourceRecordSets",
+            "route53:DeleteHostedZone",
+        ] {
+            if statements_with(&f, "Allow", action).is_empty() {
+                continue;
+            }
+            let denied = statements_with(&f, "Deny", action).iter().any(|st| {
+                serde_yaml_ng::to_string(&st["Resource"])
+                    .is_ok_and(|r| r.contains("OperatorHostedZoneArns"))
+            });
+            assert!(
+                denied,
+                "{logical} may {action} but is not denied the operator's zones"
+            );
+            guarded += 1;
+        }
+    }
+    assert!(guarded >= 10, "the zone-changing functions: {guarded}");
+}
