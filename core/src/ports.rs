@@ -575,6 +575,9 @@ pub trait Databases: Send + Sync {
         name: &crate::domain::provisioning::DatabaseName,
         owner: &str,
     ) -> Result<(), Error>;
+    /// Ends every tenant session whose transaction or running statement is older than `bound`
+    /// (a bound the tenant cannot lift); how many it ended.
+    async fn end_overlong(&self, bound: std::time::Duration) -> Result<u64, Error>;
     /// Whether database `name` exists.
     async fn exists(&self, name: &crate::domain::provisioning::DatabaseName)
     -> Result<bool, Error>;

@@ -48,6 +48,7 @@
 //! | pre-registering the first administrator's address | `crate::admin::seed::seeding_an_address_a_stranger_registered_first_locks_the_stranger_out` |
 //! | an export too big for a Lambda response | `crate::admin::audit::wide_rows_are_cut_by_bytes_so_a_response_stays_within_the_lambda_limit` |
 //! | a failed login turning an administrator's lock into one a reset lifts | `crate::store_contract::on_embedded::an_automatic_lock_never_replaces_an_administrators` (and `on_dynamodb`) |
+//! | a tenant lifting its own transaction bound, or reaching another database | `crate::provisioning::databases::a_tenant_cannot_lift_the_bound_on_its_transactions_and_statements`, `crate::provisioning::databases::every_database_but_its_own_is_closed_to_a_tenant` |
 //! | a tenant naming an existing database while the server is slow, down or the call dies, to get it dropped | `crate::provisioning::rollback::a_foreign_database_a_tenant_names_survives_every_failure_and_the_recovery_job`, `crate::provisioning::databases::a_taken_name_makes_nothing_and_leaves_the_owner_as_it_was` |
 
 mod access;

@@ -89,32 +89,31 @@ impl PostgresDatabases {
     }
 }
 
-/// The server's own databases, which no tenant may reach: one idle tenant connection to
-/// `template1` would stop every `CREATE DATABASE`, and the maintenance database's catalog lists
-/// everyone.
-const SERVER_DATABASES: [&str; 2] = ["postgres", "template1"];
-
-/// Revokes PUBLIC's CONNECT and TEMPORARY on the server's own databases unless they are gone
-/// already (two creates at once may both try: the loser's error is fine once they are gone).
+/// Revokes PUBLIC's CONNECT and TEMPORARY on every database of the server that is open to
+/// PUBLIC (the maintenance database, `template1`, the admin URL's own, the operator's others):
+/// tenants reach their own database alone, by its explicit grant. One idle tenant connection to
+/// `template1` would stop every `CREATE DATABASE`, and any catalog lists everyone. Run once per
+/// process before the first create; two creates at once may both try (the loser's error is fine
+/// once the database is closed).
 async fn close_server_databases(client: &Client) -> Result<(), Error> {
-    for db in SERVER_DATABASES {
-        let open = async || -> Result<bool, Error> {
-            let row = client
-                .query_one(
-                    "SELECT has_database_privilege('public', $1, 'CONNECT') OR has_database_privilege('public', $1, 'TEMPORARY')",
-                    &[&db],
-                )
-                .await
-                .map_err(|e| outage("postgres has_database_privilege", &e))?;
-            Ok(row.get(0))
-        };
-        if !open().await? {
-            continue;
-        }
-        let revoke = format!("REVOKE CONNECT, TEMPORARY ON DATABASE {db} FROM PUBLIC");
+    let open = async || -> Result<Vec<String>, Error> {
+        let rows = client
+            .query(
+                "SELECT datname FROM pg_database WHERE datallowconn AND \
+                 (has_database_privilege('public', datname, 'CONNECT') \
+                  OR has_database_privilege('public', datname, 'TEMPORARY'))",
+                &[],
+            )
+            .await
+            .map_err(|e| outage("postgres has_database_privilege", &e))?;
+        Ok(rows.iter().map(|r| r.get(0)).collect())
+    };
+    for db in open().await? {
+        let quoted = format!("\"{}\"", db.replace('"', "\"\""));
+        let revoke = format!("REVOKE CONNECT, TEMPORARY ON DATABASE {quoted} FROM PUBLIC");
         match client.batch_execute(&revoke).await {
             Ok(()) => {}
-            Err(_) if !open().await? => {}
+            Err(_) if !open().await?.contains(&db) => {}
             Err(e) => return Err(outage("postgres REVOKE CONNECT", &e)),
         }
     }
@@ -138,6 +137,26 @@ fn password_literal(password: &str) -> Result<String, Error> {
             .ok_or_else(|| Error::internal("a tenant password must be printable ASCII"))?;
     // The verifier's alphabet (letters, digits, `+/=`, `$`, `:`, `-`) holds no quote.
     Ok(format!("'{verifier}'"))
+}
+
+/// Ends the sessions of tenant roles (those carrying Latch's mark) whose transaction or running
+/// statement is older than `bound`: limits a tenant cannot lift with `SET` or `ALTER ROLE`.
+/// Returns how many it ended.
+async fn end_overlong_sessions(client: &Client, bound: std::time::Duration) -> Result<u64, Error> {
+    let secs = bound.as_secs_f64();
+    let rows = client
+        .query(
+            "SELECT count(*) FILTER (WHERE pg_terminate_backend(a.pid)) \
+             FROM pg_stat_activity a JOIN pg_roles r ON r.oid = a.usesysid \
+             WHERE shobj_description(r.oid, 'pg_authid') LIKE 'latch:%' \
+               AND a.pid <> pg_backend_pid() \
+               AND (a.xact_start < now() - make_interval(secs => $1) \
+                    OR (a.state = 'active' AND a.query_start < now() - make_interval(secs => $1)))",
+            &[&secs],
+        )
+        .await
+        .map_err(|e| outage("postgres pg_terminate_backend", &e))?;
+    Ok(rows.first().map_or(0, |r| r.get::<_, i64>(0)) as u64)
 }
 
 /// The comment a role Latch made for resource `owner` carries: its proof of ownership.
@@ -312,6 +331,13 @@ impl Databases for PostgresDatabases {
         let mark = mark_of(owner)?;
         self.within("postgres drop database", async |client| {
             drop_proven(client, name, &mark).await
+        })
+        .await
+    }
+
+    async fn end_overlong(&self, bound: std::time::Duration) -> Result<u64, Error> {
+        self.within("postgres end overlong sessions", async |client| {
+            end_overlong_sessions(client, bound).await
         })
         .await
     }

@@ -157,7 +157,14 @@ pub struct RecoverReport {
     pub failed: usize,
     /// Deletes marked less than the grace ago, left to the call that may still be running them.
     pub waiting: usize,
+    /// Tenant sessions ended for a transaction or statement older than
+    /// `TENANT_TRANSACTION_BOUND`.
+    pub ended: u64,
 }
+
+/// The longest a tenant's transaction or statement may run: the recovery job (every 15
+/// minutes) ends older ones, so none outlives twice this plus a run.
+pub const TENANT_TRANSACTION_BOUND: std::time::Duration = std::time::Duration::from_secs(15 * 60);
 
 /// Finds resources a call left `Creating` (made) or `Deleting` (marked) more than
 /// `PROVISIONING_GRACE` ago and finishes them: creations undone, deletions completed, each
@@ -177,11 +184,25 @@ pub async fn recover_provisioning(deps: &Deps, run_id: &str) -> Result<RecoverRe
             }
         }
     }
-    tracing::info!(target: "latch::job", job = "recover-provisioning", recovered, failed, waiting, "run finished");
+    // The tenants' server-side bound: a transaction or statement older than this is ended,
+    // whatever the tenant set for its own session.
+    let ended = match &deps.databases {
+        Some(databases) => match databases.end_overlong(TENANT_TRANSACTION_BOUND).await {
+            Ok(n) => n,
+            Err(err) => {
+                failed += 1;
+                tracing::error!(target: "latch::job", job = "recover-provisioning", error = %err, "could not end overlong tenant sessions");
+                0
+            }
+        },
+        None => 0,
+    };
+    tracing::info!(target: "latch::job", job = "recover-provisioning", recovered, failed, waiting, ended, "run finished");
     Ok(RecoverReport {
         recovered,
         failed,
         waiting,
+        ended,
     })
 }
 

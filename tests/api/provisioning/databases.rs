@@ -334,3 +334,78 @@ async fn a_role_another_tenant_granted_something_is_kept_without_login() {
         .await
         .unwrap();
 }
+
+#[tokio::test]
+async fn every_database_but_its_own_is_closed_to_a_tenant() {
+    let admin = connect(&postgres().admin_url()).await.unwrap();
+    // The operator's own database, open to PUBLIC as every new database is.
+    let operators = fresh_name();
+    admin
+        .batch_execute(&format!("CREATE DATABASE {}", operators.quoted()))
+        .await
+        .unwrap();
+    let pg = provider();
+    let name = fresh_name();
+    let password = generate_password();
+    pg.create(&name, &password, OWNER).await.unwrap();
+    for db in [operators.as_str(), "postgres", "template1"] {
+        assert!(
+            connect(&postgres().url_as(name.as_str(), &password, db))
+                .await
+                .is_err(),
+            "a tenant reached {db}"
+        );
+    }
+    assert!(
+        connect(&postgres().url_as(name.as_str(), &password, name.as_str()))
+            .await
+            .is_ok()
+    );
+    pg.remove(&name, OWNER).await.unwrap();
+    admin
+        .batch_execute(&format!("DROP DATABASE {}", operators.quoted()))
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_tenant_cannot_lift_the_bound_on_its_transactions_and_statements() {
+    let pg = provider();
+    let name = fresh_name();
+    let password = generate_password();
+    pg.create(&name, &password, OWNER).await.unwrap();
+    let url = postgres().url_as(name.as_str(), &password, name.as_str());
+    // Lifts the idle-in-transaction timeout for its session and its role, then sits in a
+    // transaction; a second session sleeps in one statement.
+    let idle = connect(&url).await.unwrap();
+    idle.batch_execute(
+        "SET idle_in_transaction_session_timeout = 0; \
+         ALTER ROLE CURRENT_USER SET idle_in_transaction_session_timeout = 0; \
+         BEGIN; SELECT 1",
+    )
+    .await
+    .unwrap();
+    let sleeper = connect(&url).await.unwrap();
+    let sleeping = tokio::spawn(async move { sleeper.batch_execute("SELECT pg_sleep(600)").await });
+    // The operator's own long transaction is none of the watchdog's business.
+    let admin = connect(&postgres().admin_url()).await.unwrap();
+    admin.batch_execute("BEGIN; SELECT 1").await.unwrap();
+    // Past a bound of one second (the job's is TENANT_TRANSACTION_BOUND).
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let ended = pg.end_overlong(Duration::from_secs(1)).await.unwrap();
+    assert!(ended >= 2, "ended {ended}");
+    assert!(
+        idle.batch_execute("SELECT 1").await.is_err(),
+        "the idle transaction was ended"
+    );
+    let slept = tokio::time::timeout(Duration::from_secs(10), sleeping)
+        .await
+        .expect("the sleeping statement was ended")
+        .unwrap();
+    assert!(slept.is_err());
+    admin
+        .batch_execute("COMMIT")
+        .await
+        .expect("the operator's session stands");
+    pg.remove(&name, OWNER).await.unwrap();
+}

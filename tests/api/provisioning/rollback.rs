@@ -89,6 +89,9 @@ impl Databases for Server {
     async fn adopt(&self, name: &DatabaseName, owner: &str) -> Result<(), Error> {
         self.0.adopt(name, owner).await
     }
+    async fn end_overlong(&self, bound: std::time::Duration) -> Result<u64, Error> {
+        self.0.end_overlong(bound).await
+    }
     async fn exists(&self, name: &DatabaseName) -> Result<bool, Error> {
         self.0.exists(name).await
     }
@@ -486,7 +489,7 @@ async fn the_recovery_job_undoes_a_creation_that_stopped_half_way_and_finishes_a
             .unwrap();
         assert_eq!(
             report,
-            serde_json::json!({"recovered": 1, "failed": 0, "waiting": 0})
+            serde_json::json!({"recovered": 1, "failed": 0, "waiting": 0, "ended": 0})
         );
         assert_eq!(
             leftovers(&app, &name, Some(&resource.id)).await,
