@@ -124,7 +124,11 @@ async fn backup_or_restore(command: &str) -> ExitCode {
                 let aside = r.moved_aside.map_or_else(String::new, |p| {
                     format!("; what it replaced is in {}", p.display())
                 });
-                format!("restored from {}{aside}", dir.display())
+                format!(
+                    "restored from {}{aside}; every session from before the restore ended ({} accounts): sign in again",
+                    dir.display(),
+                    r.accounts_reset
+                )
             })
     };
     match done {

@@ -91,6 +91,21 @@ impl User {
         self.session_kept = keep_session;
     }
 
+    /// What a restore from a backup does to every account: whatever happened since the backup
+    /// (a revoked session, a spent TOTP code, a password changed and changed back) must not come
+    /// back to life. Every session and every link or MFA token issued before `now` dies (the
+    /// credential epoch moves on, every session is cut), and no TOTP code of a step up to now is
+    /// accepted again. Recovery codes cannot be told apart (a spent one is back, unspent); the
+    /// owner was mailed when one was used and can make a new set.
+    pub fn after_restore(&mut self, now: OffsetDateTime) {
+        self.credential_epoch += 1;
+        self.sessions_not_before = Some(now);
+        self.session_kept = None;
+        let step = u64::try_from(now.unix_timestamp() / 30).unwrap_or(0);
+        self.mfa.last_step = self.mfa.last_step.max(step);
+        self.next_write();
+    }
+
     /// Makes this copy of the account as read the next write of it: its version moves on and
     /// it is stamped as this request's own.
     pub fn next_write(&mut self) {
@@ -132,6 +147,38 @@ mod tests {
         let mut u = User::register(email, hash, OffsetDateTime::UNIX_EPOCH);
         u.roles = roles.to_vec();
         u
+    }
+
+    #[test]
+    fn a_restore_kills_every_earlier_session_and_totp_step() {
+        let mut u = user(&[]);
+        let then = OffsetDateTime::UNIX_EPOCH + time::Duration::days(1);
+        let client = crate::domain::ClientInfo {
+            ip: "203.0.113.9".parse().unwrap(),
+            user_agent: "UA".into(),
+        };
+        let hash = crate::domain::OneTimeToken::generate().hash;
+        let session = Session::start(
+            (u.id.clone(), u.credential_epoch),
+            &client,
+            then,
+            time::Duration::days(14),
+            time::Duration::days(30),
+            hash,
+        );
+        u.session_kept = Some(session.id.clone());
+        assert!(u.allows(&session));
+        let (epoch, version) = (u.credential_epoch, u.version);
+        let now = then + time::Duration::hours(1);
+        u.after_restore(now);
+        assert!(!u.allows(&session), "even the session a change kept");
+        assert_eq!(u.credential_epoch, epoch + 1);
+        assert_eq!(u.version, version + 1);
+        assert_eq!(u.mfa.last_step, (now.unix_timestamp() / 30) as u64);
+        // A floor already past now stays.
+        u.mfa.last_step = u64::MAX - 1;
+        u.after_restore(now);
+        assert_eq!(u.mfa.last_step, u64::MAX - 1);
     }
 
     #[test]

@@ -274,6 +274,8 @@ pub struct Restored {
     pub manifest: Manifest,
     /// Where the store, keys and tenant secrets it replaced were moved (none if there were none).
     pub moved_aside: Option<PathBuf>,
+    /// Accounts whose sessions, links and TOTP steps from before the restore were ended.
+    pub accounts_reset: usize,
 }
 
 /// Puts the backup in `backup` back as the store of `data_dir`. The backup is first copied
@@ -359,9 +361,16 @@ pub async fn restore(
         }
     }
     let _ = std::fs::remove_dir_all(&staging);
+    // Whatever happened since the backup must not come back to life: sessions revoked since,
+    // TOTP codes spent since, links issued since. Every account is reset before any server can
+    // open the store (the restore lock is still held).
+    let accounts_reset = EmbeddedStore::open(&data_dir.join(STORE_FILE))?
+        .reset_after_restore(now)
+        .await?;
     Ok(Restored {
         manifest,
         moved_aside,
+        accounts_reset,
     })
 }
 

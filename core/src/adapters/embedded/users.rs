@@ -401,3 +401,24 @@ impl UserStore for EmbeddedStore {
         .await
     }
 }
+
+impl EmbeddedStore {
+    /// Applies `User::after_restore` to every account in one write (a restore's last step):
+    /// how many accounts it reset.
+    pub async fn reset_after_restore(&self, now: time::OffsetDateTime) -> Result<usize, Error> {
+        self.write(move |txn| {
+            let mut users = txn.open_table(USERS).map_err(db_err)?;
+            let mut all: Vec<(String, User)> = Vec::new();
+            for row in users.iter().map_err(db_err)? {
+                let (key, value) = row.map_err(db_err)?;
+                all.push((key.value().to_owned(), super::decode(value.value())?));
+            }
+            for (key, user) in &mut all {
+                user.after_restore(now);
+                put(&mut users, key, user)?;
+            }
+            Ok(all.len())
+        })
+        .await
+    }
+}
