@@ -709,3 +709,38 @@ fn no_provisioning_function_may_change_or_delete_the_operator_s_zones() {
     }
     assert!(guarded >= 10, "the zone-changing functions: {guarded}");
 }
+
+/// Every `LATCH_*` variable the template sets, globally or per function, is one the
+/// configuration knows: an unknown one stops a function's init (as `LATCH_FUNCTION` once did).
+#[test]
+fn every_variable_the_template_sets_is_one_the_configuration_knows() {
+    let template: Value =
+        serde_yaml_ng::from_str(&std::fs::read_to_string(template_path()).unwrap()).unwrap();
+    let known = |name: &str| {
+        latch_core::config::VARIABLES
+            .iter()
+            .any(|(known, _, _)| *known == name)
+    };
+    let mut seen = 0;
+    let globals = template["Globals"]["Function"]["Environment"]["Variables"].clone();
+    let mut sets = vec![("Globals".to_owned(), globals)];
+    for (logical, f) in functions() {
+        sets.push((logical, f["Properties"]["Environment"]["Variables"].clone()));
+    }
+    for (owner, vars) in sets {
+        for (name, _) in vars.as_mapping().into_iter().flatten() {
+            let name = name.as_str().unwrap();
+            if name.starts_with("LATCH_") {
+                assert!(
+                    known(name),
+                    "{owner} sets {name}, which no function's configuration knows"
+                );
+                seen += 1;
+            }
+        }
+    }
+    assert!(
+        seen > 64,
+        "every function sets LATCH_FUNCTION at least: {seen}"
+    );
+}

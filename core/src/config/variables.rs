@@ -16,6 +16,11 @@ pub const VARIABLES: &[(&str, Option<&str>, &str)] = &[
     ),
     ("LATCH_STORE", Some("embedded"), "`embedded` or `dynamodb`"),
     (
+        "LATCH_FUNCTION",
+        None,
+        "on Lambda, the function the one bootstrap serves (the template sets it; latch-local ignores it)",
+    ),
+    (
         "LATCH_USERS_TABLE",
         Some("latch-users"),
         "DynamoDB users table",

@@ -119,6 +119,19 @@ pub struct Lambda {
 impl Lambda {
     pub async fn start(env: Vec<(String, String)>) -> Self {
         let port = free_port();
+        let events = tempfile::tempdir().unwrap();
+        // The emulator routes only names that are binaries of the Cargo project it runs in, and
+        // every function is now the one `latch-lambda` bootstrap: so it runs in a folder whose
+        // manifest names one (empty) binary per function, each started by `run` from the real
+        // bootstrap. Nothing in that folder is ever built.
+        let mut manifest = String::from(
+            "[package]\nname = \"latch-functions-as-lambda-sees-them\"\nversion = \"0.0.0\"\nedition = \"2024\"\n",
+        );
+        for name in latch_functions::bootstrap::names() {
+            manifest.push_str(&format!("[[bin]]\nname = \"{name}\"\npath = \"main.rs\"\n"));
+        }
+        std::fs::write(events.path().join("Cargo.toml"), manifest).unwrap();
+        std::fs::write(events.path().join("main.rs"), "fn main() {}\n").unwrap();
         let watch = Command::new(cargo_lambda())
             .args([
                 "lambda",
@@ -129,7 +142,7 @@ impl Lambda {
                 "-P",
             ])
             .arg(port.to_string())
-            .current_dir(root())
+            .current_dir(events.path())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -141,7 +154,7 @@ impl Lambda {
             env,
             functions: Vec::new(),
             _watch: watch,
-            events: tempfile::tempdir().unwrap(),
+            events,
         }
     }
 
@@ -192,7 +205,7 @@ impl Lambda {
             .arg(self.port.to_string())
             .arg("--data-file")
             .arg(event)
-            .current_dir(root())
+            .current_dir(self.events.path())
             .output()
             .unwrap();
         assert!(
