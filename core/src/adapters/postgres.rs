@@ -96,12 +96,15 @@ impl PostgresDatabases {
 /// process before the first create; two creates at once may both try (the loser's error is fine
 /// once the database is closed).
 async fn close_server_databases(client: &Client) -> Result<(), Error> {
+    // Tenants' own databases are closed when they are made (and a tenant may open its own).
     let open = async || -> Result<Vec<String>, Error> {
         let rows = client
             .query(
-                "SELECT datname FROM pg_database WHERE datallowconn AND \
-                 (has_database_privilege('public', datname, 'CONNECT') \
-                  OR has_database_privilege('public', datname, 'TEMPORARY'))",
+                "SELECT d.datname FROM pg_database d JOIN pg_roles o ON o.oid = d.datdba \
+                 WHERE d.datallowconn \
+                   AND coalesce(shobj_description(o.oid, 'pg_authid'), '') !~ '^latch:[A-Za-z0-9_]+$' \
+                   AND (has_database_privilege('public', d.datname, 'CONNECT') \
+                        OR has_database_privilege('public', d.datname, 'TEMPORARY'))",
                 &[],
             )
             .await
@@ -112,10 +115,20 @@ async fn close_server_databases(client: &Client) -> Result<(), Error> {
         let quoted = format!("\"{}\"", db.replace('"', "\"\""));
         let revoke = format!("REVOKE CONNECT, TEMPORARY ON DATABASE {quoted} FROM PUBLIC");
         match client.batch_execute(&revoke).await {
-            Ok(()) => {}
+            Ok(()) => {
+                tracing::warn!(target: "latch::provisioning", database = %db, "closed to PUBLIC: tenants reach their own database alone");
+            }
             Err(_) if !open().await?.contains(&db) => {}
             Err(e) => return Err(outage("postgres REVOKE CONNECT", &e)),
         }
+    }
+    // A REVOKE by a role that neither owns a database nor is superuser only warns: check.
+    let still = open().await?;
+    if !still.is_empty() {
+        return Err(Error::internal(format!(
+            "the admin role could not close {} to PUBLIC (it must own them or be superuser): tenants could reach them",
+            still.join(", ")
+        )));
     }
     Ok(())
 }
@@ -143,12 +156,30 @@ fn password_literal(password: &str) -> Result<String, Error> {
 /// statement is older than `bound`: limits a tenant cannot lift with `SET` or `ALTER ROLE`.
 /// Returns how many it ended.
 async fn end_overlong_sessions(client: &Client, bound: std::time::Duration) -> Result<u64, Error> {
+    // Seeing other roles' transactions and ending their sessions takes these (a superuser has
+    // them): without them the query below would see nothing and end nothing, silently.
+    let able: bool = client
+        .query_one(
+            "SELECT rolsuper OR (pg_has_role(current_user, 'pg_read_all_stats', 'USAGE') \
+                    AND pg_has_role(current_user, 'pg_signal_backend', 'USAGE')) \
+             FROM pg_roles WHERE rolname = current_user",
+            &[],
+        )
+        .await
+        .map_err(|e| outage("postgres pg_has_role", &e))?
+        .get(0);
+    if !able {
+        return Err(Error::internal(
+            "the admin role needs pg_read_all_stats and pg_signal_backend to bound tenant sessions",
+        ));
+    }
     let secs = bound.as_secs_f64();
     let rows = client
         .query(
             "SELECT count(*) FILTER (WHERE pg_terminate_backend(a.pid)) \
              FROM pg_stat_activity a JOIN pg_roles r ON r.oid = a.usesysid \
-             WHERE shobj_description(r.oid, 'pg_authid') LIKE 'latch:%' \
+             WHERE shobj_description(r.oid, 'pg_authid') ~ '^latch:[A-Za-z0-9_]+$' \
+               AND NOT r.rolsuper \
                AND a.pid <> pg_backend_pid() \
                AND (a.xact_start < now() - make_interval(secs => $1) \
                     OR (a.state = 'active' AND a.query_start < now() - make_interval(secs => $1)))",

@@ -292,7 +292,7 @@ pub const VARIABLES: &[(&str, Option<&str>, &str)] = &[
     (
         "LATCH_PG_ADMIN_URL",
         None,
-        "the PostgreSQL server tenant databases are made on, as `postgres://user:password@host:port/db` (a role with CREATEDB and CREATEROLE); unset, provisioning has no databases",
+        "the PostgreSQL server tenant databases are made on, as `postgres://user:password@host:port/db` (a superuser, or a role with CREATEDB, CREATEROLE, pg_read_all_stats and pg_signal_backend that owns the server's other databases); unset, provisioning has no databases",
     ),
     (
         "LATCH_DNS",

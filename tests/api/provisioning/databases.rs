@@ -409,3 +409,54 @@ async fn a_tenant_cannot_lift_the_bound_on_its_transactions_and_statements() {
         .expect("the operator's session stands");
     pg.remove(&name, OWNER).await.unwrap();
 }
+
+#[tokio::test]
+async fn an_admin_role_that_cannot_close_a_database_or_see_sessions_says_so() {
+    let admin = connect(&postgres().admin_url()).await.unwrap();
+    let weak = fresh_name();
+    let weak_pw = generate_password();
+    admin
+        .batch_execute(&format!(
+            "CREATE ROLE {} LOGIN CREATEDB CREATEROLE PASSWORD '{weak_pw}'",
+            weak.quoted()
+        ))
+        .await
+        .unwrap();
+    // The operator's database, owned by the superuser and open to PUBLIC: the weak admin's
+    // REVOKE only warns, so nothing would be closed.
+    let operators = fresh_name();
+    admin
+        .batch_execute(&format!("CREATE DATABASE {}", operators.quoted()))
+        .await
+        .unwrap();
+    let url = postgres().url_as(weak.as_str(), &weak_pw, "postgres");
+    admin
+        .batch_execute(&format!(
+            "GRANT CONNECT ON DATABASE postgres TO {}",
+            weak.quoted()
+        ))
+        .await
+        .unwrap();
+    let pg = PostgresDatabases::new(&url, Duration::from_secs(5)).unwrap();
+    let tenant = fresh_name();
+    let refused = pg
+        .create(&tenant, &generate_password(), OWNER)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(refused.contains(operators.as_str()), "{refused}");
+    assert!(!role_exists(&tenant).await, "nothing made");
+    let blind = pg.end_overlong(Duration::from_secs(1)).await.unwrap_err();
+    assert!(blind.to_string().contains("pg_signal_backend"), "{blind}");
+    admin
+        .batch_execute(&format!("DROP DATABASE {}; ", operators.quoted()))
+        .await
+        .unwrap();
+    admin
+        .batch_execute(&format!(
+            "REVOKE CONNECT ON DATABASE postgres FROM {0}; DROP ROLE {0}",
+            weak.quoted()
+        ))
+        .await
+        .unwrap();
+}
