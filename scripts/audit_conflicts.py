@@ -11,10 +11,11 @@ The simulation checks that formula on random arrivals. Usage: audit_conflicts.py
 import bisect, math, random, sys
 
 # Windows between the head read and the commit, derived from measured parts (docs/BENCHMARKS.md):
-# login reads the head in its first step and commits after the password check: Argon2id verify
-# 153 ms on one vCPU, 264 ms at 1024 MB (0.58 vCPU), plus two store steps and the transaction at
-# an assumed 5 ms each. A head read just before the commit (one step, then the transaction): 10 ms.
-WINDOWS = {"login, head read in step 1 (now)": 0.279, "head read just before the commit": 0.010}
+# login reads the head in its first step and commits after the password check: Argon2id verify,
+# 306 ms of CPU (two lanes of 153 ms, docs/BENCHMARKS.md), 528 ms at 1024 MB (0.58 vCPU), plus two
+# store steps and the transaction at an assumed 5 ms each (scripts/cost_model.py, the same
+# inputs). A head read just before the commit (one step, then the transaction): 10 ms.
+WINDOWS = {"login, head read in step 1 (now)": 0.543, "head read just before the commit": 0.010}
 
 
 def simulate(rate, partitions, window, events, rng):

@@ -7,6 +7,7 @@ constant below, with where it comes from, so a reader can change one and redo th
 Prices: AWS's published on-demand prices for us-east-1 (arm64 Lambda, HTTP API, DynamoDB
 on-demand after the November 2024 cut, SES, SQS standard, Secrets Manager, KMS, CloudWatch Logs).
 """
+import sys
 
 # --- The workload: issue 23's profile, per monthly active user (MAU). ----------------------
 MAU = 100_000
@@ -14,17 +15,20 @@ PER_MAU = {"login": 10, "refresh": 300, "me": 100}
 MAILS_PER_MAU = 2
 
 # --- Measured: CPU time of each request on one full vCPU, and its store steps. --------------
-# login: Argon2id verify, 153 ms (docs/BENCHMARKS.md, "Argon2id verify (ours)"), plus the
-# signature (0.05 ms). me: the whole request in-process, 0.19 ms. refresh: 1.12 ms in-process
-# (that includes an fsync the DynamoDB path does not make; kept as the upper bound).
-CPU_MS = {"login": 153.0, "refresh": 1.12, "me": 0.19}
+# login: Argon2id verify, 153 ms on this 2-core machine (docs/BENCHMARKS.md, "Argon2id verify
+# (ours)") with its two lanes on two cores at once: 306 ms of CPU, which one vCPU runs one lane
+# after the other. me: the whole request in-process, 0.19 ms. refresh: 1.12 ms in-process (that
+# includes an fsync the DynamoDB path does not make; kept as the upper bound).
+CPU_MS = {"login": 306.0, "refresh": 1.12, "me": 0.19}
+# How many vCPUs a request can keep busy: Argon2id's parallelism (p = 2) for login.
+LANES = {"login": 2, "refresh": 1, "me": 1}
 # Sequential DynamoDB steps, from the round-trip table (`steps` column).
 STEPS = {"login": 4, "refresh": 2, "me": 1}
 # An assumption, not measured here: one in-region DynamoDB round trip on a warm connection.
 DYNAMODB_STEP_MS = 5.0
 # The template's memory sizes (infra/template.yaml): login 1024 MB, the rest the global 256 MB.
 MEMORY_MB = {"login": 1024, "refresh": 256, "me": 256}
-# Lambda gives a function CPU in proportion to memory: one full vCPU at 1,769 MB.
+# Lambda gives a function CPU in proportion to memory: one full vCPU at 1,769 MB (two at 3,538).
 FULL_VCPU_MB = 1769
 # Init, measured under the Runtime API emulator (median of 11, docs/BENCHMARKS.md): ~10 ms.
 # Billed since August 2025. Assumed: at most 1 request in 100 meets a cold environment.
@@ -73,8 +77,8 @@ LOG_GB = 0.50
 COGNITO = {"Lite": (0.0055, 10_000), "Essentials": (0.015, 10_000), "Plus": (0.02, 0)}
 
 
-def duration_ms(route):
-    share = min(1.0, MEMORY_MB[route] / FULL_VCPU_MB)
+def duration_ms(route, memory_mb=None):
+    share = min(LANES[route], (memory_mb or MEMORY_MB[route]) / FULL_VCPU_MB)
     return CPU_MS[route] / share + STEPS[route] * DYNAMODB_STEP_MS
 
 
@@ -110,7 +114,27 @@ def bill():
     return rows
 
 
+def memory_table():
+    """Login and `me` duration and cost per million at each memory size, from the CPU share."""
+    out = ["<!-- memory-sizes:start -->",
+           "| memory | CPU share | login | login $/M | me | me $/M |",
+           "|---|---|---|---|---|---|"]
+    for mb in (128, 256, 512, 1024, 1769, 3538):
+        cells = [f"{mb} MB", f"{mb / FULL_VCPU_MB:.2f} vCPU"]
+        for route in ("login", "me"):
+            ms = duration_ms(route, mb)
+            billed = -(-ms // 1)
+            cost = billed / 1000 * mb / 1024 * LAMBDA_GB_S * 1e6 + LAMBDA_REQUEST * 1e6
+            cells += [f"{ms:.1f} ms", f"{cost:.2f}"]
+        out.append("| " + " | ".join(cells) + " |")
+    out.append("<!-- memory-sizes:end -->")
+    return "\n".join(out)
+
+
 def main():
+    if sys.argv[1:] == ["memory"]:
+        print(memory_table())
+        return
     rows = bill()
     total = sum(c for _, _, c in rows)
     out = ["<!-- cost-model:start -->",

@@ -57,3 +57,30 @@ fn the_documented_audit_conflict_limits_are_what_the_simulation_prints() {
         "docs/DESIGN-NOTES.md's audit-conflict table differs; the script prints:\n{printed}"
     );
 }
+
+/// The memory-size table in `docs/DESIGN-NOTES.md` is what `scripts/cost_model.py memory` prints.
+#[test]
+fn the_documented_memory_sizes_are_what_the_model_prints() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let out = std::process::Command::new("python3")
+        .arg(root.join("scripts/cost_model.py"))
+        .arg("memory")
+        .output()
+        .expect("python3 runs scripts/cost_model.py");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let printed = String::from_utf8(out.stdout).unwrap();
+    let doc = std::fs::read_to_string(root.join("docs/DESIGN-NOTES.md")).unwrap();
+    let start = doc
+        .find("<!-- memory-sizes:start -->")
+        .expect("a memory-sizes table");
+    let end = doc.find("<!-- memory-sizes:end -->").unwrap() + "<!-- memory-sizes:end -->".len();
+    assert_eq!(
+        &doc[start..end],
+        printed.trim_end(),
+        "docs/DESIGN-NOTES.md's memory sizes differ; the script prints:\n{printed}"
+    );
+}
