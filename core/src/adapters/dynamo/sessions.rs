@@ -123,8 +123,14 @@ impl SessionStore for DynamoStore {
             keys(users, super::users::user_pk(user))?,
         ]);
         let (mut session, mut account) = (None, None);
-        // Unprocessed keys (throttling) are asked again, a few times, before giving up.
-        for _ in 0..4 {
+        // Unprocessed keys (throttling) are asked again, a few times with a growing, jittered
+        // pause (AWS's advice for BatchGetItem), before giving up.
+        for attempt in 0..4u64 {
+            if attempt > 0 {
+                let jitter = u64::from(crate::crypto::random::bytes32()[0]) % 20;
+                let pause = std::time::Duration::from_millis((10 << attempt) + jitter);
+                tokio::time::sleep(pause).await;
+            }
             let out = self
                 .client
                 .batch_get_item()
