@@ -55,13 +55,8 @@ impl Linked {
 /// Reads the head of a partition picked at random into the caller's cursor, unless it holds
 /// one: run beside a route's first reads, it makes the route's first event need no read.
 pub async fn prefetch(deps: &Deps, caller: &Caller) -> Result<(), Error> {
-    if let Some(seen) = caller.audit.take() {
-        caller.audit.keep(seen);
-        return Ok(());
-    }
-    let partition = random_partition();
-    let head = deps.audit.head(partition).await?;
-    caller.audit.keep(Seen { partition, head });
+    let seen = position(deps, Some(&caller.audit)).await?;
+    caller.audit.keep(seen);
     Ok(())
 }
 
@@ -72,7 +67,7 @@ pub async fn record_in<T, F, Fut>(
     deps: &Deps,
     caller: &Caller,
     (kind, user, outcome, metadata): (AuditType, Option<&UserId>, Outcome, &[(&str, &str)]),
-    mut write: F,
+    write: F,
 ) -> Result<Result<T, T>, Error>
 where
     F: FnMut(Linked) -> Fut,
@@ -80,31 +75,11 @@ where
 {
     let origin = Origin::of(caller, user);
     let event = build(deps, origin, kind, user, outcome, metadata);
-    for _ in 0..APPEND_ATTEMPTS {
-        let seen = position(deps, Some(&caller.audit)).await?;
-        let linked = audit_chain::link(event.clone(), seen.partition, seen.head.as_ref());
-        let append = Linked {
-            event: linked.clone(),
-            expected: seen.head.clone(),
-        };
-        match write(append).await? {
-            Audited::Stored(t) => {
-                let head = ChainHead::of(&linked);
-                caller.audit.keep(Seen {
-                    partition: seen.partition,
-                    head,
-                });
-                count_security_event(kind, linked.at);
-                return Ok(Ok(t));
-            }
-            Audited::Refused(t) => {
-                caller.audit.keep(seen);
-                return Ok(Err(t));
-            }
-            Audited::HeadMoved => pause().await,
-        }
-    }
-    Err(Error::Conflict)
+    let written = chained(deps, Some(&caller.audit), &event, write).await?;
+    Ok(written.map(|(t, linked)| {
+        count_security_event(kind, linked.at);
+        t
+    }))
 }
 
 /// Appends an event of a scheduled job: no address, no User-Agent; `run_id` as request id.
@@ -143,17 +118,7 @@ pub async fn record(
     outcome: Outcome,
     metadata: &[(&str, &str)],
 ) -> Result<(), Error> {
-    let origin = Origin::of(caller, user);
-    append(
-        deps,
-        origin,
-        Some(&caller.audit),
-        kind,
-        user,
-        outcome,
-        metadata,
-    )
-    .await
+    record_by(deps, caller, user, kind, user, outcome, metadata).await
 }
 
 /// Appends one event about `user` acted on by `actor` (an administrator, say), with the
@@ -269,20 +234,59 @@ async fn append_linked(
     cursor: Option<&AuditCursor>,
     event: AuditEvent,
 ) -> Result<(), Error> {
+    let appended = chained(deps, cursor, &event, |l| async move {
+        let stored = deps.audit.append(&l.event, l.expected.as_ref()).await?;
+        Ok(if stored {
+            Audited::Stored(())
+        } else {
+            Audited::HeadMoved
+        })
+    })
+    .await?;
+    appended.map(|_| ()).map_err(|()| Error::Conflict)
+}
+
+/// The one retry loop of every append: links `event` to a head (the cursor's first, then
+/// others read afresh), hands it to `write`, and on a lost race pauses and tries another
+/// partition, at most `APPEND_ATTEMPTS` times. The cursor keeps the head `write` left: the new
+/// event's when stored, the one it was given when the change was refused. `Ok(Ok)` carries
+/// what `write` reported and the stored event; `Ok(Err)` what a refusing change said.
+async fn chained<T, F, Fut>(
+    deps: &Deps,
+    cursor: Option<&AuditCursor>,
+    event: &AuditEvent,
+    mut write: F,
+) -> Result<Result<(T, AuditEvent), T>, Error>
+where
+    F: FnMut(Linked) -> Fut,
+    Fut: std::future::Future<Output = Result<Audited<T>, Error>>,
+{
     for _ in 0..APPEND_ATTEMPTS {
         let seen = position(deps, cursor).await?;
         let linked = audit_chain::link(event.clone(), seen.partition, seen.head.as_ref());
-        if deps.audit.append(&linked, seen.head.as_ref()).await? {
-            if let Some(cursor) = cursor {
-                let head = ChainHead::of(&linked);
-                cursor.keep(Seen {
-                    partition: seen.partition,
-                    head,
-                });
+        let append = Linked {
+            event: linked.clone(),
+            expected: seen.head.clone(),
+        };
+        match write(append).await? {
+            Audited::Stored(t) => {
+                if let Some(cursor) = cursor {
+                    let head = ChainHead::of(&linked);
+                    cursor.keep(Seen {
+                        partition: seen.partition,
+                        head,
+                    });
+                }
+                return Ok(Ok((t, linked)));
             }
-            return Ok(());
+            Audited::Refused(t) => {
+                if let Some(cursor) = cursor {
+                    cursor.keep(seen);
+                }
+                return Ok(Err(t));
+            }
+            Audited::HeadMoved => pause().await,
         }
-        pause().await;
     }
     Err(Error::Conflict)
 }

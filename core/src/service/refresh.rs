@@ -93,24 +93,19 @@ async fn find(deps: &Deps, presented: PresentedRefresh) -> Result<Found, Error> 
         let session = session
             .filter(|s| s.user_id == uid)
             .ok_or(Error::InvalidToken)?;
-        if session.refresh_hash == hash {
-            let session = Some(session);
-            let record = None;
-            return Ok(Found {
-                session,
-                user,
-                record,
-            });
-        }
-        let record = deps
-            .sessions
-            .refresh_token(&hash)
-            .await?
-            .filter(|r| r.session_id == session.id)
-            .ok_or(Error::InvalidToken)?;
-        let (session, record) = (Some(session), Some(record));
+        // The session's current token needs no record read; any other must be one of its own.
+        let record = if session.refresh_hash == hash {
+            None
+        } else {
+            let record = deps.sessions.refresh_token(&hash).await?;
+            Some(
+                record
+                    .filter(|r| r.session_id == session.id)
+                    .ok_or(Error::InvalidToken)?,
+            )
+        };
         return Ok(Found {
-            session,
+            session: Some(session),
             user,
             record,
         });

@@ -161,14 +161,7 @@ async fn forward(
     if lost {
         // moto has done it; the caller never hears so. It gives up on its own deadline.
         drop(res.bytes().await);
-        if let Some(target) = target {
-            let end = Instant::now();
-            record
-                .lock()
-                .unwrap()
-                .calls
-                .push(Call { target, start, end });
-        }
+        note(&record, target, start);
         let never: std::convert::Infallible = std::future::pending().await;
         match never {}
     }
@@ -181,6 +174,12 @@ async fn forward(
     let bytes = res.bytes().await.unwrap();
     let hold = record.lock().unwrap().hold;
     tokio::time::sleep(hold).await;
+    note(&record, target, start);
+    Ok(back.body(Full::new(bytes)).unwrap())
+}
+
+/// Records a call to `target` that began at `start` as ending now.
+fn note(record: &Mutex<Record>, target: Option<String>, start: Instant) {
     if let Some(target) = target {
         let end = Instant::now();
         record
@@ -189,5 +188,4 @@ async fn forward(
             .calls
             .push(Call { target, start, end });
     }
-    Ok(back.body(Full::new(bytes)).unwrap())
 }
